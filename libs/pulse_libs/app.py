@@ -1,0 +1,57 @@
+"""The FastAPI application shell every service shares: middleware, problem handlers, health routes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from contextlib import AbstractAsyncContextManager
+from typing import Any
+
+from fastapi import APIRouter, FastAPI
+from prometheus_client import CollectorRegistry
+
+from pulse_libs.auth import TokenVerifier
+from pulse_libs.http.limits import BodyLimitMiddleware
+from pulse_libs.http.problems import install_problem_handlers
+from pulse_libs.observability import (
+    HttpMetrics,
+    ReadinessCheck,
+    RequestContextMiddleware,
+    health_router,
+)
+from pulse_libs.settings import ServiceSettings
+
+
+def build_app(
+    settings: ServiceSettings,
+    *,
+    title: str,
+    description: str,
+    registry: CollectorRegistry,
+    lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]],
+    routers: Sequence[APIRouter] = (),
+    body_limit_overrides: dict[str, int] | None = None,
+    openapi_tags: list[dict[str, Any]] | None = None,
+) -> FastAPI:
+    """Assemble a service app; the lifespan must set `app.state.readiness` to its checks."""
+    app = FastAPI(
+        title=title,
+        description=description,
+        version="1.0.0",
+        lifespan=lifespan,
+        openapi_tags=openapi_tags,
+    )
+    app.state.settings = settings
+    app.state.registry = registry
+    app.state.token_verifier = TokenVerifier(settings)
+    app.state.readiness = {}
+    install_problem_handlers(app)
+
+    def checks() -> dict[str, ReadinessCheck]:
+        return dict(app.state.readiness)
+
+    app.include_router(health_router(registry, checks))
+    for router in routers:
+        app.include_router(router)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes, overrides=body_limit_overrides)
+    app.add_middleware(RequestContextMiddleware, metrics=HttpMetrics(registry))
+    return app

@@ -1,0 +1,276 @@
+"""Who is calling: JWT and API-key verification, roles mapped to scopes, unit scoping."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import secrets
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, Literal
+
+import jwt
+
+from pulse_libs.clock import utcnow
+from pulse_libs.settings import ServiceSettings
+
+Role = Literal["collaborator", "unit_officer", "department", "standing_committee", "admin"]
+ROLES: tuple[Role, ...] = (
+    "collaborator",
+    "unit_officer",
+    "department",
+    "standing_committee",
+    "admin",
+)
+
+_COLLABORATOR = frozenset(
+    {
+        "reports:write",
+        "reports:read:own",
+        "surveys:respond",
+        "orientations:read",
+        "units:read",
+        "topics:read",
+    }
+)
+ROLE_SCOPES: Mapping[Role, frozenset[str]] = {
+    "collaborator": _COLLABORATOR,
+    "unit_officer": _COLLABORATOR | {"reports:read", "surveys:read", "stats:read"},
+    "department": frozenset(
+        {
+            "reports:read",
+            "reports:write",
+            "units:read",
+            "topics:read",
+            "topics:write",
+            "orientations:read",
+            "orientations:write",
+            "surveys:read",
+            "surveys:write",
+            "hotspots:read",
+            "escalations:read",
+            "escalations:ack",
+            "silences:read",
+            "silences:write",
+            "stats:read",
+            "bulletins:write",
+            "deliveries:read",
+            "identities:read",
+            "triage:read",
+        }
+    ),
+    "standing_committee": frozenset(
+        {
+            "hotspots:read",
+            "escalations:read",
+            "escalations:ack",
+            "stats:read",
+            "units:read",
+            "topics:read",
+            "orientations:read",
+            "triage:read",
+        }
+    ),
+    "admin": frozenset(
+        {
+            "users:read",
+            "users:write",
+            "apikeys:write",
+            "units:read",
+            "units:write",
+            "topics:read",
+            "topics:write",
+            "policies:read",
+            "policies:write",
+            "rules:read",
+            "rules:write",
+            "recipients:read",
+            "recipients:write",
+            "webhooks:read",
+            "webhooks:write",
+            "identities:read",
+            "deliveries:read",
+            "audit:read",
+            "silences:read",
+            "silences:write",
+        }
+    ),
+}
+UNIT_LIMITED_ROLES: frozenset[str] = frozenset({"collaborator", "unit_officer"})
+
+API_KEY_SCOPES: frozenset[str] = frozenset(
+    {
+        "reports:write",
+        "reports:read",
+        "stats:read",
+        "hotspots:read",
+        "escalations:read",
+        "units:read",
+        "topics:read",
+        "orientations:read",
+        "surveys:read",
+        "triage:read",
+    }
+)
+"""Scopes a provincial system may hold; identities and administration are never delegated to keys."""
+
+
+class AuthError(Exception):
+    """Credentials missing, malformed, expired or unknown (401)."""
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The authenticated caller: a person (JWT) or a system (API key)."""
+
+    subject: str
+    kind: Literal["user", "api_key"]
+    name: str
+    scopes: frozenset[str]
+    role: Role | None = None
+    unit_codes: frozenset[str] | None = None
+    """Units the caller is limited to; None means every unit."""
+
+    def has(self, scope: str) -> bool:
+        """True if the caller holds `scope`."""
+        return scope in self.scopes
+
+    def sees_unit(self, unit_code: str) -> bool:
+        """True if `unit_code` is inside the caller's scope."""
+        return self.unit_codes is None or unit_code in self.unit_codes
+
+    def unit_filter(self, requested: str | None = None) -> list[str] | None:
+        """Units a list query may cover: None for all, else the allowed subset (maybe empty)."""
+        if requested is not None:
+            return [requested] if self.sees_unit(requested) else []
+        return None if self.unit_codes is None else sorted(self.unit_codes)
+
+    @property
+    def sees_identities(self) -> bool:
+        """True if the caller may see who reported (department, admin)."""
+        return "identities:read" in self.scopes
+
+
+def principal_for_user(*, user_id: str, username: str, role: Role, unit_codes: Iterable[str]) -> Principal:
+    """Build the principal of a person from their role and units."""
+    units = frozenset(unit_codes) if role in UNIT_LIMITED_ROLES else None
+    return Principal(
+        subject=user_id,
+        kind="user",
+        name=username,
+        scopes=ROLE_SCOPES[role],
+        role=role,
+        unit_codes=units,
+    )
+
+
+def issue_token(
+    settings: ServiceSettings,
+    *,
+    user_id: str,
+    username: str,
+    role: Role,
+    unit_codes: Iterable[str],
+    ttl: timedelta = timedelta(hours=8),
+) -> tuple[str, int]:
+    """Sign an access token (HS256 with the shared secret); return (token, expires_in seconds)."""
+    now = utcnow()
+    claims = {
+        "sub": user_id,
+        "name": username,
+        "role": role,
+        "units": sorted(unit_codes),
+        "iss": settings.jwt_issuer,
+        "aud": settings.jwt_audience,
+        "iat": int(now.timestamp()),
+        "nbf": int(now.timestamp()),
+        "exp": int((now + ttl).timestamp()),
+        "jti": uuid.uuid4().hex,
+    }
+    return jwt.encode(claims, settings.jwt_secret, algorithm="HS256"), int(ttl.total_seconds())
+
+
+class TokenVerifier:
+    """Verifies bearer tokens: the shared secret in development, a JWKS URL in production."""
+
+    def __init__(self, settings: ServiceSettings) -> None:
+        self._settings = settings
+        self._jwks = jwt.PyJWKClient(settings.jwks_url, cache_keys=True) if settings.jwks_url else None
+
+    async def verify(self, token: str) -> Principal:
+        """Return the principal of a valid token; raise AuthError otherwise."""
+        try:
+            if self._jwks is not None:
+                signing_key = await asyncio.to_thread(self._jwks.get_signing_key_from_jwt, token)
+                key: Any = signing_key.key
+                algorithms = [self._settings.jwt_algorithm]
+            else:
+                key, algorithms = self._settings.jwt_secret, ["HS256"]
+            claims = jwt.decode(
+                token,
+                key,
+                algorithms=algorithms,
+                audience=self._settings.jwt_audience,
+                issuer=self._settings.jwt_issuer,
+                options={"require": ["exp", "sub", "role", "iss", "aud"]},
+            )
+        except jwt.ExpiredSignatureError:
+            raise AuthError("the access token has expired") from None
+        except (jwt.PyJWTError, ValueError):
+            raise AuthError("the access token is invalid") from None
+        role = claims.get("role")
+        units = claims.get("units", [])
+        if role not in ROLES or not isinstance(units, list) or not all(isinstance(u, str) for u in units):
+            raise AuthError("the access token carries an unknown role or bad units")
+        return principal_for_user(
+            user_id=str(claims["sub"]),
+            username=str(claims.get("name", claims["sub"])),
+            role=role,
+            unit_codes=units,
+        )
+
+
+API_KEY_PREFIX = "pk_"
+
+
+def new_api_key() -> tuple[str, str, str]:
+    """Create an API key; return (key id, the secret key shown once, its SHA-256 hash)."""
+    key_id = uuid.uuid4().hex[:16]
+    key = f"{API_KEY_PREFIX}{key_id}_{secrets.token_urlsafe(32)}"
+    return key_id, key, hash_api_key(key)
+
+
+def hash_api_key(key: str) -> str:
+    """SHA-256 of a key: keys are 256-bit random, so a fast hash is safe to store."""
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def parse_api_key(key: str) -> str | None:
+    """Return the key id encoded in a key, or None if it is not one of ours."""
+    if not key.startswith(API_KEY_PREFIX) or len(key) > 200:
+        return None
+    key_id, sep, _ = key[len(API_KEY_PREFIX) :].partition("_")
+    return key_id if sep and key_id.isalnum() else None
+
+
+def check_api_key(key: str, record: Mapping[str, Any]) -> Principal:
+    """Compare a presented key with its stored record; raise AuthError on mismatch or revocation."""
+    if record.get("revoked") or not hmac.compare_digest(hash_api_key(key), str(record.get("key_hash", ""))):
+        raise AuthError("the API key is invalid or revoked")
+    units = record.get("unit_codes")
+    return Principal(
+        subject=str(record["_id"]),
+        kind="api_key",
+        name=str(record.get("name", record["_id"])),
+        scopes=frozenset(record.get("scopes", [])) & API_KEY_SCOPES,
+        unit_codes=frozenset(units) if units else None,
+    )
+
+
+def pseudonym(settings: ServiceSettings, subject: str) -> str:
+    """A stable pseudonymous id for a collaborator, keyed so it cannot be reversed by guessing."""
+    digest = hmac.new(settings.pseudonym_key.encode(), subject.encode(), hashlib.sha256).hexdigest()
+    return "ctv-" + digest[:12]

@@ -1,0 +1,132 @@
+"""Events produced by intake: reports, campaigns (orientations, surveys) and registry changes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pulse_libs.events.common import Channel, EventModel, Sentiment
+
+SOURCE = "pulse/intake"
+
+REPORT_SUBMITTED = "pulse.report.submitted.v1"
+ORIENTATION_PUBLISHED = "pulse.orientation.published.v1"
+SURVEY_PUBLISHED = "pulse.survey.published.v1"
+SURVEY_RESPONSE_SUBMITTED = "pulse.survey.response_submitted.v1"
+UNIT_UPSERTED = "pulse.unit.upserted.v1"
+TOPIC_UPSERTED = "pulse.topic.upserted.v1"
+API_KEY_ISSUED = "pulse.api_key.issued.v1"
+API_KEY_REVOKED = "pulse.api_key.revoked.v1"
+
+
+class Location(EventModel):
+    """A WGS84 point."""
+
+    lat: float
+    lon: float
+
+
+class ReportSubmitted(EventModel):
+    """A collaborator or a provincial system submitted a report (topic intake.reports.v1, key unit code)."""
+
+    report_id: str
+    unit_code: str
+    channel: Channel
+    title: str
+    content: str
+    observed_at: datetime
+    received_at: datetime
+    topic_codes: list[str] = []
+    sentiment: Sentiment | None = None
+    people_count: int | None = None
+    location: Location | None = None
+    source_url: str | None = None
+    attachment_count: int = 0
+    reporter_id: str
+    """Internal id of the reporting user or API key; outputs must pseudonymise it."""
+    reporter_kind: Literal["user", "api_key"] = "user"
+    external_ref: str | None = None
+
+
+class OrientationPublished(EventModel):
+    """The department published the orientation (định hướng) for a period (topic intake.campaigns.v1)."""
+
+    orientation_id: str
+    period: str
+    title: str
+    guidance: str
+    topic_codes: list[str]
+    unit_codes: list[str] = []
+    """Target units; empty means every unit."""
+    published_at: datetime
+    published_by: str
+
+
+class SurveyQuestion(EventModel):
+    """One question of a survey."""
+
+    code: str
+    text: str
+    kind: Literal["single", "multi", "scale", "text"]
+    options: list[str] = []
+
+
+class SurveyPublished(EventModel):
+    """A survey (điều tra thăm dò DLXH) was created (topic intake.campaigns.v1, key survey id)."""
+
+    survey_id: str
+    title: str
+    questions: list[SurveyQuestion]
+    unit_codes: list[str]
+    opens_at: datetime
+    closes_at: datetime
+    published_at: datetime
+
+
+class SurveyResponseSubmitted(EventModel):
+    """A respondent answered a survey (topic intake.campaigns.v1, key survey id)."""
+
+    survey_id: str
+    response_id: str
+    unit_code: str
+    respondent_id: str
+    answers: dict[str, str | int | list[str]]
+    submitted_at: datetime
+
+
+class UnitUpserted(EventModel):
+    """An administrative unit was created or changed (topic intake.registry.v1)."""
+
+    code: str
+    name: str
+    kind: Literal["ward", "commune", "town", "district", "province"]
+    parent_code: str | None = None
+    replaced_by: str | None = None
+
+
+class TopicUpserted(EventModel):
+    """A topic of the taxonomy was created or changed (topic intake.registry.v1)."""
+
+    code: str
+    name: str
+    keywords: list[str] = []
+    sensitive: bool = False
+
+
+class ApiKeyIssued(EventModel):
+    """An API key was issued; services mirror the hash to verify it themselves (topic intake.registry.v1)."""
+
+    key_id: str
+    name: str
+    key_hash: str
+    """SHA-256 hex of the secret key; the key itself never travels."""
+    scopes: list[str]
+    unit_codes: list[str] | None = None
+    issued_at: datetime
+
+
+class ApiKeyRevoked(EventModel):
+    """An API key was revoked (topic intake.registry.v1)."""
+
+    key_id: str
+    revoked_at: datetime

@@ -1,0 +1,1 @@
+"""HTTP edge: problem+json errors, body limits, pagination, auth dependencies, health routes."""

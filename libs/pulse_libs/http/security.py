@@ -1,0 +1,71 @@
+"""FastAPI dependencies for authentication, scopes and units, as `Annotated` aliases."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Protocol
+
+from fastapi import Depends, Request
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+
+from pulse_libs.auth import AuthError, Principal, TokenVerifier
+from pulse_libs.http.problems import ProblemError
+
+
+class ApiKeyVerifier(Protocol):
+    """Anything that turns an API key into a principal."""
+
+    async def verify(self, key: str) -> Principal:
+        """Return the principal of a valid key; raise AuthError otherwise."""
+        ...
+
+
+_bearer = HTTPBearer(auto_error=False, description="JWT from POST /v1/auth/token")
+_api_key = APIKeyHeader(name="X-API-Key", auto_error=False, description="Key issued by POST /v1/api-keys")
+
+
+async def get_principal(
+    request: Request,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    api_key: Annotated[str | None, Depends(_api_key)],
+) -> Principal:
+    """Authenticate the caller by bearer token or API key; 401 if neither is valid."""
+    tokens: TokenVerifier = request.app.state.token_verifier
+    keys: ApiKeyVerifier | None = getattr(request.app.state, "api_key_verifier", None)
+    if bearer is not None:
+        principal = await tokens.verify(bearer.credentials)
+    elif api_key is not None and keys is not None:
+        principal = await keys.verify(api_key)
+    else:
+        raise AuthError("authentication is required (Authorization: Bearer or X-API-Key)")
+    request.state.principal = principal
+    return principal
+
+
+CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
+
+
+def require(*scopes: str) -> Callable[[Principal], Awaitable[Principal]]:
+    """Dependency factory: the caller must hold every scope (403 otherwise)."""
+
+    async def check(principal: CurrentPrincipal) -> Principal:
+        missing = [s for s in scopes if not principal.has(s)]
+        if missing:
+            raise ProblemError(403, f"This action needs the scope(s): {', '.join(missing)}.")
+        return principal
+
+    return check
+
+
+def require_any(*scopes: str) -> Callable[[Principal], Awaitable[Principal]]:
+    """Dependency factory: the caller must hold at least one of the scopes."""
+
+    async def check(principal: CurrentPrincipal) -> Principal:
+        if not any(principal.has(s) for s in scopes):
+            raise ProblemError(403, f"This action needs one of the scopes: {', '.join(scopes)}.")
+        return principal
+
+    return check
+
+
+__all__ = ["AuthError", "CurrentPrincipal", "get_principal", "require", "require_any"]

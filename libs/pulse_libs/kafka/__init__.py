@@ -1,0 +1,1 @@
+"""Kafka plumbing: topic names with a namespace prefix, producer, consumer runner, admin."""

@@ -1,0 +1,69 @@
+"""Idempotent consumption: a tracking record per (group, event id) in the consumer's own store."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from pymongo import ASCENDING
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
+
+from pulse_libs.clock import utcnow
+
+INBOX_COLLECTION = "processed_events"
+
+
+class Inbox(Protocol):
+    """Remembers which events a consumer group has fully processed."""
+
+    async def seen(self, group: str, event_id: str) -> bool:
+        """True if the group already processed this event."""
+        ...
+
+    async def mark(self, group: str, event_id: str) -> None:
+        """Record that the group processed this event."""
+        ...
+
+
+class MongoInbox:
+    """Inbox in the service's own database; old records are swept, not expired by TTL."""
+
+    def __init__(self, db: AsyncDatabase[dict[str, Any]]) -> None:
+        self._col = db[INBOX_COLLECTION]
+
+    async def ensure_indexes(self) -> None:
+        """Create the index the sweeper uses."""
+        await self._col.create_index([("at", ASCENDING)], name="at")
+
+    async def seen(self, group: str, event_id: str) -> bool:
+        """True if the group already processed this event."""
+        return await self._col.find_one({"_id": f"{group}:{event_id}"}, {"_id": 1}) is not None
+
+    async def mark(self, group: str, event_id: str) -> None:
+        """Record that the group processed this event (a repeat is harmless)."""
+        try:
+            await self._col.insert_one({"_id": f"{group}:{event_id}", "at": utcnow()})
+        except DuplicateKeyError:
+            pass
+
+    async def sweep(self, older_than: timedelta, now: datetime | None = None) -> int:
+        """Forget records older than the broker's retention; return how many were removed."""
+        cutoff = (now or utcnow()) - older_than
+        result = await self._col.delete_many({"at": {"$lt": cutoff}})
+        return result.deleted_count
+
+
+class MemoryInbox:
+    """Inbox for unit tests of handlers."""
+
+    def __init__(self) -> None:
+        self.ids: set[str] = set()
+
+    async def seen(self, group: str, event_id: str) -> bool:
+        """True if the group already processed this event."""
+        return f"{group}:{event_id}" in self.ids
+
+    async def mark(self, group: str, event_id: str) -> None:
+        """Record that the group processed this event."""
+        self.ids.add(f"{group}:{event_id}")

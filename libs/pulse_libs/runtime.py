@@ -1,0 +1,147 @@
+"""The connections and background loops of one service process, opened in the FastAPI lifespan."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any
+
+from prometheus_client import CollectorRegistry
+from pymongo import AsyncMongoClient, IndexModel
+
+from pulse_libs.kafka.admin import ensure_topics
+from pulse_libs.kafka.consumer import ConsumerRunner, EventHandler, RetryPolicy
+from pulse_libs.kafka.inbox import INBOX_COLLECTION, MongoInbox
+from pulse_libs.kafka.metrics import ConsumerMetrics, OutboxMetrics
+from pulse_libs.kafka.producer import EventProducer
+from pulse_libs.observability import ReadinessCheck
+from pulse_libs.outbox import OutboxRelay, ensure_outbox_index
+from pulse_libs.settings import ServiceSettings
+from pulse_libs.store import Database, Document, ensure_indexes, make_client, ping
+
+log = logging.getLogger(__name__)
+
+LoopFactory = Callable[[asyncio.Event], Awaitable[None]]
+
+
+class Runtime:
+    """Owns the store client, the producer, the outbox relay, consumers and periodic loops."""
+
+    def __init__(self, settings: ServiceSettings, registry: CollectorRegistry) -> None:
+        self.settings = settings
+        self.registry = registry
+        self.client: AsyncMongoClient[Document] = make_client(settings)
+        self.db: Database = self.client[settings.mongo_db]
+        self.producer = EventProducer(settings)
+        self.inbox = MongoInbox(self.db)
+        self.consumer_metrics = ConsumerMetrics.create(registry)
+        self.outbox_metrics = OutboxMetrics.create(registry)
+        self.relay: OutboxRelay | None = None
+        self.consumers: list[ConsumerRunner] = []
+        self._loops: list[tuple[str, LoopFactory]] = []
+        self._loop_tasks: list[asyncio.Task[None]] = []
+        self._stopping = asyncio.Event()
+        self._outbox_collections: list[str] = []
+
+    def add_outbox(self, collections: Sequence[str]) -> OutboxRelay:
+        """Relay events stored in these collections' outbox fields."""
+        self._outbox_collections = list(collections)
+        self.relay = OutboxRelay(
+            db=self.db,
+            collections=collections,
+            producer=self.producer,
+            metrics=self.outbox_metrics,
+            poll_seconds=self.settings.outbox_poll_seconds,
+        )
+        return self.relay
+
+    def add_consumer(
+        self,
+        group_id: str,
+        topics: list[str],
+        handlers: Mapping[str, EventHandler],
+        *,
+        retry: RetryPolicy | None = None,
+    ) -> ConsumerRunner:
+        """Consume `topics` as group `group_id`, dispatching by event type."""
+        runner = ConsumerRunner(
+            settings=self.settings,
+            group_id=group_id,
+            topics=topics,
+            handlers=handlers,
+            producer=self.producer,
+            metrics=self.consumer_metrics,
+            inbox=self.inbox,
+            retry=retry,
+        )
+        self.consumers.append(runner)
+        return runner
+
+    def add_loop(self, name: str, loop: LoopFactory) -> None:
+        """Run `loop(stopping)` in the background; it must return once `stopping` is set."""
+        self._loops.append((name, loop))
+
+    async def start(
+        self, indexes: Mapping[str, Sequence[IndexModel]] | None = None, *, wait_seconds: float = 60
+    ) -> None:
+        """Bootstrap indexes and topics (waiting for the store and broker), then start every loop."""
+        deadline = time.monotonic() + wait_seconds
+        while True:
+            try:
+                await ensure_indexes(self.db, indexes or {})
+                await self.inbox.ensure_indexes()
+                for name in self._outbox_collections:
+                    await ensure_outbox_index(self.db, name)
+                break
+            except Exception as exc:
+                if time.monotonic() > deadline:
+                    raise
+                log.warning("store not ready at start-up, waiting", extra={"error": repr(exc)})
+                await asyncio.sleep(1.0)
+        await ensure_topics(self.settings, wait_seconds=max(1.0, deadline - time.monotonic()))
+        if self.relay is not None:
+            self.relay.start()
+        for consumer in self.consumers:
+            consumer.start()
+        for name, loop in self._loops:
+            self._loop_tasks.append(asyncio.create_task(self._supervise(name, loop), name=name))
+
+    async def _supervise(self, name: str, loop: LoopFactory) -> None:
+        while not self._stopping.is_set():
+            try:
+                await loop(self._stopping)
+            except Exception:
+                log.exception("background loop crashed, restarting", extra={"loop": name})
+                try:
+                    await asyncio.wait_for(self._stopping.wait(), 2.0)
+                except TimeoutError:
+                    continue
+
+    async def stop(self) -> None:
+        """Stop loops and consumers, flush the relay and producer, close the store."""
+        self._stopping.set()
+        await asyncio.gather(*(c.stop() for c in self.consumers), return_exceptions=True)
+        if self._loop_tasks:
+            _, pending = await asyncio.wait(self._loop_tasks, timeout=10)
+            for task in pending:
+                task.cancel()
+        if self.relay is not None:
+            await self.relay.stop()
+        await self.producer.stop()
+        await self.client.close()
+
+    def readiness(self) -> dict[str, ReadinessCheck]:
+        """The checks behind `/readyz`."""
+
+        async def store() -> bool:
+            return await ping(self.client)
+
+        async def broker() -> bool:
+            return await self.producer.ping()
+
+        return {"store": store, "broker": broker}
+
+
+__all__ = ["INBOX_COLLECTION", "Any", "Runtime"]

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# `make test`: installs what is missing, starts the real Kafka and store if they
+# are not running (and stops them afterwards), checks the generated event
+# documents and runs every test suite. Exits non-zero if anything fails.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+scripts/bootstrap.sh
+started=0
+if ! scripts/infra.sh status | grep -q "kafka: running" || ! scripts/infra.sh status | grep -q "ferretdb: running"; then
+  scripts/infra.sh up
+  started=1
+fi
+cleanup() { if [[ $started -eq 1 ]]; then scripts/infra.sh down; fi; }
+trap cleanup EXIT
+
+.venv/bin/python -m pulse_libs.events.schema --check --out docs/events
+.venv/bin/python -m pytest "${@:-tests}"

@@ -1,0 +1,1 @@
+"""Pulse intake service: reports, people, registries, orientations, surveys, Open311."""

@@ -1,0 +1,1 @@
+"""The intake domain: plain dataclasses and functions, no I/O."""

@@ -1,0 +1,1 @@
+"""Entrypoints of the intake service: REST routers and Kafka consumers."""

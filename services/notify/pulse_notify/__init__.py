@@ -1,0 +1,1 @@
+"""Pulse notify service: escalations, orientations and bulletins over Zalo OA, SMS, email, webhooks."""

@@ -1,0 +1,1 @@
+"""Adapters of the notify service: store, broker, outside systems."""

@@ -1,0 +1,1 @@
+"""The notify domain: plain dataclasses and functions, no I/O."""

@@ -1,0 +1,1 @@
+"""Entrypoints of the notify service: REST routers and Kafka consumers."""

@@ -1,0 +1,1 @@
+"""Adapters of the reporting service: store, broker, outside systems."""

@@ -1,0 +1,1 @@
+"""The reporting domain: plain dataclasses and functions, no I/O."""

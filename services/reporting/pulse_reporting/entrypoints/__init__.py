@@ -1,0 +1,1 @@
+"""Entrypoints of the reporting service: REST routers and Kafka consumers."""

@@ -1,0 +1,1 @@
+"""Pulse triage service: classify, score urgency, find hot spots, escalate to the Standing Committee."""

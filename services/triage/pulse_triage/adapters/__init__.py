@@ -1,0 +1,1 @@
+"""Adapters of the triage service: store, broker, outside systems."""

@@ -1,0 +1,1 @@
+"""The triage domain: plain dataclasses and functions, no I/O."""

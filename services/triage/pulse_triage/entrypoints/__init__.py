@@ -1,0 +1,1 @@
+"""Entrypoints of the triage service: REST routers and Kafka consumers."""

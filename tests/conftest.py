@@ -14,9 +14,8 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any, TypeVar
 
 import pytest
-from pymongo import AsyncMongoClient
-
 from pulse_libs.settings import ServiceSettings
+from pymongo import AsyncMongoClient
 
 S = TypeVar("S", bound=ServiceSettings)
 

@@ -6,12 +6,17 @@ publish are one atomic document write. The relay finds documents flagged
 `_outbox_pending`, publishes their events in order, then removes exactly those
 events from the document. A crash between publish and removal republishes:
 consumers dedupe on `ce_id`.
+
+The outbox is a map {event id: entry} rather than an array: removing entries
+by key with `$unset` works the same on MongoDB and on FerretDB, whose `$pull`
+only matches whole values. Entries carry a sequence number for ordering.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -29,9 +34,15 @@ OUTBOX_FIELD = "_outbox"
 PENDING_FIELD = "_outbox_pending"
 
 
-def outbox_entries(events: Sequence[tuple[str, CloudEvent]]) -> list[dict[str, Any]]:
-    """Serialise (topic, event) pairs for storage."""
-    return [event.to_document(topic) for topic, event in events]
+def outbox_entries(events: Sequence[tuple[str, CloudEvent]]) -> dict[str, dict[str, Any]]:
+    """Serialise (topic, event) pairs for storage, keyed by event id, in publication order."""
+    base = time.time_ns()
+    out: dict[str, dict[str, Any]] = {}
+    for i, (topic, event) in enumerate(events):
+        if "." in event.id or event.id.startswith("$"):
+            raise ValueError(f"event id {event.id!r} cannot be a document key")
+        out[event.id] = {**event.to_document(topic), "seq": base + i}
+    return out
 
 
 def with_outbox(doc: dict[str, Any], events: Sequence[tuple[str, CloudEvent]]) -> dict[str, Any]:
@@ -40,12 +51,14 @@ def with_outbox(doc: dict[str, Any], events: Sequence[tuple[str, CloudEvent]]) -
 
 
 def outbox_update(events: Sequence[tuple[str, CloudEvent]], update: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Return `update` extended to append the events to the document's outbox."""
+    """Return `update` extended to add the events to the document's outbox."""
     out: dict[str, Any] = {k: dict(v) for k, v in (update or {}).items()}
     if not events:
         return out
-    out.setdefault("$push", {})[OUTBOX_FIELD] = {"$each": outbox_entries(events)}
-    out.setdefault("$set", {})[PENDING_FIELD] = True
+    sets = out.setdefault("$set", {})
+    for event_id, entry in outbox_entries(events).items():
+        sets[f"{OUTBOX_FIELD}.{event_id}"] = entry
+    sets[PENDING_FIELD] = True
     return out
 
 
@@ -135,7 +148,7 @@ class OutboxRelay:
             pending_docs += len(docs)
             busy = busy or len(docs) >= self._batch
             for doc in docs:
-                entries = doc.get(OUTBOX_FIELD) or []
+                entries = sorted((doc.get(OUTBOX_FIELD) or {}).values(), key=lambda e: e.get("seq", 0))
                 if entries:
                     oldest = max(oldest, (now - as_utc(entries[0]["time"])).total_seconds())
                 await self._publish_document(name, doc["_id"], entries)
@@ -152,6 +165,6 @@ class OutboxRelay:
             ids.append(entry["id"])
             self._metrics.published.labels(collection).inc()
         if ids:
-            await col.update_one({"_id": doc_id}, {"$pull": {OUTBOX_FIELD: {"id": {"$in": ids}}}})
-        # Clear the flag only if no writer appended a new event meanwhile.
-        await col.update_one({"_id": doc_id, OUTBOX_FIELD: {"$size": 0}}, {"$set": {PENDING_FIELD: False}})
+            await col.update_one({"_id": doc_id}, {"$unset": {f"{OUTBOX_FIELD}.{i}": "" for i in ids}})
+        # Clear the flag only if no writer added a new event meanwhile.
+        await col.update_one({"_id": doc_id, OUTBOX_FIELD: {}}, {"$set": {PENDING_FIELD: False}})

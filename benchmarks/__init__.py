@@ -1,0 +1,1 @@
+"""Pulse benchmarks: `make bench` runs them all and writes docs/BENCHMARKS.md."""

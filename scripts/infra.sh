@@ -12,8 +12,9 @@ CACHE="${PULSE_CACHE_DIR:-$ROOT/.cache}"
 VAR="${PULSE_VAR_DIR:-$ROOT/var}"
 KAFKA_LIBS="$CACHE/kafka/libs"
 FERRETDB_BIN="$CACHE/ferretdb/ferretdb"
-KAFKA_PORT=9092
-MONGO_PORT=27017
+KAFKA_PORT="${PULSE_KAFKA_PORT:-9092}"
+KAFKA_CONTROLLER_PORT="${PULSE_KAFKA_CONTROLLER_PORT:-9093}"
+MONGO_PORT="${PULSE_MONGO_PORT:-27017}"
 KAFKA_HEAP="${PULSE_KAFKA_HEAP:--Xms256m -Xmx768m}"
 
 log() { printf '[infra] %s\n' "$*" >&2; }
@@ -84,7 +85,8 @@ start_kafka() {
   need java "Install a Java 17+ runtime."
   local data="$VAR/kafka" config="$VAR/kafka/server.properties"
   mkdir -p "$data/logs" "$VAR/run" "$VAR/log"
-  { cat "$ROOT/deploy/local/kafka/server.properties"; echo "log.dirs=$data/logs"; } > "$config"
+  { sed -e "s/127.0.0.1:9092/127.0.0.1:$KAFKA_PORT/g" -e "s/127.0.0.1:9093/127.0.0.1:$KAFKA_CONTROLLER_PORT/g" \
+      "$ROOT/deploy/local/kafka/server.properties"; echo "log.dirs=$data/logs"; } > "$config"
   local cp="$KAFKA_LIBS/*"
   if [[ ! -f "$data/logs/meta.properties" ]]; then
     log "formatting Kafka storage (once)"

@@ -3,3 +3,23 @@
 
 class ReportingError(Exception):
     """Base of the reporting service's domain errors."""
+
+
+class InvalidPeriodError(ReportingError):
+    """A period string or cut-off day that the period engine cannot interpret (422)."""
+
+
+class InvalidRangeError(ReportingError):
+    """A statistics time range that is malformed or reversed (422)."""
+
+
+class PeriodNotEndedError(ReportingError):
+    """A period cannot be closed before its window has ended (409)."""
+
+
+class PeriodAlreadyClosedError(ReportingError):
+    """The period's figures are already frozen (409)."""
+
+
+class NotFoundError(ReportingError):
+    """Absent or outside the caller's scope (404)."""

@@ -65,7 +65,9 @@ async def test_outbox_event_reaches_consumer_once(make_settings: Callable[..., A
             if doc is not None and not doc["_outbox_pending"]:
                 break
             await asyncio.sleep(0.05)
-        assert doc is not None and doc["_outbox"] == {} and doc["_outbox_pending"] is False
+        assert doc is not None
+        assert doc["_outbox"] == {}
+        assert doc["_outbox_pending"] is False
         # The same event published again (a relay crash after publish) is not handled twice.
         await runtime.producer.publish(INTAKE_REPORTS, event)
         await asyncio.sleep(2.0)

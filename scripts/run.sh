@@ -12,6 +12,7 @@ trap 'exit 0' INT TERM
 scripts/infra.sh up
 scripts/services.sh up
 .venv/bin/python -m pulse_intake.demo
+.venv/bin/python -m pulse_notify.demo
 cat <<MSG
 
 Pulse is running with demo data (Lào Cai: Phường Yên Bái, Văn Phú, Nam Cường, Âu Lâu):

@@ -2,38 +2,94 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from prometheus_client import CollectorRegistry
+from pulse_libs.api_keys import ApiKeyStore
 from pulse_libs.app import build_app
+from pulse_libs.events.topics import TRIAGE_DECISIONS, TRIAGE_ESCALATIONS
 from pulse_libs.runtime import Runtime
 
+from pulse_intake.adapters.registry_cache import RegistryCache
+from pulse_intake.adapters.store import INDEXES, OUTBOX_COLLECTIONS
+from pulse_intake.adapters.throttle import LoginThrottle
+from pulse_intake.context import IntakeContext
+from pulse_intake.entrypoints import campaigns, open311, people, registry, reports
+from pulse_intake.handlers.projection import projection_handlers
+from pulse_intake.handlers.seed import seed_admin, seed_registry
+from pulse_intake.metrics import IntakeMetrics
 from pulse_intake.settings import IntakeSettings
+
+log = logging.getLogger(__name__)
+
+ROUTERS: tuple[APIRouter, ...] = (
+    people.router,
+    registry.router,
+    reports.router,
+    campaigns.router,
+    open311.router,
+)
 
 
 def bootstrap(settings: IntakeSettings | None = None, **overrides: Any) -> FastAPI:
     """Build the intake app; connections open in its lifespan, never at import."""
     settings = settings or IntakeSettings()
-    registry = CollectorRegistry()
+    registry_ = CollectorRegistry()
+    metrics = IntakeMetrics.create(registry_)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        runtime = Runtime(settings, registry)
+        runtime = Runtime(settings, registry_)
+        relay = runtime.add_outbox(OUTBOX_COLLECTIONS)
+        runtime.add_consumer("intake-status", [TRIAGE_DECISIONS, TRIAGE_ESCALATIONS], projection_handlers(runtime.db))
+        throttle = LoginThrottle(
+            runtime.db,
+            window_seconds=settings.login_window_seconds,
+            max_per_user=settings.login_max_failures_per_user,
+            max_per_ip=settings.login_max_failures_per_ip,
+        )
+
+        async def sweep(stopping: asyncio.Event) -> None:
+            await throttle.sweep_loop(stopping, settings.throttle_sweep_seconds)
+
+        runtime.add_loop("login-throttle-sweeper", sweep)
         app.state.runtime = runtime
         app.state.readiness = runtime.readiness()
-        await runtime.start()
+        app.state.api_key_verifier = ApiKeyStore(runtime.db)
+        app.state.ctx = IntakeContext(
+            db=runtime.db,
+            settings=settings,
+            registry=RegistryCache(runtime.db, ttl_seconds=settings.registry_cache_seconds),
+            throttle=throttle,
+            metrics=metrics,
+            relay=relay,
+        )
+        await runtime.start(indexes=INDEXES)
+        first_admin = settings.first_admin
+        if first_admin is not None:
+            await seed_admin(db=runtime.db, username=first_admin[0], password=first_admin[1])
+        if settings.seed_registry:
+            changed = await seed_registry(db=runtime.db)
+            if changed:
+                relay.kick()
+            log.info("registry seeded", extra={"changed": changed})
         try:
             yield
         finally:
             await runtime.stop()
 
-    return build_app(
+    app = build_app(
         settings,
         title="Pulse intake",
         description="Reports from collaborators and provincial systems; registries, orientations, surveys, Open311.",
-        registry=registry,
+        registry=registry_,
         lifespan=lifespan,
+        routers=ROUTERS,
     )
+    open311.install(app)
+    return app

@@ -5,6 +5,9 @@ from __future__ import annotations
 from pulse_libs.settings import ServiceSettings
 from pydantic import Field
 
+DEV_ADMIN_USERNAME = "admin"
+DEV_ADMIN_PASSWORD = "pulse-admin-dev-password"  # noqa: S105 - refused in production
+
 
 class IntakeSettings(ServiceSettings):
     """Configuration of the intake service."""
@@ -12,3 +15,37 @@ class IntakeSettings(ServiceSettings):
     service_name: str = "intake"
     port: int = Field(default=8001, ge=1, le=65535, validation_alias="PULSE_INTAKE_PORT")
     mongo_db: str = Field(default="pulse_intake", validation_alias="PULSE_INTAKE_MONGO_DB")
+
+    admin_username: str | None = None
+    admin_password: str | None = None
+
+    login_max_failures_per_user: int = Field(default=5, ge=1)
+    login_max_failures_per_ip: int = Field(default=30, ge=1)
+    login_window_seconds: int = Field(default=900, ge=1)
+    throttle_sweep_seconds: float = Field(default=60.0, gt=0)
+    token_ttl_seconds: int = Field(default=8 * 3600, ge=60)
+
+    clock_skew_seconds: int = Field(default=300, ge=0)
+    """How far in the future `observed_at` may lie (phones with a wrong clock)."""
+    batch_max_reports: int = Field(default=500, ge=1, le=500)
+    registry_cache_seconds: float = Field(default=30.0, ge=0)
+    seed_registry: bool = True
+    """Seed the Lào Cai units and the default topics at start-up (idempotent)."""
+
+    def production_problems(self) -> list[str]:
+        """Production needs a real first-admin password."""
+        problems = []
+        if not self.admin_username:
+            problems.append("PULSE_ADMIN_USERNAME must be set")
+        if not self.admin_password or self.admin_password == DEV_ADMIN_PASSWORD or len(self.admin_password) < 12:
+            problems.append("PULSE_ADMIN_PASSWORD must be set to a password of 12+ characters")
+        return problems
+
+    @property
+    def first_admin(self) -> tuple[str, str] | None:
+        """The first admin's credentials; development defaults outside production."""
+        if self.production:
+            if self.admin_username and self.admin_password:
+                return self.admin_username, self.admin_password
+            return None
+        return self.admin_username or DEV_ADMIN_USERNAME, self.admin_password or DEV_ADMIN_PASSWORD

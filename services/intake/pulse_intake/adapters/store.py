@@ -1,0 +1,37 @@
+"""Collections of the intake service and the indexes they need."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from pulse_libs.api_keys import API_KEYS_COLLECTION
+from pymongo import ASCENDING, DESCENDING, IndexModel
+
+USERS = "users"
+API_KEYS = API_KEYS_COLLECTION
+UNITS = "units"
+TOPICS = "topics"
+REPORTS = "reports"
+ORIENTATIONS = "orientations"
+SURVEYS = "surveys"
+SURVEY_RESPONSES = "survey_responses"
+AUDIT_LOG = "audit_log"
+LOGIN_FAILURES = "login_failures"
+
+OUTBOX_COLLECTIONS: tuple[str, ...] = (REPORTS, API_KEYS, UNITS, TOPICS, ORIENTATIONS, SURVEYS, SURVEY_RESPONSES)
+
+INDEXES: dict[str, Sequence[IndexModel]] = {
+    USERS: [IndexModel([("username", ASCENDING)], unique=True, name="username_unique")],
+    REPORTS: [
+        IndexModel([("dedupe_key", ASCENDING)], unique=True, name="dedupe_unique"),
+        IndexModel([("idem_key", ASCENDING)], unique=True, name="idem_unique"),
+        IndexModel([("unit_code", ASCENDING), ("_id", DESCENDING)], name="unit_newest"),
+        IndexModel([("reporter_id", ASCENDING), ("_id", DESCENDING)], name="reporter_newest"),
+    ],
+    SURVEY_RESPONSES: [
+        IndexModel([("survey_id", ASCENDING), ("respondent_id", ASCENDING)], unique=True, name="one_per_respondent")
+    ],
+    ORIENTATIONS: [IndexModel([("period_end", ASCENDING)], name="period_end")],
+    AUDIT_LOG: [IndexModel([("at", DESCENDING)], name="at")],
+    LOGIN_FAILURES: [IndexModel([("expires_at", ASCENDING)], name="expires_at")],
+}

@@ -1,0 +1,176 @@
+"""REST routes for sign-in, users, API keys and the audit log."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.security import OAuth2PasswordRequestForm
+from pulse_libs.auth import UNIT_LIMITED_ROLES, Principal
+from pulse_libs.http.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
+from pulse_libs.http.problems import ProblemError, not_found
+from pulse_libs.http.security import CurrentPrincipal, require
+from pydantic import BaseModel
+
+from pulse_intake.adapters import audit
+from pulse_intake.adapters.store import AUDIT_LOG
+from pulse_intake.context import Ctx
+from pulse_intake.entrypoints.common import cursor_value, field_error, next_cursor, problems
+from pulse_intake.entrypoints.schemas import (
+    ApiKeyCreate,
+    ApiKeyIssuedOut,
+    ApiKeyOut,
+    TokenOut,
+    UserCreate,
+    UserOut,
+)
+from pulse_intake.handlers import people
+
+router = APIRouter(tags=["people"])
+
+
+@router.post("/v1/auth/token", response_model=TokenOut, responses=problems(422, 429), tags=["auth"])
+async def token(ctx: Ctx, request: Request, form: Annotated[OAuth2PasswordRequestForm, Depends()]) -> TokenOut:
+    """Sign in with username and password (OAuth2 password form); repeated failures are throttled."""
+    ip = request.client.host if request.client else "unknown"
+    try:
+        result = await people.sign_in(
+            db=ctx.db,
+            settings=ctx.settings,
+            throttle=ctx.throttle,
+            username=form.username,
+            password=form.password,
+            ip=ip,
+        )
+    except people.LoginThrottled as exc:
+        raise ProblemError(
+            429, "Too many failed sign-ins; try again later.", headers={"Retry-After": str(exc.retry_after)}
+        ) from None
+    if result is None:
+        ctx.metrics.login_failures.inc()
+        raise ProblemError(401, "Wrong username or password.", headers={"WWW-Authenticate": "Bearer"})
+    return TokenOut(access_token=result[0], expires_in=result[1])
+
+
+@router.get("/v1/users/me", response_model=UserOut, responses=problems(404))
+async def me(ctx: Ctx, principal: CurrentPrincipal) -> dict[str, Any]:
+    """The signed-in user."""
+    user = await people.get_user(db=ctx.db, user_id=principal.subject) if principal.kind == "user" else None
+    if user is None:
+        raise not_found("User")
+    return user
+
+
+@router.post("/v1/users", status_code=201, response_model=UserOut, responses=problems(409, 422))
+async def create_user(
+    ctx: Ctx, body: UserCreate, principal: Annotated[Principal, Depends(require("users:write"))], response: Response
+) -> dict[str, Any]:
+    """Create a user (admin); the password is stored as an argon2 hash and never returned."""
+    if body.role in UNIT_LIMITED_ROLES and not body.unit_codes:
+        raise field_error(422, "unit_codes", "collaborators and unit officers need at least one unit")
+    missing = await ctx.registry.missing_units(body.unit_codes)
+    if missing:
+        raise field_error(422, "unit_codes", "unknown unit(s): " + ", ".join(missing))
+    try:
+        user = await people.create_user(db=ctx.db, **body.model_dump())
+    except people.UsernameTaken:
+        raise field_error(409, "username", "already taken", "A user with this username exists.") from None
+    await audit.record(ctx.db, actor=principal, action="user.create", target=user["id"], details={"role": body.role})
+    response.headers["Location"] = f"/v1/users/{user['id']}"
+    return user
+
+
+@router.get("/v1/users", response_model=Page[UserOut], responses=problems(400))
+async def list_users(
+    ctx: Ctx,
+    principal: Annotated[Principal, Depends(require("users:read"))],
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> dict[str, Any]:
+    """Users by username (admin)."""
+    items = await people.list_users(db=ctx.db, after=cursor_value(cursor), limit=limit)
+    return {"items": items, "next_cursor": next_cursor(items, limit, "username")}
+
+
+@router.get("/v1/users/{user_id}", response_model=UserOut, responses=problems(404))
+async def get_user(
+    ctx: Ctx, user_id: str, principal: Annotated[Principal, Depends(require("users:read"))]
+) -> dict[str, Any]:
+    """One user (admin)."""
+    user = await people.get_user(db=ctx.db, user_id=user_id)
+    if user is None:
+        raise not_found("User")
+    return user
+
+
+@router.post(
+    "/v1/api-keys", status_code=201, response_model=ApiKeyIssuedOut, responses=problems(422), tags=["api keys"]
+)
+async def issue_key(
+    ctx: Ctx, body: ApiKeyCreate, principal: Annotated[Principal, Depends(require("apikeys:write"))], response: Response
+) -> ApiKeyIssuedOut:
+    """Issue an API key for a provincial system (admin); the key is shown once."""
+    bad = people.unknown_scopes(body.scopes)
+    if bad:
+        raise field_error(422, "scopes", "not allowed for API keys: " + ", ".join(bad))
+    missing = await ctx.registry.missing_units(body.unit_codes or [])
+    if missing:
+        raise field_error(422, "unit_codes", "unknown unit(s): " + ", ".join(missing))
+    key_id, key = await people.issue_api_key(db=ctx.db, name=body.name, scopes=body.scopes, unit_codes=body.unit_codes)
+    ctx.kick()
+    await audit.record(ctx.db, actor=principal, action="api_key.issue", target=key_id, details={"scopes": body.scopes})
+    response.headers["Location"] = f"/v1/api-keys/{key_id}"
+    return ApiKeyIssuedOut(id=key_id, key=key)
+
+
+@router.get("/v1/api-keys", response_model=Page[ApiKeyOut], responses=problems(400), tags=["api keys"])
+async def list_keys(
+    ctx: Ctx,
+    principal: Annotated[Principal, Depends(require("apikeys:write"))],
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> dict[str, Any]:
+    """API keys without their secrets (admin)."""
+    items = await people.list_api_keys(db=ctx.db, after=cursor_value(cursor), limit=limit)
+    return {"items": items, "next_cursor": next_cursor(items, limit, "id")}
+
+
+@router.delete("/v1/api-keys/{key_id}", status_code=204, responses=problems(404), tags=["api keys"])
+async def revoke_key(
+    ctx: Ctx, key_id: str, principal: Annotated[Principal, Depends(require("apikeys:write"))]
+) -> Response:
+    """Revoke an API key (admin); every service stops accepting it once the event reaches it."""
+    if not await people.revoke_api_key(db=ctx.db, key_id=key_id):
+        raise not_found("API key")
+    ctx.kick()
+    await audit.record(ctx.db, actor=principal, action="api_key.revoke", target=key_id)
+    return Response(status_code=204)
+
+
+class AuditEntry(BaseModel):
+    """One audit log entry."""
+
+    id: str
+    at: str
+    actor_id: str
+    actor_kind: str
+    actor_name: str
+    actor_role: str | None = None
+    action: str
+    target: str
+    details: dict[str, Any]
+
+
+@router.get("/v1/audit", response_model=Page[AuditEntry], responses=problems(400), tags=["audit"])
+async def list_audit(
+    ctx: Ctx,
+    principal: Annotated[Principal, Depends(require("audit:read"))],
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> dict[str, Any]:
+    """The audit log, newest first (admin)."""
+    before = cursor_value(cursor, "before")
+    query: dict[str, Any] = {"_id": {"$lt": before}} if before else {}
+    docs = await ctx.db[AUDIT_LOG].find(query).sort("_id", -1).limit(limit).to_list()
+    items = [{**d, "id": d["_id"], "at": d["at"].isoformat()} for d in docs]
+    return {"items": items, "next_cursor": next_cursor(items, limit, "id", "before")}

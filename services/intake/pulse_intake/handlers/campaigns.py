@@ -1,0 +1,143 @@
+"""Use cases of campaigns: orientations and surveys, each published through the outbox."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime
+from typing import Any
+
+from pulse_libs.clock import utcnow
+from pulse_libs.events import intake as ev
+from pulse_libs.events.envelope import new_event
+from pulse_libs.events.topics import INTAKE_CAMPAIGNS
+from pulse_libs.outbox import strip_outbox, with_outbox
+from pulse_libs.store import Database
+from pymongo.errors import DuplicateKeyError
+
+from pulse_intake.adapters.store import ORIENTATIONS, SURVEY_RESPONSES, SURVEYS
+from pulse_intake.domain.periods import Period
+from pulse_intake.domain.reports import new_report_id
+
+
+class AlreadyAnswered(Exception):
+    """This respondent has answered the survey already."""
+
+
+def unit_visibility(units: Sequence[str] | None) -> dict[str, Any]:
+    """Query part: campaigns for every unit, or for one of `units` (None = no limit)."""
+    if units is None:
+        return {}
+    return {"$or": [{"unit_codes": []}, {"unit_codes": {"$in": list(units)}}]}
+
+
+def orientation_view(doc: Mapping[str, Any]) -> dict[str, Any]:
+    """An orientation for the API."""
+    return {"id": doc["_id"], **{k: v for k, v in strip_outbox(dict(doc)).items() if k != "_id"}}
+
+
+async def publish_orientation(*, db: Database, period: Period, body: Mapping[str, Any], by: str) -> dict[str, Any]:
+    """Store an orientation and its OrientationPublished event."""
+    oid, now = new_report_id(), utcnow()
+    doc = {
+        "_id": oid,
+        "period": period.label,
+        "period_start": period.start.isoformat(),
+        "period_end": period.end.isoformat(),
+        "title": body["title"],
+        "guidance": body["guidance"],
+        "topic_codes": list(body["topic_codes"]),
+        "unit_codes": sorted(set(body.get("unit_codes") or [])),
+        "published_at": now,
+        "published_by": by,
+    }
+    data = ev.OrientationPublished(
+        orientation_id=oid, **{k: doc[k] for k in ("period", "title", "guidance", "topic_codes", "unit_codes")},
+        published_at=now, published_by=by,
+    )  # fmt: skip
+    event = new_event(ev.ORIENTATION_PUBLISHED, source=ev.SOURCE, data=data, key=oid, event_id=f"orientation-{oid}")
+    await db[ORIENTATIONS].insert_one(with_outbox(doc, [(INTAKE_CAMPAIGNS, event)]))
+    return orientation_view(doc)
+
+
+async def list_orientations(
+    *, db: Database, units: Sequence[str] | None, day: date | None, before: str | None, limit: int
+) -> list[dict[str, Any]]:
+    """Orientations newest first, visible to `units`; only those covering `day` when given."""
+    clauses: list[dict[str, Any]] = [unit_visibility(units)]
+    if day is not None:
+        clauses += [{"period_start": {"$lte": day.isoformat()}}, {"period_end": {"$gte": day.isoformat()}}]
+    if before is not None:
+        clauses.append({"_id": {"$lt": before}})
+    docs = await db[ORIENTATIONS].find({"$and": clauses}).sort("_id", -1).limit(limit).to_list()
+    return [orientation_view(d) for d in docs]
+
+
+def survey_state(doc: Mapping[str, Any], now: datetime) -> str:
+    """scheduled, open or closed at `now`."""
+    if now < doc["opens_at"]:
+        return "scheduled"
+    return "open" if now < doc["closes_at"] else "closed"
+
+
+def survey_view(doc: Mapping[str, Any], now: datetime) -> dict[str, Any]:
+    """A survey for the API."""
+    fields = ("title", "questions", "unit_codes", "opens_at", "closes_at", "published_at")
+    return {"id": doc["_id"], **{f: doc[f] for f in fields}, "state": survey_state(doc, now)}
+
+
+async def publish_survey(*, db: Database, body: Mapping[str, Any]) -> dict[str, Any]:
+    """Store a survey and its SurveyPublished event."""
+    sid, now = new_report_id(), utcnow()
+    doc = {
+        "_id": sid,
+        "title": body["title"],
+        "questions": list(body["questions"]),
+        "unit_codes": sorted(set(body.get("unit_codes") or [])),
+        "opens_at": body["opens_at"],
+        "closes_at": body["closes_at"],
+        "published_at": now,
+    }
+    data = ev.SurveyPublished(survey_id=sid, **{k: v for k, v in doc.items() if k != "_id"})
+    event = new_event(ev.SURVEY_PUBLISHED, source=ev.SOURCE, data=data, key=sid, event_id=f"survey-{sid}")
+    await db[SURVEYS].insert_one(with_outbox(doc, [(INTAKE_CAMPAIGNS, event)]))
+    return survey_view(doc, now)
+
+
+async def get_survey(*, db: Database, survey_id: str, units: Sequence[str] | None) -> dict[str, Any] | None:
+    """A survey visible to `units`, or None."""
+    return await db[SURVEYS].find_one({"_id": survey_id, **unit_visibility(units)}, {"_outbox": 0})
+
+
+async def list_surveys(
+    *, db: Database, units: Sequence[str] | None, before: str | None, limit: int
+) -> list[dict[str, Any]]:
+    """Surveys newest first, visible to `units`."""
+    query: dict[str, Any] = unit_visibility(units)
+    if before is not None:
+        query = {"$and": [query, {"_id": {"$lt": before}}]}
+    return await db[SURVEYS].find(query, {"_outbox": 0}).sort("_id", -1).limit(limit).to_list()
+
+
+async def record_response(
+    *, db: Database, survey_id: str, unit_code: str, respondent_id: str, answers: Mapping[str, Any]
+) -> dict[str, Any]:
+    """Store one response (one per respondent) and its SurveyResponseSubmitted event."""
+    rid, now = uuid.uuid4().hex, utcnow()
+    doc = {
+        "_id": rid,
+        "survey_id": survey_id,
+        "unit_code": unit_code,
+        "respondent_id": respondent_id,
+        "answers": dict(answers),
+        "submitted_at": now,
+    }
+    data = ev.SurveyResponseSubmitted(response_id=rid, **{k: v for k, v in doc.items() if k != "_id"})
+    event = new_event(
+        ev.SURVEY_RESPONSE_SUBMITTED, source=ev.SOURCE, data=data, key=survey_id, event_id=f"survey-response-{rid}"
+    )
+    try:
+        await db[SURVEY_RESPONSES].insert_one(with_outbox(doc, [(INTAKE_CAMPAIGNS, event)]))
+    except DuplicateKeyError:
+        raise AlreadyAnswered(survey_id) from None
+    return {"id": rid, **{k: v for k, v in doc.items() if k not in ("_id", "answers")}}

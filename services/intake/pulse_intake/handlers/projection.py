@@ -1,0 +1,65 @@
+"""Project triage's decisions and escalations onto reports: `status` only moves forward, `triage` only newer."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from pulse_libs.events import triage as tev
+from pulse_libs.events.envelope import CloudEvent
+from pulse_libs.kafka.consumer import EventHandler
+from pulse_libs.store import Database
+
+from pulse_intake.adapters.store import REPORTS
+from pulse_intake.domain.status import rank
+
+ESCALATION_STATUS = {
+    tev.ESCALATION_RAISED: "escalated",
+    tev.ESCALATION_ESCALATED: "escalated",
+    tev.ESCALATION_REMINDED: "escalated",
+    tev.ESCALATION_ACKNOWLEDGED: "acknowledged",
+    tev.ESCALATION_RESOLVED: "resolved",
+}
+
+
+async def apply_triaged(*, db: Database, decision: tev.ReportTriaged) -> None:
+    """Record triage's decision on the report and advance its status to triaged/merged."""
+    col = db[REPORTS]
+    triage = {
+        "urgency": decision.urgency.value,
+        "topic_codes": decision.topic_codes,
+        "sensitive": decision.sensitive,
+        "hotspot_id": decision.hotspot_id,
+        "reasons": decision.reasons,
+        "decided_at": decision.decided_at,
+    }
+    # Two conditional writes instead of one transaction: each is idempotent and order-independent.
+    await col.update_one(
+        {"_id": decision.report_id, "$or": [{"triage": None}, {"triage.decided_at": {"$lte": decision.decided_at}}]},
+        {"$set": {"triage": triage}},
+    )
+    await advance(db=db, report_ids=[decision.report_id], status="merged" if decision.merged else "triaged")
+
+
+async def advance(*, db: Database, report_ids: list[str], status: str) -> None:
+    """Move reports to `status` unless they are already at or beyond it."""
+    if report_ids:
+        new_rank = rank(status)
+        await db[REPORTS].update_many(
+            {"_id": {"$in": report_ids}, "status_rank": {"$lt": new_rank}},
+            {"$set": {"status": status, "status_rank": new_rank}},
+        )
+
+
+def projection_handlers(db: Database) -> Mapping[str, EventHandler]:
+    """Handlers by event type for the triage decision and escalation topics."""
+
+    async def triaged(event: CloudEvent) -> None:
+        await apply_triaged(db=db, decision=tev.ReportTriaged.model_validate(event.data))
+
+    async def escalation(event: CloudEvent) -> None:
+        change = tev.EscalationChanged.model_validate(event.data)
+        await advance(db=db, report_ids=change.report_ids, status=ESCALATION_STATUS[event.type])
+
+    handlers: dict[str, EventHandler] = {tev.REPORT_TRIAGED: triaged}
+    handlers.update({t: escalation for t in ESCALATION_STATUS})
+    return handlers

@@ -1,0 +1,231 @@
+"""Use cases of reports: submit (single and batch, idempotent), read and list within the caller's scope."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from pulse_libs.auth import Principal
+from pulse_libs.clock import utcnow
+from pulse_libs.events import intake as ev
+from pulse_libs.events.envelope import new_event
+from pulse_libs.events.topics import INTAKE_REPORTS
+from pulse_libs.outbox import strip_outbox, with_outbox
+from pulse_libs.store import Database
+from pymongo.errors import BulkWriteError, DuplicateKeyError
+
+from pulse_intake.adapters.registry_cache import RegistryCache
+from pulse_intake.adapters.store import REPORTS
+from pulse_intake.domain.reports import dedupe_key, idempotency_key, new_report_id, request_hash
+from pulse_intake.domain.text import fold, search_terms
+
+OUTSIDE_UNITS = "unknown or outside your units"
+PUBLIC_FIELDS = (
+    "status", "received_at", "unit_code", "channel", "title", "content", "observed_at", "topic_codes", "sentiment",
+    "people_count", "location", "source_url", "attachments", "external_ref", "client_id", "triage",
+)  # fmt: skip
+IDENTITY_FIELDS = ("reporter_id", "reporter_name", "reporter_kind")
+
+
+class ReportRejected(Exception):
+    """The report is not acceptable (422), with field errors and a metrics reason."""
+
+    def __init__(self, reason: str, errors: list[dict[str, str]]) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.errors = errors
+
+
+class ReportConflict(Exception):
+    """Already submitted with this external_ref/client_id, or the Idempotency-Key was used for another body."""
+
+    def __init__(self, reason: str, existing_id: str | None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.existing_id = existing_id
+
+
+@dataclass(frozen=True)
+class Submission:
+    """The stored report and whether this answer replays an earlier one."""
+
+    report: dict[str, Any]
+    replayed: bool
+
+
+def report_view(doc: Mapping[str, Any], *, identities: bool) -> dict[str, Any]:
+    """A report for the API; who reported only when the caller may see identities."""
+    out = {"id": doc["_id"], **{f: doc.get(f) for f in PUBLIC_FIELDS}}
+    if identities:
+        out.update({f: doc.get(f) for f in IDENTITY_FIELDS})
+    return out
+
+
+async def check_report(
+    *, registry: RegistryCache, principal: Principal, body: Mapping[str, Any], now: datetime, skew: timedelta
+) -> None:
+    """Reject a report naming a unit outside the caller's scope, unknown topics, or a future time."""
+    errors: list[dict[str, str]] = []
+    unit = body["unit_code"]
+    if not principal.sees_unit(unit) or not await registry.unit_exists(unit):
+        errors.append({"field": "unit_code", "message": OUTSIDE_UNITS})
+    missing = await registry.missing_topics(body.get("topic_codes") or [])
+    if missing:
+        errors.append({"field": "topic_codes", "message": "unknown topic(s): " + ", ".join(missing)})
+    if body["observed_at"] > now + skew:
+        errors.append({"field": "observed_at", "message": "must not lie in the future"})
+    if errors:
+        raise ReportRejected("unit" if errors[0]["field"] == "unit_code" else errors[0]["field"], errors)
+
+
+def build_report(
+    *, principal: Principal, body: Mapping[str, Any], idem: str | None, fingerprint: str, now: datetime
+) -> dict[str, Any]:
+    """The report document, carrying its ReportSubmitted event in the outbox (key = unit code)."""
+    report_id = new_report_id()
+    doc: dict[str, Any] = {
+        "_id": report_id,
+        **{f: body.get(f) for f in PUBLIC_FIELDS if f not in ("status", "received_at", "triage")},
+        "topic_codes": list(body.get("topic_codes") or []),
+        "attachments": list(body.get("attachments") or []),
+        "status": "received",
+        "status_rank": 0,
+        "triage": None,
+        "received_at": now,
+        "reporter_id": principal.subject,
+        "reporter_kind": principal.kind,
+        "reporter_name": principal.name,
+        "search_text": fold(f"{body['title']} {body['content']}"),
+        "dedupe_key": dedupe_key(
+            reporter_kind=principal.kind,
+            reporter_id=principal.subject,
+            external_ref=body.get("external_ref"),
+            client_id=body.get("client_id"),
+            report_id=report_id,
+        ),
+        "idem_key": idempotency_key(reporter_id=principal.subject, key=idem, report_id=report_id),
+        "request_hash": fingerprint,
+    }
+    data = ev.ReportSubmitted(
+        report_id=report_id,
+        unit_code=doc["unit_code"],
+        channel=doc["channel"],
+        title=doc["title"],
+        content=doc["content"],
+        observed_at=doc["observed_at"],
+        received_at=now,
+        topic_codes=doc["topic_codes"],
+        sentiment=doc["sentiment"],
+        people_count=doc["people_count"],
+        location=doc["location"],
+        source_url=doc["source_url"],
+        attachment_count=len(doc["attachments"]),
+        reporter_id=principal.subject,
+        reporter_kind=principal.kind,
+        external_ref=doc["external_ref"],
+    )
+    event = new_event(
+        ev.REPORT_SUBMITTED,
+        source=ev.SOURCE,
+        data=data,
+        key=doc["unit_code"],
+        subject=report_id,
+        event_id=f"report-{report_id}",
+    )
+    return with_outbox(doc, [(INTAKE_REPORTS, event)])
+
+
+async def submit(
+    *, db: Database, principal: Principal, body: Mapping[str, Any], raw: Mapping[str, Any], idem: str | None
+) -> Submission:
+    """Store one report durably; replay the answer for a repeated Idempotency-Key with the same body."""
+    fingerprint = request_hash(raw)
+    doc = build_report(principal=principal, body=body, idem=idem, fingerprint=fingerprint, now=utcnow())
+    try:
+        await db[REPORTS].insert_one(doc)
+    except DuplicateKeyError:
+        if idem is not None:
+            earlier = await db[REPORTS].find_one({"idem_key": doc["idem_key"]})
+            if earlier is not None:
+                if earlier.get("request_hash") != fingerprint:
+                    raise ReportConflict("idempotency_conflict", None) from None
+                return Submission(strip_outbox(earlier), replayed=True)
+        earlier = await db[REPORTS].find_one({"dedupe_key": doc["dedupe_key"]}, {"_id": 1})
+        raise ReportConflict("duplicate", earlier["_id"] if earlier else None) from None
+    return Submission(strip_outbox(doc), replayed=False)
+
+
+async def insert_batch(*, db: Database, docs: list[dict[str, Any]]) -> dict[int, str | None]:
+    """Insert many reports at once; return {position: existing id} for those already submitted."""
+    if not docs:
+        return {}
+    try:
+        await db[REPORTS].insert_many(docs, ordered=False)
+        return {}
+    except BulkWriteError as exc:
+        failed = [e for e in exc.details.get("writeErrors", [])]
+    if any(e.get("code") != 11000 for e in failed):
+        raise exc_from(failed)
+    out: dict[int, str | None] = {}
+    for err in failed:
+        pos = int(err["index"])
+        earlier = await db[REPORTS].find_one({"dedupe_key": docs[pos]["dedupe_key"]}, {"_id": 1})
+        out[pos] = earlier["_id"] if earlier else None
+    return out
+
+
+def exc_from(failed: list[dict[str, Any]]) -> RuntimeError:
+    """An error for batch write failures other than duplicates."""
+    return RuntimeError(f"batch insert failed: {failed[:3]}")
+
+
+def scope_query(principal: Principal, unit_code: str | None) -> dict[str, Any] | None:
+    """The part of a query the caller's scope imposes; None when nothing is visible."""
+    if principal.has("reports:read"):
+        units = principal.unit_filter(unit_code)
+        if units is None:
+            return {}
+        return {"unit_code": {"$in": units}} if units else None
+    query: dict[str, Any] = {"reporter_id": principal.subject, "reporter_kind": principal.kind}
+    if unit_code is not None:
+        query["unit_code"] = unit_code
+    return query
+
+
+async def get_report(*, db: Database, principal: Principal, report_id: str) -> dict[str, Any] | None:
+    """The report if it exists inside the caller's scope, else None."""
+    scope = scope_query(principal, None)
+    if scope is None:
+        return None
+    return await db[REPORTS].find_one({"_id": report_id, **scope}, {"_outbox": 0})
+
+
+async def list_reports(
+    *, db: Database, principal: Principal, filters: Mapping[str, Any], before: str | None, limit: int
+) -> list[dict[str, Any]]:
+    """Reports newest first, filtered and limited to the caller's scope."""
+    scope = scope_query(principal, filters.get("unit_code"))
+    if scope is None:
+        return []
+    clauses: list[dict[str, Any]] = [scope]
+    for name, field in (
+        ("status", "status"),
+        ("urgency", "triage.urgency"),
+        ("channel", "channel"),
+        ("topic_code", "topic_codes"),
+    ):
+        if filters.get(name) is not None:
+            clauses.append({field: filters[name]})
+    if filters.get("from") is not None:
+        clauses.append({"received_at": {"$gte": filters["from"]}})
+    if filters.get("to") is not None:
+        clauses.append({"received_at": {"$lt": filters["to"]}})
+    for term in search_terms(filters.get("q") or ""):
+        clauses.append({"search_text": {"$regex": re.escape(term)}})
+    if before is not None:
+        clauses.append({"_id": {"$lt": before}})
+    query = clauses[0] if len(clauses) == 1 else {"$and": clauses}
+    return await db[REPORTS].find(query, {"_outbox": 0}).sort("_id", -1).limit(limit).to_list()

@@ -5,12 +5,20 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
+from pulse_libs.api_keys import ApiKeyStore, api_key_mirror_handlers
 from pulse_libs.app import build_app
+from pulse_libs.events.topics import ALL_TOPICS
 from pulse_libs.runtime import Runtime
 
+from pulse_reporting.adapters.projection import CounterProjector
+from pulse_reporting.adapters.queries import Queries
+from pulse_reporting.adapters.readmodels import INDEXES, ReadModels
+from pulse_reporting.entrypoints.consumers import ProjectionMetrics, projection_handlers
+from pulse_reporting.entrypoints.http import router
 from pulse_reporting.settings import ReportingSettings
 
 
@@ -18,13 +26,22 @@ def bootstrap(settings: ReportingSettings | None = None, **overrides: Any) -> Fa
     """Build the reporting app; connections open in its lifespan, never at import."""
     settings = settings or ReportingSettings()
     registry = CollectorRegistry()
+    metrics = ProjectionMetrics(registry)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runtime = Runtime(settings, registry)
+        projector = CounterProjector(
+            runtime.db, tz=ZoneInfo(settings.timezone), takeover_seconds=settings.move_takeover_seconds
+        )
+        handlers = dict(projection_handlers(projector=projector, models=ReadModels(runtime.db), metrics=metrics))
+        handlers.update(api_key_mirror_handlers(runtime.db))
+        runtime.add_consumer(settings.consumer_group, list(ALL_TOPICS), handlers)
         app.state.runtime = runtime
+        app.state.queries = overrides.get("queries") or Queries(runtime.db)
+        app.state.api_key_verifier = ApiKeyStore(runtime.db)
         app.state.readiness = runtime.readiness()
-        await runtime.start()
+        await runtime.start(indexes=INDEXES)
         try:
             yield
         finally:
@@ -36,4 +53,5 @@ def bootstrap(settings: ReportingSettings | None = None, **overrides: Any) -> Fa
         description="Live statistics, Decree 09 reporting periods and the periodic briefing reports.",
         registry=registry,
         lifespan=lifespan,
+        routers=[router],
     )

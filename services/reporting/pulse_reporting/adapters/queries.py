@@ -1,0 +1,151 @@
+"""Reads of the reporting read models; filters by unit and topic are pushed to the store, sums done in Python."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from pulse_libs.store import Database, Document
+from pymongo.errors import DuplicateKeyError
+
+from pulse_reporting.adapters.projection import COUNTERS, SNAPSHOTS
+from pulse_reporting.adapters.readmodels import (
+    AUDIT,
+    DELIVERIES,
+    ESCALATIONS,
+    HOTSPOTS,
+    ORIENTATIONS,
+    RESPONSES,
+    SNAPSHOT_ROWS,
+    SURVEYS,
+    TOPICS,
+    UNITS,
+)
+
+_ROW = {
+    "_id": 0,
+    "bucket": 1,
+    "unit": 1,
+    "topic": 1,
+    "urgency": 1,
+    "channel": 1,
+    "sentiment": 1,
+    "reports": 1,
+    "mentions": 1,
+}
+
+
+class Queries:
+    """Everything the use cases read or write outside the event projection."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def counter_rows(
+        self, *, first_day: str, last_day: str, units: Sequence[str] | None, topic_code: str | None
+    ) -> list[Document]:
+        """Daily counter rows for local days first_day..last_day (both included)."""
+        query: dict[str, Any] = {"kind": "day", "bucket": {"$gte": first_day, "$lte": last_day}}
+        return await self._rows(query, units, topic_code)
+
+    async def late_rows(self, *, period: str, units: Sequence[str] | None, topic_code: str | None) -> list[Document]:
+        """Counter rows of reports that arrived after `period` was closed."""
+        return await self._rows({"kind": "late", "bucket": period}, units, topic_code)
+
+    async def collaborator_rows(self, *, first_day: str, last_day: str, units: Sequence[str] | None) -> list[Document]:
+        """Collaborator activity rows (reporter id, unit, reports) for the days given."""
+        query: dict[str, Any] = {"kind": "collab", "bucket": {"$gte": first_day, "$lte": last_day}}
+        if units is not None:
+            query["unit"] = {"$in": list(units)}
+        projection = {"_id": 0, "unit": 1, "reporter": 1, "reports": 1}
+        return [doc async for doc in self._db[COUNTERS].find(query, projection)]
+
+    async def _rows(self, query: dict[str, Any], units: Sequence[str] | None, topic_code: str | None) -> list[Document]:
+        if units is not None:
+            query["unit"] = {"$in": list(units)}
+        if topic_code is not None:
+            query["topic"] = topic_code
+        return [doc async for doc in self._db[COUNTERS].find(query, _ROW)]
+
+    async def hotspots(self, *, start: datetime, end: datetime, units: Sequence[str] | None) -> list[Document]:
+        """Hot spots opened in [start, end)."""
+        return await self._in_window(HOTSPOTS, "opened_at", start, end, units)
+
+    async def escalations(self, *, start: datetime, end: datetime, units: Sequence[str] | None) -> list[Document]:
+        """Escalations raised in [start, end)."""
+        return await self._in_window(ESCALATIONS, "raised_at", start, end, units)
+
+    async def deliveries(self, *, start: datetime, end: datetime) -> list[Document]:
+        """Delivery outcomes finished in [start, end)."""
+        return await self._in_window(DELIVERIES, "finished_at", start, end, None)
+
+    async def _in_window(
+        self, name: str, field: str, start: datetime, end: datetime, units: Sequence[str] | None
+    ) -> list[Document]:
+        query: dict[str, Any] = {field: {"$gte": start, "$lt": end}}
+        if units is not None:
+            query["unit_code"] = {"$in": list(units)}
+        return [doc async for doc in self._db[name].find(query).sort(field, 1)]
+
+    async def orientations(self) -> list[Document]:
+        """Every orientation mirrored (a few per month)."""
+        return [doc async for doc in self._db[ORIENTATIONS].find({})]
+
+    async def names(self, collection: str) -> dict[str, Document]:
+        """The units or topics mirror by code."""
+        assert collection in (UNITS, TOPICS)
+        return {str(doc["_id"]): doc async for doc in self._db[collection].find({})}
+
+    async def survey(self, survey_id: str) -> Document | None:
+        """A mirrored survey."""
+        return await self._db[SURVEYS].find_one({"_id": survey_id})
+
+    async def surveys_in(self, *, start: datetime, end: datetime) -> list[Document]:
+        """Surveys open at some time in [start, end)."""
+        query = {"opens_at": {"$lt": end}, "closes_at": {"$gt": start}}
+        return [doc async for doc in self._db[SURVEYS].find(query).sort("opens_at", 1)]
+
+    async def responses(self, *, survey_id: str, units: Sequence[str] | None) -> list[Document]:
+        """The answer sheets of a survey, limited to units if given."""
+        query: dict[str, Any] = {"survey_id": survey_id}
+        if units is not None:
+            query["unit_code"] = {"$in": list(units)}
+        return [doc async for doc in self._db[RESPONSES].find(query, {"answers": 1})]
+
+    async def snapshot(self, period: str) -> Document | None:
+        """The freeze record of a period, if it was closed."""
+        return await self._db[SNAPSHOTS].find_one({"_id": period})
+
+    async def begin_snapshot(self, *, period: str, start: datetime, end: datetime, by: str, at: datetime) -> bool:
+        """Start freezing a period; False if it is already closed. From now on its new reports count as late."""
+        try:
+            await self._db[SNAPSHOTS].insert_one(
+                {"_id": period, "start": start, "end": end, "state": "closing", "closed_by": by, "closed_at": at}
+            )
+        except DuplicateKeyError:
+            doc = await self.snapshot(period)
+            return doc is not None and doc.get("state") == "closing"  # resume an interrupted close
+        return True
+
+    async def finish_snapshot(self, *, period: str, rows: list[Document]) -> None:
+        """Store the frozen rows (unit × topic × urgency × channel × sentiment) and mark the period closed."""
+        await self._db[SNAPSHOT_ROWS].delete_many({"period": period})
+        if rows:
+            await self._db[SNAPSHOT_ROWS].insert_many([{**row, "period": period} for row in rows])
+        await self._db[SNAPSHOTS].update_one({"_id": period}, {"$set": {"state": "closed"}})
+
+    async def snapshot_rows(
+        self, *, period: str, units: Sequence[str] | None, topic_code: str | None
+    ) -> list[Document]:
+        """The frozen rows of a closed period."""
+        query: dict[str, Any] = {"period": period}
+        if units is not None:
+            query["unit"] = {"$in": list(units)}
+        if topic_code is not None:
+            query["topic"] = topic_code
+        return [doc async for doc in self._db[SNAPSHOT_ROWS].find(query, {"_id": 0, "period": 0})]
+
+    async def audit(self, entry: Document) -> None:
+        """Append an audit record (who read collaborator identities, when, what)."""
+        await self._db[AUDIT].insert_one(entry)

@@ -1,0 +1,139 @@
+"""Kafka handlers: every Pulse event type is projected into the reporting read models."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+
+import pulse_libs.events.intake as intake
+import pulse_libs.events.notify as notify
+import pulse_libs.events.triage as triage
+from prometheus_client import CollectorRegistry, Counter, Gauge
+from pulse_libs.clock import as_utc, utcnow
+from pulse_libs.events.envelope import CloudEvent
+from pulse_libs.kafka.consumer import EventHandler
+
+from pulse_reporting.adapters.projection import CounterProjector
+from pulse_reporting.adapters.readmodels import ReadModels
+
+
+class ProjectionMetrics:
+    """The projection's Prometheus metrics (names fixed for the operators' dashboards)."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.projected = Counter(
+            "pulse_reporting_events_projected",
+            "Events projected into the reporting read models, by CloudEvents type.",
+            ["type"],
+            registry=registry,
+        )
+        self.lag = Gauge(
+            "pulse_reporting_projection_lag_seconds",
+            "Now minus ce_time of the last projected event.",
+            registry=registry,
+        )
+
+    def observe(self, event: CloudEvent) -> None:
+        """Count a projected event and update the lag gauge."""
+        self.projected.labels(event.type).inc()
+        self.lag.set(max(0.0, (utcnow() - as_utc(event.time)).total_seconds()))
+
+
+def projection_handlers(
+    *, projector: CounterProjector, models: ReadModels, metrics: ProjectionMetrics
+) -> Mapping[str, EventHandler]:
+    """Handlers by event type for every topic reporting consumes (registry API keys excluded)."""
+
+    async def report_submitted(event: CloudEvent) -> None:
+        data = intake.ReportSubmitted.model_validate(event.data)
+        fields = {
+            "unit_code": data.unit_code,
+            "channel": data.channel.value,
+            "sentiment": data.sentiment.value if data.sentiment else None,
+            "observed_at": data.observed_at,
+            "reporter_topics": sorted(set(data.topic_codes)),
+            "reporter_id": data.reporter_id,
+            "reporter_kind": data.reporter_kind,
+            "received_at": data.received_at,
+        }
+        await projector.record_submission(report_id=data.report_id, fields=fields, observed_at=data.observed_at)
+
+    async def report_triaged(event: CloudEvent) -> None:
+        data = triage.ReportTriaged.model_validate(event.data)
+        await projector.record_triage(
+            report_id=data.report_id, urgency=data.urgency.value, topics=data.topic_codes, decided_at=data.decided_at
+        )
+
+    async def hotspot(event: CloudEvent) -> None:
+        data = triage.HotspotChanged.model_validate(event.data)
+        state = data.model_dump(mode="python", exclude={"hotspot_id", "changed_at", "report_ids"})
+        state["report_count"] = len(data.report_ids)
+        kind = event.type.split(".")[2]
+        await models.hotspot_changed(hotspot_id=data.hotspot_id, kind=kind, changed_at=data.changed_at, state=state)
+
+    async def escalation(event: CloudEvent) -> None:
+        data = triage.EscalationChanged.model_validate(event.data)
+        state = data.model_dump(
+            mode="python", include={"hotspot_id", "unit_code", "topic_code", "urgency", "level", "state", "raised_at"}
+        )
+        state |= {"acknowledged_at": data.acknowledged_at, "resolved_at": data.resolved_at}
+        kind = event.type.split(".")[2]
+        await models.escalation_changed(
+            escalation_id=data.escalation_id, kind=kind, level=data.level, changed_at=data.changed_at, state=state
+        )
+
+    async def orientation(event: CloudEvent) -> None:
+        data = intake.OrientationPublished.model_validate(event.data)
+        fields = data.model_dump(mode="python", exclude={"orientation_id", "guidance", "published_by"})
+        await models.orientation_published(orientation_id=data.orientation_id, fields=fields)
+
+    async def survey(event: CloudEvent) -> None:
+        data = intake.SurveyPublished.model_validate(event.data)
+        await models.survey_published(
+            survey_id=data.survey_id, fields=data.model_dump(mode="python", exclude={"survey_id"})
+        )
+
+    async def survey_response(event: CloudEvent) -> None:
+        data = intake.SurveyResponseSubmitted.model_validate(event.data)
+        fields = {
+            "survey_id": data.survey_id,
+            "unit_code": data.unit_code,
+            "answers": data.answers,
+            "submitted_at": data.submitted_at,
+        }
+        await models.survey_response(response_id=data.response_id, fields=fields)
+
+    async def unit(event: CloudEvent) -> None:
+        data = intake.UnitUpserted.model_validate(event.data)
+        await models.upsert_unit(code=data.code, fields=data.model_dump(mode="python", exclude={"code"}))
+
+    async def topic(event: CloudEvent) -> None:
+        data = intake.TopicUpserted.model_validate(event.data)
+        await models.upsert_topic(code=data.code, fields=data.model_dump(mode="python", include={"name", "sensitive"}))
+
+    async def delivery(event: CloudEvent) -> None:
+        data = notify.DeliveryOutcome.model_validate(event.data)
+        fields = data.model_dump(mode="python", exclude={"delivery_id", "last_error", "recipient_id"})
+        await models.delivery_outcome(delivery_id=data.delivery_id, fields=fields)
+
+    handlers: dict[str, Callable[[CloudEvent], Awaitable[None]]] = {
+        intake.REPORT_SUBMITTED: report_submitted,
+        intake.ORIENTATION_PUBLISHED: orientation,
+        intake.SURVEY_PUBLISHED: survey,
+        intake.SURVEY_RESPONSE_SUBMITTED: survey_response,
+        intake.UNIT_UPSERTED: unit,
+        intake.TOPIC_UPSERTED: topic,
+        triage.REPORT_TRIAGED: report_triaged,
+        notify.DELIVERY_SENT: delivery,
+        notify.DELIVERY_DEAD: delivery,
+        **{t: hotspot for t in triage.HOTSPOT_TYPES},
+        **{t: escalation for t in triage.ESCALATION_TYPES},
+    }
+    return {event_type: _measured(handler, metrics) for event_type, handler in handlers.items()}
+
+
+def _measured(handler: EventHandler, metrics: ProjectionMetrics) -> EventHandler:
+    async def run(event: CloudEvent) -> None:
+        await handler(event)
+        metrics.observe(event)
+
+    return run

@@ -1,0 +1,215 @@
+"""REST routes of the reporting service."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse, Response
+from pulse_libs.auth import Principal
+from pulse_libs.clock import utcnow
+from pulse_libs.http.problems import PROBLEM_JSON, ProblemError
+from pulse_libs.http.security import require, require_any
+
+from pulse_reporting import briefings, handlers
+from pulse_reporting.adapters import exports
+from pulse_reporting.adapters.queries import Queries
+from pulse_reporting.domain import errors
+from pulse_reporting.domain.periods import parse_period
+from pulse_reporting.entrypoints.schemas import Briefing, PeriodClosed, PeriodWindow, Summary, SurveyResults, Trends
+from pulse_reporting.settings import ReportingSettings
+
+_PROBLEM: dict[str, Any] = {"content": {PROBLEM_JSON: {}}}
+ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "No or bad credentials", **_PROBLEM},
+    403: {"description": "Missing scope", **_PROBLEM},
+    404: {"description": "Absent or outside the caller's units", **_PROBLEM},
+    422: {"description": "Invalid parameters", **_PROBLEM},
+    503: {"description": "Store unavailable (Retry-After)", **_PROBLEM},
+}
+
+router = APIRouter(prefix="/v1", responses=ERRORS)
+
+StatsReader = Annotated[Principal, Depends(require("stats:read"))]
+SurveyReader = Annotated[Principal, Depends(require_any("surveys:read", "stats:read"))]
+PeriodText = Annotated[
+    str, Path(max_length=16, description="`2026-11`, `2026-Q4`, `2026-H1`, `2026-H2`, `2026-9M` or `2026`")
+]
+DayParam = Annotated[
+    str | None, Query(max_length=40, description="A local date `YYYY-MM-DD` or an RFC 3339 time (its local day)")
+]
+CodeParam = Annotated[str | None, Query(max_length=64, pattern=r"^[A-Za-z0-9_\-]+$")]
+
+
+def _settings(request: Request) -> ReportingSettings:
+    settings: ReportingSettings = request.app.state.settings
+    return settings
+
+
+def _queries(request: Request) -> Queries:
+    queries: Queries = request.app.state.queries
+    return queries
+
+
+@asynccontextmanager
+async def _domain_errors() -> AsyncIterator[None]:
+    try:
+        yield
+    except (errors.InvalidPeriodError, errors.InvalidRangeError) as exc:
+        field = "period" if isinstance(exc, errors.InvalidPeriodError) else "from"
+        raise ProblemError(422, str(exc), errors=[{"field": field, "message": str(exc)}]) from None
+    except errors.NotFoundError as exc:
+        raise ProblemError(404, f"{exc} was not found") from None
+    except (errors.PeriodNotEndedError, errors.PeriodAlreadyClosedError) as exc:
+        raise ProblemError(409, str(exc)) from None
+
+
+def _day(value: str | None, field: str, tz: ZoneInfo) -> date | None:
+    if value is None:
+        return None
+    try:
+        if len(value) == 10:
+            return date.fromisoformat(value)
+        instant = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise ProblemError(
+            422, f"`{field}` is not a date or an RFC 3339 time", errors=[{"field": field, "message": "invalid date"}]
+        ) from None
+    if instant.tzinfo is None:
+        raise ProblemError(422, f"`{field}` needs an offset", errors=[{"field": field, "message": "missing offset"}])
+    return instant.astimezone(tz).date()
+
+
+def _days(settings: ReportingSettings, from_: str | None, to: str | None) -> tuple[date, date]:
+    tz = ZoneInfo(settings.timezone)
+    today = utcnow().astimezone(tz).date()
+    return handlers.day_range(first=_day(from_, "from", tz), last=_day(to, "to", tz), today=today, settings=settings)
+
+
+@router.get("/stats/summary", response_model=Summary, tags=["statistics"])
+async def stats_summary(
+    request: Request,
+    principal: StatsReader,
+    from_: Annotated[DayParam, Query(alias="from")] = None,
+    to: DayParam = None,
+    unit_code: CodeParam = None,
+    topic_code: CodeParam = None,
+) -> dict[str, Any]:
+    """Totals by urgency, channel, sentiment, topic and unit; hot spots; escalations with median/p95 time to ack."""
+    settings = _settings(request)
+    async with _domain_errors():
+        first, last = _days(settings, from_, to)
+        result = await handlers.summary(
+            queries=_queries(request),
+            settings=settings,
+            principal=principal,
+            first=first,
+            last=last,
+            unit_code=unit_code,
+            topic_code=topic_code,
+        )
+    return result
+
+
+@router.get("/stats/trends", response_model=Trends, tags=["statistics"])
+async def stats_trends(
+    request: Request,
+    principal: StatsReader,
+    granularity: Literal["day", "week", "month"] = "day",
+    from_: Annotated[DayParam, Query(alias="from")] = None,
+    to: DayParam = None,
+    unit_code: CodeParam = None,
+    topic_code: CodeParam = None,
+) -> dict[str, Any]:
+    """Report counts per day, ISO week or reporting month (Decree 09 cut-off), empty buckets as zeros."""
+    settings = _settings(request)
+    async with _domain_errors():
+        first, last = _days(settings, from_, to)
+        return await handlers.trends(
+            queries=_queries(request),
+            settings=settings,
+            principal=principal,
+            first=first,
+            last=last,
+            granularity=granularity,
+            unit_code=unit_code,
+            topic_code=topic_code,
+        )
+
+
+@router.get("/periods/{period}", response_model=PeriodWindow, tags=["periods"])
+async def get_period(request: Request, principal: StatsReader, period: PeriodText) -> dict[str, Any]:
+    """The window of a reporting period on the configured cut-off day, and the period before it."""
+    async with _domain_errors():
+        return handlers.period_info(settings=_settings(request), period=parse_period(period))
+
+
+@router.post(
+    "/periods/{period}/close",
+    response_model=PeriodClosed,
+    status_code=201,
+    tags=["periods"],
+    responses={409: {"description": "The period has not ended or is already closed", **_PROBLEM}},
+)
+async def close_period(request: Request, principal: StatsReader, period: PeriodText) -> dict[str, Any]:
+    """Freeze the figures of an ended period (chốt số liệu); department only."""
+    if principal.role != "department":
+        raise ProblemError(403, "Only the department closes reporting periods.")
+    async with _domain_errors():
+        result = await handlers.close_period(
+            queries=_queries(request), settings=_settings(request), principal=principal, period_text=period
+        )
+    encoded: dict[str, Any] = jsonable_encoder(result)
+    return encoded
+
+
+@router.get(
+    "/periodic-reports/{period}",
+    response_model=Briefing,
+    tags=["periodic reports"],
+    responses={
+        200: {
+            "content": {
+                media: {"schema": {"type": "string", "format": "binary"}} for media in exports.MEDIA_TYPES.values()
+            },
+            "description": "The briefing as JSON, or as a CSV/XLSX/DOCX attachment",
+        }
+    },
+)
+async def periodic_report(
+    request: Request,
+    principal: StatsReader,
+    period: PeriodText,
+    format: Literal["json", "csv", "xlsx", "docx"] = "json",
+) -> Response:
+    """The giao ban briefing of a period: totals and change, topics, hot spots, orientation coverage, surveys."""
+    settings = _settings(request)
+    async with _domain_errors():
+        report = await briefings.periodic_report(
+            queries=_queries(request), settings=settings, principal=principal, period_text=period
+        )
+    if format == "json":
+        return JSONResponse(jsonable_encoder(report))
+    tz = ZoneInfo(settings.timezone)
+    render = {"csv": exports.to_csv, "xlsx": exports.to_xlsx, "docx": exports.to_docx}[format]
+    return Response(
+        render(report, tz),
+        media_type=exports.MEDIA_TYPES[format],
+        headers={"Content-Disposition": exports.content_disposition(report["period"]["period"], format)},
+    )
+
+
+@router.get("/surveys/{survey_id}/results", response_model=SurveyResults, tags=["surveys"])
+async def survey_results(
+    request: Request, principal: SurveyReader, survey_id: Annotated[str, Path(max_length=64)]
+) -> dict[str, Any]:
+    """Tallies of a survey over the responses from the caller's units."""
+    async with _domain_errors():
+        result = await handlers.survey_results_for(queries=_queries(request), principal=principal, survey_id=survey_id)
+    encoded: dict[str, Any] = jsonable_encoder(result)
+    return encoded

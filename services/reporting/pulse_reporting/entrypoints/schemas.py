@@ -1,0 +1,121 @@
+"""HTTP response models of the reporting API (documented in /openapi.json)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+
+class TimeToAck(BaseModel):
+    """Median and 95th percentile, in seconds (null when nothing was acknowledged)."""
+
+    median: float | None
+    p95: float | None
+
+
+class LevelTimeToAck(TimeToAck):
+    """Time to acknowledge measured from when the acknowledging level was paged."""
+
+    level: int
+    acknowledged: int
+
+
+class EscalationStats(BaseModel):
+    """Escalations raised in the range and how fast they were acknowledged."""
+
+    raised: int
+    acknowledged: int
+    resolved: int
+    time_to_ack_seconds: TimeToAck
+    by_level: list[LevelTimeToAck]
+
+
+class HotspotStats(BaseModel):
+    """Hot spots opened in the range, by current status."""
+
+    opened: int
+    by_status: dict[str, int]
+
+
+class Summary(BaseModel):
+    """Totals over local days `from`..`to` (both included)."""
+
+    from_: str = Field(alias="from")
+    to: str
+    unit_code: str | None
+    topic_code: str | None
+    reports: int
+    by_urgency: dict[str, int]
+    by_channel: dict[str, int]
+    by_sentiment: dict[str, int]
+    by_topic: dict[str, int]
+    by_unit: dict[str, int]
+    hotspots: HotspotStats
+    escalations: EscalationStats
+
+
+class TrendPoint(BaseModel):
+    """Reports in one bucket (a day, an ISO week `2026-W47` or a reporting month `2026-11`)."""
+
+    bucket: str
+    start: str
+    reports: int
+    by_urgency: dict[str, int]
+
+
+class Trends(BaseModel):
+    """A time series of report counts."""
+
+    from_: str = Field(alias="from")
+    to: str
+    granularity: Literal["day", "week", "month"]
+    unit_code: str | None
+    topic_code: str | None
+    items: list[TrendPoint]
+
+
+class PeriodWindow(BaseModel):
+    """A reporting period's half-open window [start, end) in local time with its offset."""
+
+    period: str
+    kind: Literal["month", "quarter", "half_year", "nine_months", "year"]
+    start: str
+    end: str
+    cutoff_day: int
+    previous: str
+
+
+class PeriodClosed(PeriodWindow):
+    """A period whose figures were just frozen."""
+
+    closed_at: str
+    reports: int
+
+
+class Briefing(BaseModel):
+    """The periodic briefing; see the service README for every section."""
+
+    model_config = {"extra": "allow"}
+
+    period: PeriodWindow
+    frozen: bool
+    totals: dict[str, Any]
+    previous: dict[str, Any]
+    late: dict[str, Any] | None
+    top_topics: list[dict[str, Any]]
+    hotspots: list[dict[str, Any]]
+    escalations: EscalationStats
+    orientation_coverage: list[dict[str, Any]]
+    collaborators: dict[str, Any]
+    surveys: list[dict[str, Any]]
+    deliveries: dict[str, Any]
+
+
+class SurveyResults(BaseModel):
+    """Tallies of a survey's answers: options counted, scale mean/median, text answers counted only."""
+
+    survey_id: str
+    title: str
+    responses: int
+    questions: list[dict[str, Any]]

@@ -1,0 +1,222 @@
+"""Use cases of the reporting service: statistics, periods and their freeze, briefings, survey results."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from pulse_libs.auth import Principal, pseudonym
+from pulse_libs.clock import as_utc, utcnow
+
+from pulse_reporting.adapters.queries import Queries
+from pulse_reporting.adapters.readmodels import TOPICS, UNITS
+from pulse_reporting.domain import briefing as sections
+from pulse_reporting.domain.errors import (
+    InvalidRangeError,
+    NotFoundError,
+    PeriodAlreadyClosedError,
+    PeriodNotEndedError,
+)
+from pulse_reporting.domain.periods import Period, Window, local_bounds, parse_period, window
+from pulse_reporting.domain.stats import Granularity, Totals, totals_from_rows, trend_series
+from pulse_reporting.domain.surveys import survey_results
+from pulse_reporting.settings import ReportingSettings
+
+COLLABORATOR_KINDS = ("ward", "commune", "town")
+
+
+def scoped_units(principal: Principal, unit_code: str | None) -> list[str] | None:
+    """Units a statistics request covers; a unit outside the caller's scope is absent (404)."""
+    units = principal.unit_filter(unit_code)
+    if units == [] and unit_code is not None:
+        raise NotFoundError(f"unit {unit_code}")
+    return units
+
+
+def day_range(*, first: date | None, last: date | None, today: date, settings: ReportingSettings) -> tuple[date, date]:
+    """Resolve a local-day range (both ends included); default: the current reporting month so far."""
+    last = last or today
+    if first is None:
+        cutoff = settings.period_cutoff_day
+        first = (
+            last.replace(day=cutoff)
+            if last.day >= cutoff
+            else (last.replace(day=1) - timedelta(days=1)).replace(day=cutoff)
+        )
+        if cutoff == 1:
+            first = last.replace(day=1)
+    if first > last:
+        raise InvalidRangeError("`from` is after `to`")
+    if (last - first).days + 1 > settings.max_range_days:
+        raise InvalidRangeError(f"the range covers more than {settings.max_range_days} days")
+    return first, last
+
+
+def local_midnight(day: date, tz: ZoneInfo) -> datetime:
+    """Start of a local day as an aware UTC datetime."""
+    return as_utc(datetime(day.year, day.month, day.day, tzinfo=tz))
+
+
+async def summary(
+    *,
+    queries: Queries,
+    settings: ReportingSettings,
+    principal: Principal,
+    first: date,
+    last: date,
+    unit_code: str | None,
+    topic_code: str | None,
+) -> dict[str, Any]:
+    """Totals by urgency, channel, sentiment, topic and unit; hot spots opened; escalations and time to ack."""
+    tz = ZoneInfo(settings.timezone)
+    units = scoped_units(principal, unit_code)
+    rows = await queries.counter_rows(
+        first_day=first.isoformat(), last_day=last.isoformat(), units=units, topic_code=topic_code
+    )
+    start, end = local_midnight(first, tz), local_midnight(last + timedelta(days=1), tz)
+    hotspots = _topic_filter(await queries.hotspots(start=start, end=end, units=units), topic_code)
+    escalations = _topic_filter(await queries.escalations(start=start, end=end, units=units), topic_code)
+    by_status: dict[str, int] = {}
+    for doc in hotspots:
+        status = sections.hotspot_status(doc)
+        by_status[status] = by_status.get(status, 0) + 1
+    return {
+        "from": first.isoformat(),
+        "to": last.isoformat(),
+        "unit_code": unit_code,
+        "topic_code": topic_code,
+        **totals_from_rows(rows, topic_code=topic_code).as_dict(),
+        "hotspots": {"opened": len(hotspots), "by_status": by_status},
+        "escalations": sections.escalation_stats(escalations),
+    }
+
+
+def _topic_filter(docs: list[dict[str, Any]], topic_code: str | None) -> list[dict[str, Any]]:
+    return docs if topic_code is None else [d for d in docs if d.get("topic_code") == topic_code]
+
+
+async def trends(
+    *,
+    queries: Queries,
+    settings: ReportingSettings,
+    principal: Principal,
+    first: date,
+    last: date,
+    granularity: Granularity,
+    unit_code: str | None,
+    topic_code: str | None,
+) -> dict[str, Any]:
+    """Report counts per day, ISO week or reporting month, zeros included."""
+    units = scoped_units(principal, unit_code)
+    rows = await queries.counter_rows(
+        first_day=first.isoformat(), last_day=last.isoformat(), units=units, topic_code=topic_code
+    )
+    series = trend_series(
+        rows,
+        start=first,
+        end=last,
+        granularity=granularity,
+        cutoff_day=settings.period_cutoff_day,
+        topic_code=topic_code,
+    )
+    return {
+        "from": first.isoformat(),
+        "to": last.isoformat(),
+        "granularity": granularity,
+        "unit_code": unit_code,
+        "topic_code": topic_code,
+        "items": series,
+    }
+
+
+def period_info(*, settings: ReportingSettings, period: Period) -> dict[str, Any]:
+    """The window of a period, in local time with its offset, and the period before it."""
+    tz = ZoneInfo(settings.timezone)
+    w = window(period, cutoff_day=settings.period_cutoff_day, tz=tz)
+    return {
+        "period": period.name,
+        "kind": period.kind,
+        "start": w.start.astimezone(tz).isoformat(),
+        "end": w.end.astimezone(tz).isoformat(),
+        "cutoff_day": settings.period_cutoff_day,
+        "previous": period.previous().name,
+    }
+
+
+async def close_period(
+    *, queries: Queries, settings: ReportingSettings, principal: Principal, period_text: str
+) -> dict[str, Any]:
+    """Freeze a period's figures (chốt số liệu); later reports for it count as a visible late delta."""
+    period = parse_period(period_text)
+    w = _window(settings, period)
+    now = utcnow()
+    if now < w.end:
+        raise PeriodNotEndedError(f"period {period.name} ends at {w.end.isoformat()}; it cannot be closed yet")
+    if not await queries.begin_snapshot(period=period.name, start=w.start, end=w.end, by=principal.subject, at=now):
+        raise PeriodAlreadyClosedError(f"period {period.name} is already closed")
+    first, last = local_bounds(period, settings.period_cutoff_day)
+    rows = await queries.counter_rows(
+        first_day=first.isoformat(), last_day=(last - timedelta(days=1)).isoformat(), units=None, topic_code=None
+    )
+    frozen = _merge_days(rows)
+    await queries.finish_snapshot(period=period.name, rows=frozen)
+    totals = totals_from_rows(frozen)
+    return {**period_info(settings=settings, period=period), "closed_at": now, "reports": totals.reports}
+
+
+def _merge_days(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    merged: dict[tuple[str, ...], dict[str, Any]] = {}
+    for row in rows:
+        key = (row["unit"], row["topic"], row["urgency"], row["channel"], row["sentiment"])
+        slot = merged.setdefault(key, dict(zip(("unit", "topic", "urgency", "channel", "sentiment"), key, strict=True)))
+        slot["reports"] = slot.get("reports", 0) + int(row.get("reports", 0))
+        slot["mentions"] = slot.get("mentions", 0) + int(row.get("mentions", 0))
+    return [row for row in merged.values() if row["reports"] or row["mentions"]]
+
+
+def _window(settings: ReportingSettings, period: Period) -> Window:
+    return window(period, cutoff_day=settings.period_cutoff_day, tz=ZoneInfo(settings.timezone))
+
+
+async def period_totals(
+    *, queries: Queries, settings: ReportingSettings, period: Period, units: list[str] | None
+) -> tuple[Totals, dict[str, Any] | None]:
+    """A period's totals: the frozen figures once closed, else live; with the freeze record if any."""
+    snapshot = await queries.snapshot(period.name)
+    if snapshot is not None and snapshot.get("state") == "closed":
+        rows = await queries.snapshot_rows(period=period.name, units=units, topic_code=None)
+        return totals_from_rows(rows), snapshot
+    first, last = local_bounds(period, settings.period_cutoff_day)
+    rows = await queries.counter_rows(
+        first_day=first.isoformat(), last_day=(last - timedelta(days=1)).isoformat(), units=units, topic_code=None
+    )
+    return totals_from_rows(rows), None
+
+
+async def survey_results_for(*, queries: Queries, principal: Principal, survey_id: str) -> dict[str, Any]:
+    """Results of one survey, over the responses from the caller's units."""
+    survey = await queries.survey(survey_id)
+    if survey is None:
+        raise NotFoundError(f"survey {survey_id}")
+    targets = set(survey.get("unit_codes") or [])
+    if principal.unit_codes is not None and targets and not (targets & principal.unit_codes):
+        raise NotFoundError(f"survey {survey_id}")
+    units = None if principal.unit_codes is None else sorted(principal.unit_codes)
+    sheets = await queries.responses(survey_id=survey_id, units=units)
+    return survey_results(survey=survey, answer_sheets=sheets)
+
+
+async def names(queries: Queries) -> tuple[dict[str, str], dict[str, str]]:
+    """Unit and topic names by code, from the registry mirror."""
+    units = await queries.names(UNITS)
+    topics = await queries.names(TOPICS)
+    return ({c: str(d.get("name", c)) for c, d in units.items()}, {c: str(d.get("name", c)) for c, d in topics.items()})
+
+
+def identify(settings: ReportingSettings, principal: Principal) -> Any:
+    """How collaborators appear to this caller: raw ids for department/admin, pseudonyms otherwise."""
+    if principal.sees_identities:
+        return lambda subject: subject
+    return lambda subject: pseudonym(settings, subject)

@@ -2,33 +2,84 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import httpx
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
+from pulse_libs.api_keys import ApiKeyStore
 from pulse_libs.app import build_app
 from pulse_libs.runtime import Runtime
 
+from pulse_notify.adapters import deliveries, directory
+from pulse_notify.adapters.channels import WebhookChannel, build_channels
+from pulse_notify.adapters.templates import Renderer
+from pulse_notify.entrypoints import api_deliveries, api_recipients, api_webhooks
+from pulse_notify.entrypoints.consumers import register_consumers
+from pulse_notify.entrypoints.deps import Services
+from pulse_notify.entrypoints.worker import DeliveryWorker, pending_gauge_loop
+from pulse_notify.handlers import Notifier
+from pulse_notify.metrics import NotifyMetrics
 from pulse_notify.settings import NotifySettings
+
+TAGS = [
+    {"name": "recipients", "description": "Who receives escalations, orientations and bulletins, and how."},
+    {"name": "webhooks", "description": "Outbound event subscriptions, signed per Standard Webhooks."},
+    {"name": "deliveries", "description": "One delivery per (notice, recipient, channel): state, attempts, errors."},
+    {"name": "bulletins", "description": "Thematic bulletins fanned out to collaborators."},
+]
 
 
 def bootstrap(settings: NotifySettings | None = None, **overrides: Any) -> FastAPI:
     """Build the notify app; connections open in its lifespan, never at import."""
     settings = settings or NotifySettings()
     registry = CollectorRegistry()
+    metrics = NotifyMetrics.create(registry)
+    renderer = Renderer()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runtime = Runtime(settings, registry)
         app.state.runtime = runtime
         app.state.readiness = runtime.readiness()
-        await runtime.start()
+        app.state.api_key_verifier = ApiKeyStore(runtime.db)
+        client = httpx.AsyncClient(timeout=settings.send_timeout_seconds, follow_redirects=False, trust_env=False)
+        channels = overrides.get("channels") or build_channels(settings, client)
+        store = deliveries.DeliveryStore(runtime.db)
+        people = directory.Directory(runtime.db)
+        relay = runtime.add_outbox([deliveries.COLLECTION])
+        worker = DeliveryWorker(
+            settings=settings, store=store, directory=people, channels=channels, metrics=metrics, on_outbox=relay.kick
+        )
+        notifier = Notifier(
+            settings=settings, directory=people, deliveries=store, renderer=renderer, on_recorded=worker.kick
+        )
+        register_consumers(runtime, notifier)
+        runtime.add_loop("delivery-worker", worker.run)
+        runtime.add_loop(
+            "pending-gauge",
+            functools.partial(pending_gauge_loop, store=store, metrics=metrics, every=settings.pending_gauge_seconds),
+        )
+        webhook_channel = channels["webhook"]
+        assert isinstance(webhook_channel, WebhookChannel)
+        app.state.notify = Services(
+            settings=settings, directory=people, deliveries=store, notifier=notifier, webhooks=webhook_channel
+        )
+        await runtime.start(
+            indexes={
+                deliveries.COLLECTION: deliveries.INDEXES,
+                deliveries.CLAIMS: deliveries.CLAIM_INDEXES,
+                **directory.INDEXES,
+            }
+        )
         try:
             yield
         finally:
             await runtime.stop()
+            await client.aclose()
 
     return build_app(
         settings,
@@ -36,4 +87,6 @@ def bootstrap(settings: NotifySettings | None = None, **overrides: Any) -> FastA
         description="Delivers escalations, orientations and bulletins over Zalo OA, SMS, email and signed webhooks.",
         registry=registry,
         lifespan=lifespan,
+        routers=[api_recipients.router, api_webhooks.router, api_deliveries.router],
+        openapi_tags=TAGS,
     )

@@ -1,0 +1,191 @@
+"""The `deliveries` collection: record before sending, claim with a lease, finish with an outbox event."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from dataclasses import asdict
+from datetime import datetime, timedelta
+from typing import Any
+
+import pulse_libs.events.notify as notify_events
+from pulse_libs.clock import as_utc
+from pulse_libs.events.envelope import new_event
+from pulse_libs.events.topics import NOTIFY_DELIVERIES
+from pulse_libs.outbox import outbox_update
+from pulse_libs.store import Database, Document
+from pymongo import ASCENDING, DESCENDING, IndexModel
+from pymongo.errors import BulkWriteError, DuplicateKeyError
+
+from pulse_notify.domain.model import DUE_STATUSES, NewDelivery
+
+COLLECTION = "deliveries"
+CLAIMS = "delivery_claims"
+DUPLICATE_KEY = 11000
+
+INDEXES = [
+    IndexModel([("status", ASCENDING), ("next_attempt_at", ASCENDING)], name="due"),
+    IndexModel([("created_at", DESCENDING), ("_id", DESCENDING)], name="recent"),
+    IndexModel([("recipient_id", ASCENDING)], name="recipient"),
+    IndexModel([("event_id", ASCENDING)], name="event"),
+    IndexModel([("channel", ASCENDING), ("status", ASCENDING)], name="channel_status"),
+]
+CLAIM_INDEXES = [IndexModel([("claimed_at", ASCENDING)], name="claimed_at")]
+
+
+def delivery_document(d: NewDelivery, now: datetime) -> Document:
+    """The stored form of a new delivery: pending and due now."""
+    return {
+        "_id": d.id,
+        "event_id": d.event_id,
+        "event_type": d.event_type,
+        "event_time": as_utc(d.event_time),
+        "recipient_id": d.recipient_id,
+        "channel": d.channel,
+        "address": d.address,
+        "message": asdict(d.message),
+        "escalation_id": d.escalation_id,
+        "level": d.level,
+        "reminder_seq": d.reminder_seq,
+        "status": "pending",
+        "attempts": 0,
+        "claim_seq": 0,
+        "last_error": None,
+        "next_attempt_at": now,
+        "created_at": now,
+        "updated_at": now,
+        "sent_at": None,
+    }
+
+
+class DeliveryStore:
+    """Persistence of deliveries; every state change is one single-document write."""
+
+    def __init__(self, db: Database) -> None:
+        self._col = db[COLLECTION]
+        self._claims = db[CLAIMS]
+
+    async def record(self, deliveries: Sequence[NewDelivery], now: datetime) -> int:
+        """Insert deliveries not recorded yet (the id is deterministic); return how many are new."""
+        if not deliveries:
+            return 0
+        docs = [delivery_document(d, now) for d in deliveries]
+        try:
+            result = await self._col.insert_many(docs, ordered=False)
+            return len(result.inserted_ids)
+        except BulkWriteError as exc:
+            errors = exc.details.get("writeErrors", [])
+            if any(e.get("code") != DUPLICATE_KEY for e in errors):
+                raise
+            return int(exc.details.get("nInserted", len(docs) - len(errors)))
+
+    async def claim(self, *, now: datetime, lease_seconds: float, batch: int = 16) -> Document | None:
+        """Take one due delivery for `lease_seconds` (an expired lease makes it due again); None if none is due.
+
+        FerretDB's findAndModify and filtered updates are not atomic under concurrent writers (two
+        claimers both "win"), but a unique-key insert is. So a claim bumps the delivery's `claim_seq`
+        and then inserts the lock `<id>:<claim_seq>` into `delivery_claims`: only one claimer of a
+        given sequence can insert it. Later writes of this claim match on `claim_seq`, so a claimer
+        whose lease expired (and was re-claimed) can no longer finish the delivery.
+        """
+        due = {"status": {"$in": list(DUE_STATUSES)}, "next_attempt_at": {"$lte": now}}
+        candidates = await self._col.find(due).sort("next_attempt_at", ASCENDING).limit(batch).to_list()
+        random.shuffle(candidates)  # concurrent senders start from different documents
+        for doc in candidates:
+            seq = int(doc.get("claim_seq", 0)) + 1
+            fields = {
+                "claim_seq": seq,
+                "attempts": int(doc.get("attempts", 0)) + 1,
+                "next_attempt_at": now + timedelta(seconds=lease_seconds),
+                "updated_at": now,
+            }
+            result = await self._col.update_one(
+                {"_id": doc["_id"], "claim_seq": seq - 1, "status": {"$in": list(DUE_STATUSES)}}, {"$set": fields}
+            )
+            if result.matched_count != 1:
+                continue
+            try:
+                await self._claims.insert_one({"_id": f"{doc['_id']}:{seq}", "claimed_at": now})
+            except DuplicateKeyError:
+                continue
+            return doc | fields
+        return None
+
+    async def mark_sent(self, doc: Document, *, now: datetime) -> bool:
+        """Mark sent and queue DELIVERY_SENT in the same write; False if the claim was lost."""
+        return await self._finish(doc, status="sent", now=now, error=None)
+
+    async def mark_dead(self, doc: Document, *, now: datetime, error: str) -> bool:
+        """Mark dead and queue DELIVERY_DEAD in the same write; False if the claim was lost."""
+        return await self._finish(doc, status="dead", now=now, error=error)
+
+    async def schedule_retry(self, doc: Document, *, when: datetime, now: datetime, error: str) -> bool:
+        """Record a transient failure and when to try again."""
+        result = await self._col.update_one(
+            self._claimed(doc),
+            {"$set": {"status": "failed", "next_attempt_at": when, "last_error": error, "updated_at": now}},
+        )
+        return result.modified_count == 1
+
+    async def sweep_claims(self, *, older_than: datetime) -> int:
+        """Delete claim locks of finished attempts (kept a day, far beyond any lease)."""
+        return (await self._claims.delete_many({"claimed_at": {"$lt": older_than}})).deleted_count
+
+    @staticmethod
+    def _claimed(doc: Document) -> Document:
+        return {"_id": doc["_id"], "claim_seq": doc["claim_seq"], "status": {"$in": list(DUE_STATUSES)}}
+
+    async def _finish(self, doc: Document, *, status: str, now: datetime, error: str | None) -> bool:
+        outcome = notify_events.DeliveryOutcome(
+            delivery_id=doc["_id"],
+            event_id=doc["event_id"],
+            event_type=doc["event_type"],
+            recipient_id=doc["recipient_id"],
+            channel=doc["channel"],
+            status="sent" if status == "sent" else "dead",
+            attempts=doc["attempts"],
+            last_error=error,
+            escalation_id=doc.get("escalation_id"),
+            level=doc.get("level"),
+            created_at=doc["created_at"],
+            finished_at=now,
+        )
+        event_type = notify_events.DELIVERY_SENT if status == "sent" else notify_events.DELIVERY_DEAD
+        event = new_event(
+            event_type,
+            source=notify_events.SOURCE,
+            data=outcome,
+            key=doc["_id"],
+            subject=doc["_id"],
+            event_id=f"{doc['_id']}-{status}",
+        )
+        fields: dict[str, Any] = {"status": status, "last_error": error, "updated_at": now}
+        if status == "sent":
+            fields["sent_at"] = now
+        update = outbox_update([(NOTIFY_DELIVERIES, event)], {"$set": fields})
+        result = await self._col.update_one(self._claimed(doc), update)
+        return result.modified_count == 1
+
+    async def get(self, delivery_id: str) -> Document | None:
+        """One delivery."""
+        return await self._col.find_one({"_id": delivery_id})
+
+    async def list(self, *, filters: dict[str, Any], after: tuple[datetime, str] | None, limit: int) -> list[Document]:
+        """Deliveries matching `filters`, newest first, after a (created_at, id) position."""
+        query: dict[str, Any] = dict(filters)
+        if after is not None:
+            at, last_id = after
+            query["$or"] = [{"created_at": {"$lt": at}}, {"created_at": at, "_id": {"$lt": last_id}}]
+        cursor = self._col.find(query).sort([("created_at", DESCENDING), ("_id", DESCENDING)]).limit(limit)
+        return await cursor.to_list()
+
+    async def pending_by_channel(self) -> dict[str, int]:
+        """How many deliveries wait (pending or retrying), per channel."""
+        out: dict[str, int] = {}
+        pipeline: list[dict[str, Any]] = [
+            {"$match": {"status": {"$in": list(DUE_STATUSES)}}},
+            {"$group": {"_id": "$channel", "n": {"$sum": 1}}},
+        ]
+        async for row in await self._col.aggregate(pipeline):
+            out[str(row["_id"])] = int(row["n"])
+        return out

@@ -1,0 +1,123 @@
+"""What a notice says: the facts of an escalation, orientation or bulletin, in Vietnamese, for templates."""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+URGENCY_LABELS = {"routine": "thường", "urgent": "khẩn", "very_urgent": "thượng khẩn", "flash": "hỏa tốc"}
+TARGET_LABELS = {
+    "duty_officer": "cán bộ trực Ban Tuyên giáo",
+    "department_head": "lãnh đạo Ban Tuyên giáo",
+    "standing_committee": "Ban Thường vụ",
+    "collaborator": "cộng tác viên DLXH",
+    "reporter": "người phản ánh",
+}
+
+GSM7_BASIC = set(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+SMS_MAX_SEGMENTS = 2
+
+
+def nfc(text: str) -> str:
+    """Unicode NFC, the one form Vietnamese text is stored and sent in."""
+    return unicodedata.normalize("NFC", text)
+
+
+def local_time(value: datetime | str | None, tz: ZoneInfo, fmt: str = "%H:%M %d/%m/%Y") -> str:
+    """Format a UTC time in the local zone (Asia/Ho_Chi_Minh by default); '' when absent."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.astimezone(tz).strftime(fmt)
+
+
+def escalation_context(
+    data: Mapping[str, Any],
+    *,
+    unit_names: Mapping[str, str],
+    topic_names: Mapping[str, str],
+    tz: ZoneInfo,
+    ack_base_url: str,
+) -> dict[str, Any]:
+    """Template facts of an EscalationChanged payload."""
+    urgency = str(data["urgency"])
+    deadline = data.get("ack_deadline")
+    return {
+        "escalation_id": data["escalation_id"],
+        "hotspot_id": data["hotspot_id"],
+        "unit": unit_names.get(data["unit_code"], data["unit_code"]),
+        "unit_code": data["unit_code"],
+        "topic": topic_names.get(data["topic_code"], data["topic_code"]),
+        "topic_code": data["topic_code"],
+        "urgency": urgency,
+        "urgency_label": URGENCY_LABELS.get(urgency, urgency),
+        "level": data["level"],
+        "target_label": TARGET_LABELS.get(str(data["target"]), str(data["target"])),
+        "report_count": data["report_count"],
+        "source_count": data["source_count"],
+        "first_seen": local_time(data["first_seen"], tz),
+        "last_seen": local_time(data["last_seen"], tz),
+        "deadline": local_time(deadline, tz),
+        "deadline_short": local_time(deadline, tz, "%H:%M %d/%m"),
+        "ack_url": f"{ack_base_url.rstrip('/')}/v1/escalations/{data['escalation_id']}/ack",
+        "reminder_seq": data.get("reminder_seq", 0),
+        "comment": data.get("comment"),
+        "acknowledged_at": local_time(data.get("acknowledged_at"), tz),
+        "resolved_at": local_time(data.get("resolved_at"), tz),
+    }
+
+
+def orientation_context(
+    data: Mapping[str, Any], *, unit_names: Mapping[str, str], topic_names: Mapping[str, str], tz: ZoneInfo
+) -> dict[str, Any]:
+    """Template facts of an OrientationPublished payload."""
+    return {
+        "orientation_id": data["orientation_id"],
+        "period": data["period"],
+        "title": data["title"],
+        "guidance": data["guidance"],
+        "topics": [topic_names.get(c, c) for c in data.get("topic_codes", [])],
+        "units": [unit_names.get(c, c) for c in data.get("unit_codes", [])],
+        "published_at": local_time(data.get("published_at"), tz),
+    }
+
+
+def bulletin_context(
+    *, title: str, body: str, unit_codes: list[str], topic_codes: list[str], topic_names: Mapping[str, str]
+) -> dict[str, Any]:
+    """Template facts of a thematic bulletin (thông tin chuyên đề)."""
+    return {
+        "title": title,
+        "body": body,
+        "units": unit_codes,
+        "topics": [topic_names.get(c, c) for c in topic_codes],
+    }
+
+
+def sms_segments(text: str) -> int:
+    """Number of SMS segments: GSM-7 160/153 chars, else UCS-2 70/67 (Vietnamese with diacritics)."""
+    if all(ch in GSM7_BASIC for ch in text):
+        single, multi = 160, 153
+    else:
+        single, multi = 70, 67
+        text_len = sum(2 if ord(ch) > 0xFFFF else 1 for ch in text)
+        return 1 if text_len <= single else -(-text_len // multi)
+    return 1 if len(text) <= single else -(-len(text) // multi)
+
+
+def fits_sms(text: str, segments: int = SMS_MAX_SEGMENTS) -> bool:
+    """True if the text goes out in at most `segments` SMS segments."""
+    return sms_segments(text) <= segments
+
+
+def clip(text: object, n: int) -> str:
+    """Shorten to `n` characters with an ellipsis."""
+    s = str(text)
+    return s if len(s) <= n else s[: max(1, n - 1)].rstrip() + "…"

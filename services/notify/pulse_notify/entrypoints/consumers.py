@@ -1,0 +1,43 @@
+"""Kafka entrypoints: which events notify consumes, in which consumer group, and who handles them."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+
+import pulse_libs.events.intake as intake_events
+import pulse_libs.events.topics as topics
+import pulse_libs.events.triage as triage_events
+from pulse_libs.api_keys import api_key_mirror_handlers
+from pulse_libs.events.catalog import BY_TYPE
+from pulse_libs.events.envelope import CloudEvent
+from pulse_libs.kafka.consumer import EventHandler
+from pulse_libs.runtime import Runtime
+
+from pulse_notify.handlers import Notifier
+
+ESCALATIONS_GROUP = "notify-escalations"
+REGISTRY_GROUP = "notify-registry"
+WEBHOOKS_GROUP = "notify-webhooks"
+
+
+def _handler(fn: Callable[[CloudEvent], Awaitable[object]]) -> EventHandler:
+    async def handle(event: CloudEvent) -> None:
+        await fn(event)
+
+    return handle
+
+
+def register_consumers(runtime: Runtime, notifier: Notifier) -> None:
+    """Add notify's three consumer groups to the runtime (group ids carry the topic prefix, like topics)."""
+    prefix = runtime.settings.kafka_topic_prefix
+    notices: dict[str, EventHandler] = {t: _handler(notifier.on_escalation) for t in triage_events.ESCALATION_TYPES}
+    notices[intake_events.ORIENTATION_PUBLISHED] = _handler(notifier.on_orientation)
+    runtime.add_consumer(prefix + ESCALATIONS_GROUP, [topics.TRIAGE_ESCALATIONS, topics.INTAKE_CAMPAIGNS], notices)
+
+    registry: dict[str, EventHandler] = dict(api_key_mirror_handlers(runtime.db))
+    registry[intake_events.UNIT_UPSERTED] = _handler(notifier.on_registry_name)
+    registry[intake_events.TOPIC_UPSERTED] = _handler(notifier.on_registry_name)
+    runtime.add_consumer(prefix + REGISTRY_GROUP, [topics.INTAKE_REGISTRY], registry)
+
+    forward: Mapping[str, EventHandler] = {t: _handler(notifier.on_any_event) for t in BY_TYPE}
+    runtime.add_consumer(prefix + WEBHOOKS_GROUP, list(topics.ALL_TOPICS), forward)

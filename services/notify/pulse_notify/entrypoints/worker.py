@@ -1,0 +1,177 @@
+"""The delivery worker loop and the backlog gauge loop (run by Runtime.add_loop)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Mapping
+from datetime import timedelta
+
+from pulse_libs.clock import as_utc, utcnow
+from pulse_libs.store import Document
+
+from pulse_notify.adapters.channels import Channel, Outgoing
+from pulse_notify.adapters.deliveries import DeliveryStore
+from pulse_notify.adapters.directory import Directory
+from pulse_notify.domain.model import CHANNELS, ChannelName, Message
+from pulse_notify.domain.ratelimit import TokenBucket
+from pulse_notify.domain.retry import Backoff, DeliveryFailed, permanent, transient
+from pulse_notify.handlers import SUBSCRIPTION_PREFIX
+from pulse_notify.metrics import NotifyMetrics
+from pulse_notify.settings import NotifySettings
+
+log = logging.getLogger(__name__)
+
+
+class DeliveryWorker:
+    """Claims due deliveries with a lease, sends them, and records sent / retry / dead."""
+
+    def __init__(
+        self,
+        *,
+        settings: NotifySettings,
+        store: DeliveryStore,
+        directory: Directory,
+        channels: Mapping[ChannelName, Channel],
+        metrics: NotifyMetrics,
+        on_outbox: Callable[[], None] = lambda: None,
+    ) -> None:
+        self._settings = settings
+        self._store = store
+        self._directory = directory
+        self._channels = channels
+        self._metrics = metrics
+        self._on_outbox = on_outbox
+        self._backoff = Backoff(
+            initial_seconds=settings.backoff_initial_seconds,
+            max_seconds=settings.backoff_max_seconds,
+            retry_after_max_seconds=settings.retry_after_max_seconds,
+            max_attempts=settings.max_attempts,
+        )
+        self._buckets = {c: TokenBucket(settings.rate_per_second(c), settings.rate_burst) for c in CHANNELS}
+        self._wake = asyncio.Event()
+
+    def kick(self) -> None:
+        """Wake idle senders now (new deliveries were recorded)."""
+        self._wake.set()
+
+    async def run(self, stopping: asyncio.Event) -> None:
+        """Run `worker_concurrency` senders until `stopping` is set."""
+        if await _wait(stopping, self._settings.worker_start_delay_seconds) or self._settings.sending_paused:
+            await stopping.wait()
+            return
+        await asyncio.gather(*(self._sender(stopping) for _ in range(self._settings.worker_concurrency)))
+
+    async def _sender(self, stopping: asyncio.Event) -> None:
+        while not stopping.is_set():
+            try:
+                doc = await self._store.claim(now=utcnow(), lease_seconds=self._settings.lease_seconds)
+            except Exception as exc:  # noqa: BLE001 - the store is down: back off, the loop must live on
+                log.warning("claiming a delivery failed", extra={"error": repr(exc)})
+                await _wait(stopping, 2.0)
+                continue
+            if doc is None:
+                self._wake.clear()
+                await _wait_any(stopping, self._wake, self._settings.worker_poll_seconds)
+                continue
+            await self._process(doc)
+
+    async def _process(self, doc: Document) -> None:
+        channel: ChannelName = doc["channel"]
+        try:
+            await self._throttle(channel)
+            out = await self._outgoing(doc)
+            await self._channels[channel].send(out)
+        except DeliveryFailed as failure:
+            await self._failed(doc, failure)
+            return
+        except Exception as exc:
+            log.exception("channel raised unexpectedly", extra={"delivery_id": doc["_id"]})
+            await self._failed(doc, transient(f"{type(exc).__name__}: {exc}"))
+            return
+        now = utcnow()
+        self._metrics.attempts.labels(channel, "ok").inc()
+        if await self._store.mark_sent(doc, now=now):
+            self._metrics.deliveries.labels(channel, "sent").inc()
+            self._metrics.seconds.labels(channel).observe(max(0.0, (now - as_utc(doc["event_time"])).total_seconds()))
+            self._on_outbox()
+
+    async def _failed(self, doc: Document, failure: DeliveryFailed) -> None:
+        channel = doc["channel"]
+        now = utcnow()
+        self._metrics.attempts.labels(channel, "transient" if failure.transient else "permanent").inc()
+        attempts = int(doc["attempts"])
+        if failure.transient and not self._backoff.exhausted(attempts):
+            when = self._backoff.next_attempt_at(now, attempts, failure.retry_after)
+            await self._store.schedule_retry(doc, when=when, now=now, error=failure.reason)
+            log.info("delivery will be retried", extra={"delivery_id": doc["_id"], "error": failure.reason})
+            return
+        reason = failure.reason if not failure.transient else f"retry budget exhausted: {failure.reason}"
+        if await self._store.mark_dead(doc, now=now, error=reason):
+            self._metrics.deliveries.labels(channel, "dead").inc()
+            self._on_outbox()
+        log.warning("delivery is dead", extra={"delivery_id": doc["_id"], "error": reason})
+
+    async def _throttle(self, channel: ChannelName) -> None:
+        bucket = self._buckets[channel]
+        wait = bucket.take()
+        while wait > 0:
+            await asyncio.sleep(wait)
+            wait = bucket.take()
+
+    async def _outgoing(self, doc: Document) -> Outgoing:
+        secret: str | None = None
+        if doc["channel"] == "webhook":
+            rid = str(doc["recipient_id"])
+            if rid.startswith(SUBSCRIPTION_PREFIX):
+                sub = await self._directory.get_webhook(rid)
+                if sub is None or not sub.get("active", True):
+                    raise permanent("the webhook subscription was deleted")
+                secret = sub.get("secret")
+            else:
+                recipient = await self._directory.get_recipient(rid)
+                secret = recipient.get("webhook_secret") if recipient else None
+        m = doc["message"]
+        return Outgoing(
+            id=doc["_id"],
+            address=doc["address"],
+            message=Message(subject=m.get("subject", ""), text=m.get("text", ""), html=m.get("html"), data=m["data"]),
+            event_type=doc["event_type"],
+            event_time=as_utc(doc["event_time"]),
+            secret=secret,
+        )
+
+
+async def pending_gauge_loop(
+    stopping: asyncio.Event, *, store: DeliveryStore, metrics: NotifyMetrics, every: float
+) -> None:
+    """Refresh `pulse_deliveries_pending{channel}` until stopped."""
+    while not stopping.is_set():
+        try:
+            counts = await store.pending_by_channel()
+            await store.sweep_claims(older_than=utcnow() - timedelta(days=1))
+            for channel in CHANNELS:
+                metrics.pending.labels(channel).set(counts.get(channel, 0))
+        except Exception as exc:  # noqa: BLE001 - a gauge refresh failing must not stop the loop
+            log.warning("pending gauge refresh failed", extra={"error": repr(exc)})
+        await _wait(stopping, every)
+
+
+async def _wait(stopping: asyncio.Event, seconds: float) -> bool:
+    """Sleep up to `seconds`; True if stopping was set meanwhile."""
+    if seconds <= 0:
+        return stopping.is_set()
+    try:
+        await asyncio.wait_for(stopping.wait(), seconds)
+    except TimeoutError:
+        return False
+    return True
+
+
+async def _wait_any(stopping: asyncio.Event, wake: asyncio.Event, seconds: float) -> None:
+    waiters = [asyncio.ensure_future(stopping.wait()), asyncio.ensure_future(wake.wait())]
+    try:
+        await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for w in waiters:
+            w.cancel()

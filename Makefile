@@ -51,3 +51,7 @@ schemas: install ## Regenerate the event JSON Schemas and AsyncAPI document
 
 bench: install infra-up ## Run the benchmarks and write docs/BENCHMARKS.md
 	.venv/bin/python -m benchmarks.run
+
+.PHONY: check-deploy
+check-deploy: ## Validate Dockerfiles, compose, Kubernetes manifests, Prometheus rules and dashboards offline
+	scripts/check-deploy.sh

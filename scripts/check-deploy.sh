@@ -1,0 +1,383 @@
+#!/usr/bin/env bash
+# `make check-deploy`: validates everything under deploy/ and the Dockerfiles offline, without a
+# Docker engine or a cluster. Installs its own tools idempotently (cached under .cache/, keyed by
+# version, so re-runs take seconds):
+#   kustomize, kubeconform, promtool   built from the Go module proxy (`go install`)
+#   composecheck                       a 30-line Go program on compose-go, the loader of Docker Compose
+#   kubernetes-validate (PyPI)         only for its Kubernetes JSON schemas, bundled here for kubeconform
+# Checks, in order: Dockerfiles and per-service lockfile isolation; compose.yaml (Compose schema,
+# interpolation with .env.example, consistency, our own rules); kustomize build of every overlay;
+# kubeconform (Kubernetes schemas, strict; KafkaTopic against deploy/k8s/schemas); manifest rules
+# (probes, resources, security, PDB/HPA/NetworkPolicy for every service); KafkaTopics generated from
+# libs/pulse_libs/events/topics.py; promtool check config / check rules / test rules; Grafana
+# dashboards (valid JSON, datasource, every PromQL expression parses).
+# Exit status 0 only if every check passes. docs/OPERATIONS.md describes each check.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+KUSTOMIZE_VERSION=v5.8.1        # v5.8.2+ need Go 1.27
+KUBECONFORM_VERSION=v0.7.0
+PROMETHEUS_VERSION=v0.316.0     # Prometheus 3.x module version; promtool from cmd/promtool
+COMPOSE_GO_VERSION=v2.16.2
+KUBERNETES_VALIDATE_VERSION=1.37.0
+KUBE_VERSION="${PULSE_KUBE_VERSION:-1.34.0}"   # Kubernetes version the manifests are validated for
+
+CACHE="$ROOT/.cache"
+BIN="$CACHE/bin"
+WORK="$(mktemp -d)"
+trap 'rm -rf "$WORK"' EXIT
+
+log() { echo "[check-deploy] $*" >&2; }
+die() { log "error: $*"; exit 1; }
+ok() { echo "ok   $*"; }
+
+for tool in go uv python3; do
+  command -v "$tool" >/dev/null 2>&1 || die "$tool is required (Go for kustomize/kubeconform/promtool, uv and Python 3.11 for the rest)"
+done
+export GOTOOLCHAIN=local GOFLAGS=-mod=mod
+
+# go_tool NAME MODULE/PATH VERSION -> prints the path of the cached binary, building it once.
+go_tool() {
+  local name=$1 pkg=$2 version=$3 dir="$BIN/$1-$3"
+  if [[ ! -x "$dir/$name" ]]; then
+    log "building $name $version from the Go module proxy (first run only; promtool takes a few minutes)"
+    mkdir -p "$dir"
+    GOBIN="$dir" go install "$pkg@$version" >&2 || die "could not build $name ($pkg@$version) with $(go version)"
+  fi
+  echo "$dir/$name"
+}
+
+compose_tool() {
+  local dir="$BIN/composecheck-$COMPOSE_GO_VERSION" src="$CACHE/src/composecheck-$COMPOSE_GO_VERSION"
+  if [[ ! -x "$dir/composecheck" ]]; then
+    log "building composecheck on compose-go $COMPOSE_GO_VERSION (first run only)"
+    mkdir -p "$dir" "$src"
+    cat >"$src/go.mod" <<EOF
+module pulse/composecheck
+
+go 1.24
+
+require github.com/compose-spec/compose-go/v2 $COMPOSE_GO_VERSION
+EOF
+    cat >"$src/main.go" <<'EOF'
+// composecheck loads a Compose file as Docker Compose does (compose-go): JSON-schema validation,
+// interpolation from the environment and an env file, normalization and consistency checks
+// (undefined networks, volumes, services in depends_on, ...). Prints the resolved model as JSON.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+
+	"github.com/compose-spec/compose-go/v2/cli"
+)
+
+func main() {
+	if len(os.Args) != 3 {
+		fmt.Fprintln(os.Stderr, "usage: composecheck COMPOSE_FILE ENV_FILE")
+		os.Exit(2)
+	}
+	options, err := cli.NewProjectOptions([]string{os.Args[1]},
+		cli.WithEnvFiles(os.Args[2]), cli.WithDotEnv, cli.WithInterpolation(true),
+		cli.WithResolvedPaths(true), cli.WithNormalization(true), cli.WithConsistency(true))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	project, err := options.LoadProject(context.Background())
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	out, err := json.Marshal(project)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	fmt.Println(string(out))
+}
+EOF
+    (cd "$src" && go mod tidy >&2 && go build -o "$dir/composecheck" .) || die "could not build composecheck (compose-go $COMPOSE_GO_VERSION)"
+  fi
+  echo "$dir/composecheck"
+}
+
+python_env() {
+  local dir="$CACHE/deploy-venv-kv$KUBERNETES_VALIDATE_VERSION"
+  if [[ ! -f "$dir/.ready" ]]; then
+    log "installing kubernetes-validate $KUBERNETES_VALIDATE_VERSION (schemas), jsonschema and PyYAML from PyPI"
+    rm -rf "$dir"
+    uv venv --quiet --python 3.11 "$dir" >&2 || die "uv could not create $dir"
+    uv pip install --quiet --python "$dir/bin/python" "kubernetes-validate==$KUBERNETES_VALIDATE_VERSION" >&2 \
+      || die "could not install kubernetes-validate==$KUBERNETES_VALIDATE_VERSION from PyPI"
+    touch "$dir/.ready"
+  fi
+  echo "$dir/bin/python"
+}
+
+KUSTOMIZE=$(go_tool kustomize sigs.k8s.io/kustomize/kustomize/v5 "$KUSTOMIZE_VERSION")
+KUBECONFORM=$(go_tool kubeconform github.com/yannh/kubeconform/cmd/kubeconform "$KUBECONFORM_VERSION")
+PROMTOOL=$(go_tool promtool github.com/prometheus/prometheus/cmd/promtool "$PROMETHEUS_VERSION")
+COMPOSECHECK=$(compose_tool)
+PY=$(python_env)
+[[ -d .venv ]] || uv sync --frozen --quiet
+
+# --- Dockerfiles ---------------------------------------------------------------------------------
+"$PY" - <<'PY'
+import re, sys
+from pathlib import Path
+errors = []
+ports = {"intake": 8001, "triage": 8002, "notify": 8003, "reporting": 8004}
+for svc, port in ports.items():
+    path = Path(f"services/{svc}/Dockerfile")
+    if not path.exists():
+        errors.append(f"{path} is missing"); continue
+    text = path.read_text()
+    lines = [l.strip() for l in text.replace("\\\n", " ").splitlines() if l.strip() and not l.strip().startswith("#")]
+    froms = [l for l in lines if l.upper().startswith("FROM ")]
+    need = {
+        "multi-stage build (2+ FROM)": len(froms) >= 2,
+        "python:3.11-slim base": "python:3.11-slim" in text,
+        "uv pinned from PyPI": re.search(r"pip install [^\n]*uv==\d+\.\d+\.\d+", text) is not None,
+        f"uv sync --frozen --no-dev --package pulse-{svc}": all(
+            re.search(rf"uv sync --frozen --no-dev .*--package pulse-{svc}\b", l) for l in lines if l.startswith("RUN uv sync")
+        ) and any(l.startswith("RUN uv sync") for l in lines),
+        "non-root USER": any(re.match(r"USER (?!0\b|root\b)\S+", l) for l in lines),
+        "HEALTHCHECK on /healthz": any(l.startswith("HEALTHCHECK") and "/healthz" in l for l in lines),
+        f"EXPOSE {port}": f"EXPOSE {port}" in lines,
+        "PULSE_ENV=production": "PULSE_ENV=production" in text,
+        "PULSE_HOST=0.0.0.0": "PULSE_HOST=0.0.0.0" in text,
+        f"CMD python -m pulse_{svc}": f'CMD ["python", "-m", "pulse_{svc}"]' in lines,
+    }
+    errors += [f"{path}: {what}" for what, good in need.items() if not good]
+ignore = Path(".dockerignore").read_text().split() if Path(".dockerignore").exists() else []
+errors += [f".dockerignore must exclude {p}" for p in (".git", ".venv", ".cache", "**/.env") if p not in ignore]
+if errors:
+    print("\n".join("FAIL " + e for e in errors)); sys.exit(1)
+print("ok   Dockerfiles: multi-stage, slim, locked per-service deps, non-root, HEALTHCHECK, EXPOSE (4)")
+PY
+# Each image installs only its service's locked dependencies: no other service in its closure.
+for svc in intake triage notify reporting; do
+  deps=$(uv export --frozen --no-dev --no-hashes --no-header --package "pulse-$svc" 2>/dev/null) \
+    || die "uv export --package pulse-$svc failed: is uv.lock in sync with the manifests?"
+  for other in intake triage notify reporting; do
+    [[ $other == "$svc" ]] && continue
+    if grep -qE "(^-e |^)\./services/$other\$" <<<"$deps"; then die "pulse-$svc's image would contain pulse-$other"; fi
+  done
+done
+ok "uv.lock: each image's dependency closure holds its own service only"
+
+# --- Compose -------------------------------------------------------------------------------------
+grep -qx "deploy/.env" .gitignore || die "deploy/.env must be listed in .gitignore"
+if git ls-files --error-unmatch deploy/.env >/dev/null 2>&1; then die "deploy/.env is committed: remove it and rotate its secrets"; fi
+"$COMPOSECHECK" deploy/compose.yaml deploy/.env.example >"$WORK/compose.json" \
+  || die "deploy/compose.yaml is not a valid Compose file (see above)"
+"$PY" - "$WORK/compose.json" <<'PY'
+import json, re, sys
+from pathlib import Path
+model = json.load(open(sys.argv[1]))
+services = model["services"]
+errors = []
+for svc, port in {"intake": 8001, "triage": 8002, "notify": 8003, "reporting": 8004}.items():
+    s = services.get(svc)
+    if s is None:
+        errors.append(f"service {svc} missing"); continue
+    dep = s.get("depends_on", {})
+    for infra, cond in (("mongo", "service_healthy"), ("kafka", "service_healthy"), ("topics", "service_completed_successfully")):
+        if dep.get(infra, {}).get("condition") != cond:
+            errors.append(f"{svc} must depend on {infra} ({cond})")
+    env = s.get("environment", {})
+    for key in ("PULSE_ENV", "PULSE_MONGO_URL", "PULSE_KAFKA_BOOTSTRAP", "PULSE_JWT_SECRET", "PULSE_PSEUDONYM_KEY"):
+        if not env.get(key):
+            errors.append(f"{svc}: {key} not set")
+    if env.get("PULSE_ENV") != "production":
+        errors.append(f"{svc}: PULSE_ENV must be production")
+    if not Path(s["build"]["dockerfile"] if Path(s["build"]["dockerfile"]).is_absolute() else Path(s["build"]["context"]) / s["build"]["dockerfile"]).exists():
+        errors.append(f"{svc}: Dockerfile not found")
+    if not s.get("read_only"):
+        errors.append(f"{svc}: read_only root filesystem expected")
+    if "backend" not in s.get("networks", {}):
+        errors.append(f"{svc}: must be on the backend network")
+if "replSet" not in " ".join(services["mongo"]["command"]) or "rs.initiate" not in " ".join(services["mongo"]["healthcheck"]["test"]):
+    errors.append("mongo must run as a replica set initiated by its healthcheck")
+if not services["mongo"]["image"].startswith("mongo:7"):
+    errors.append("mongo must be MongoDB 7")
+if not re.match(r"apache/kafka:4\.", services["kafka"]["image"]) or "controller" not in services["kafka"]["environment"].get("KAFKA_PROCESS_ROLES", ""):
+    errors.append("kafka must be apache/kafka 4.x in KRaft mode")
+if services["topics"].get("command") != ["python", "-m", "pulse_libs.kafka.admin"]:
+    errors.append("topics job must run python -m pulse_libs.kafka.admin")
+for name in ("mongo", "kafka"):
+    if services[name].get("ports"):
+        errors.append(f"{name} must not publish ports")
+for name, s in services.items():
+    for v in s.get("volumes", []):
+        if v.get("type") == "bind" and not Path(v["source"]).exists():
+            errors.append(f"{name}: bind mount source {v['source']} does not exist")
+# Secrets must come from the env file, never be written in compose.yaml itself.
+raw = Path("deploy/compose.yaml").read_text()
+for m in re.finditer(r"^\s*([A-Z_]*(SECRET|PASSWORD|TOKEN|_KEY)[A-Z_]*):\s*(.+)$", raw, re.M):
+    if not m.group(3).strip().startswith("${"):
+        errors.append(f"compose.yaml hard-codes {m.group(1)}")
+if errors:
+    print("\n".join("FAIL " + e for e in errors)); sys.exit(1)
+print(f"ok   compose.yaml: valid Compose model ({len(services)} services), secrets from deploy/.env, healthy dependencies")
+PY
+
+# --- Kubernetes ----------------------------------------------------------------------------------
+uv run --frozen --quiet python deploy/k8s/gen_kafka_topics.py --check || die "KafkaTopics are stale"
+mkdir -p "$WORK/k8s"
+cp -r deploy/k8s/. "$WORK/k8s/"
+for example in "$WORK"/k8s/overlays/*/secrets/*.env.example; do cp "$example" "${example%.example}"; done
+for overlay in deploy/k8s/overlays/*/; do
+  name=$(basename "$overlay")
+  "$KUSTOMIZE" build "$WORK/k8s/overlays/$name" >"$WORK/$name.yaml" || die "kustomize build of overlay $name failed"
+  ok "kustomize build overlays/$name ($(grep -c '^kind:' "$WORK/$name.yaml") resources)"
+done
+SCHEMAS="$CACHE/k8s-schemas-kv$KUBERNETES_VALIDATE_VERSION"
+"$PY" - "$SCHEMAS" "$KUBE_VERSION" "$WORK"/*.yaml <<'PY'
+# Bundle kubernetes-validate's schemas (which $ref a shared _definitions.json by absolute path)
+# into self-contained files in kubeconform's layout, for the kinds the manifests use.
+import json, sys
+from pathlib import Path
+import yaml, kubernetes_validate
+out_root, version, manifests = Path(sys.argv[1]), sys.argv[2], sys.argv[3:]
+src = Path(kubernetes_validate.__file__).parent / "kubernetes-json-schema" / f"v{version}-local-strict"
+if not src.is_dir():
+    sys.exit(f"kubernetes-validate has no schemas for Kubernetes {version}")
+dest = out_root / f"v{version}-standalone-strict"
+dest.mkdir(parents=True, exist_ok=True)
+definitions = None
+for path in manifests:
+    for doc in yaml.safe_load_all(open(path)):
+        if not doc or doc["apiVersion"].startswith("kafka.strimzi.io/"):
+            continue  # validated against deploy/k8s/schemas
+        group, _, ver = doc["apiVersion"].rpartition("/")
+        name = doc["kind"].lower() + (f"-{group.split('.')[0]}" if group else "") + f"-{ver}.json"
+        if (dest / name).exists():
+            continue
+        if not (src / name).exists():
+            sys.exit(f"no Kubernetes {version} schema for {doc['apiVersion']} {doc['kind']}")
+        if definitions is None:
+            definitions = json.loads((src / "_definitions.json").read_text())
+        text = (src / name).read_text().replace('"/api/_definitions.json#/', '"#/')
+        schema = json.loads(text)
+        schema["$defs"] = json.loads(json.dumps(definitions["$defs"]).replace('"/api/_definitions.json#/', '"#/'))
+        (dest / name).write_text(json.dumps(schema))
+PY
+for overlay in deploy/k8s/overlays/*/; do
+  name=$(basename "$overlay")
+  "$KUBECONFORM" -strict -summary -kubernetes-version "$KUBE_VERSION" \
+    -schema-location "$SCHEMAS/{{ .NormalizedKubernetesVersion }}-standalone{{ .StrictSuffix }}/{{ .ResourceKind }}{{ .KindSuffix }}.json" \
+    -schema-location "$ROOT/deploy/k8s/schemas/{{ .ResourceKind }}{{ .KindSuffix }}.json" \
+    "$WORK/$name.yaml" || die "overlay $name does not validate against the Kubernetes $KUBE_VERSION schemas"
+done
+.venv/bin/python - "$WORK"/*.yaml <<'PY'
+# Rules the schemas cannot express: what every Pulse workload must have.
+import sys
+import yaml
+sys.path.insert(0, "libs")
+from pulse_libs.events.topics import all_topics_with_dlqs
+errors = []
+for path in sys.argv[1:]:
+    overlay = path.rsplit("/", 1)[-1].removesuffix(".yaml")
+    docs = [d for d in yaml.safe_load_all(open(path)) if d]
+    by_kind = {}
+    for d in docs:
+        by_kind.setdefault(d["kind"], []).append(d)
+    def names(kind): return {d["metadata"]["name"] for d in by_kind.get(kind, [])}
+    for svc in ("intake", "triage", "notify", "reporting"):
+        name = f"pulse-{svc}"
+        for kind in ("Deployment", "Service", "PodDisruptionBudget", "HorizontalPodAutoscaler", "NetworkPolicy"):
+            if name not in names(kind):
+                errors.append(f"{overlay}: {kind} {name} missing")
+    for d in by_kind.get("Deployment", []):
+        where = f"{overlay}: Deployment {d['metadata']['name']}"
+        pod = d["spec"]["template"]["spec"]
+        if not pod.get("securityContext", {}).get("runAsNonRoot"):
+            errors.append(f"{where}: pod must run as non-root")
+        for c in pod["containers"]:
+            sc = c.get("securityContext", {})
+            if not sc.get("readOnlyRootFilesystem") or sc.get("allowPrivilegeEscalation") is not False:
+                errors.append(f"{where}: read-only root fs and no privilege escalation required")
+            if c.get("livenessProbe", {}).get("httpGet", {}).get("path") != "/healthz":
+                errors.append(f"{where}: liveness probe must be /healthz")
+            if c.get("readinessProbe", {}).get("httpGet", {}).get("path") != "/readyz":
+                errors.append(f"{where}: readiness probe must be /readyz")
+            res = c.get("resources", {})
+            if not res.get("requests", {}).get("cpu") or not res.get("limits", {}).get("memory"):
+                errors.append(f"{where}: cpu request and memory limit required")
+            if ":" not in c["image"] or c["image"].endswith(":latest"):
+                errors.append(f"{where}: image must be pinned to a tag")
+    for np in by_kind.get("NetworkPolicy", []):
+        spec = np["spec"]
+        if set(spec.get("policyTypes", [])) != {"Ingress", "Egress"}:
+            errors.append(f"{overlay}: NetworkPolicy {np['metadata']['name']} must restrict ingress and egress")
+        external = any("ipBlock" in peer for rule in spec.get("egress", []) for peer in rule.get("to", []))
+        if external and np["metadata"]["name"] != "pulse-notify":
+            errors.append(f"{overlay}: only notify may reach the outside ({np['metadata']['name']} does)")
+    topics = {t["spec"]["topicName"]: t for t in by_kind.get("KafkaTopic", [])}
+    if set(topics) != set(all_topics_with_dlqs()):
+        errors.append(f"{overlay}: KafkaTopics {sorted(topics)} differ from pulse_libs topics")
+    for name, t in topics.items():
+        if t["spec"]["replicas"] != 3 or str(t["spec"]["config"].get("min.insync.replicas")) != "2":
+            errors.append(f"{overlay}: topic {name} needs replicas 3 and min.insync.replicas 2")
+if errors:
+    print("\n".join("FAIL " + e for e in errors)); sys.exit(1)
+print(f"ok   manifests: probes, resources, non-root read-only pods, PDB/HPA/NetworkPolicy per service, KafkaTopics ({len(sys.argv) - 1} overlays)")
+PY
+
+# --- Prometheus ----------------------------------------------------------------------------------
+for config in deploy/prometheus/prometheus.yml deploy/prometheus/prometheus-kubernetes.yml; do
+  "$PROMTOOL" check config "$config" >&2 || die "promtool check config $config failed"
+  ok "promtool check config $config"
+done
+"$PROMTOOL" check rules deploy/prometheus/rules/*.yml >&2 || die "promtool check rules failed"
+ok "promtool check rules"
+"$PROMTOOL" test rules deploy/prometheus/tests/*.yml >&2 || die "alert rule unit tests failed"
+ok "promtool test rules (alert unit tests)"
+
+# --- Grafana -------------------------------------------------------------------------------------
+"$PY" - "$WORK/dashboard-exprs.yml" <<'PY'
+import json, sys
+from pathlib import Path
+import yaml
+uids, errors, exprs = set(), [], []
+datasources = set()
+for f in Path("deploy/grafana/provisioning/datasources").glob("*.yml"):
+    datasources |= {d["uid"] for d in yaml.safe_load(f.read_text())["datasources"]}
+for f in Path("deploy/grafana/provisioning/dashboards").glob("*.yml"):
+    yaml.safe_load(f.read_text())
+dashboards = sorted(Path("deploy/grafana/dashboards").glob("*.json"))
+if not dashboards:
+    errors.append("no dashboard in deploy/grafana/dashboards")
+for f in dashboards:
+    try:
+        dash = json.loads(f.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        errors.append(f"{f}: invalid JSON: {exc}"); continue
+    if not dash.get("uid") or dash["uid"] in uids:
+        errors.append(f"{f}: missing or duplicate uid")
+    uids.add(dash.get("uid"))
+    for panel in dash.get("panels", []):
+        if panel.get("type") == "row":
+            continue
+        if panel.get("datasource", {}).get("uid") not in datasources:
+            errors.append(f"{f}: panel {panel.get('title')!r} uses an unprovisioned datasource")
+        for t in panel.get("targets", []):
+            if not t.get("expr"):
+                errors.append(f"{f}: panel {panel.get('title')!r} has an empty query")
+            exprs.append(t.get("expr", "").replace("$__rate_interval", "5m"))
+# Every query goes through promtool's PromQL parser as a recording rule.
+rules = [{"record": f"dashboard:query_{i}", "expr": e} for i, e in enumerate(exprs)]
+Path(sys.argv[1]).write_text(yaml.safe_dump({"groups": [{"name": "dashboard-queries", "rules": rules}]}))
+if errors:
+    print("\n".join("FAIL " + e for e in errors)); sys.exit(1)
+print(f"ok   Grafana: {len(dashboards)} dashboard(s) valid JSON, provisioned datasource, {len(exprs)} queries")
+PY
+"$PROMTOOL" check rules "$WORK/dashboard-exprs.yml" >/dev/null || die "a dashboard query is not valid PromQL (promtool)"
+ok "dashboard queries parse as PromQL"
+
+echo "check-deploy: all checks passed"

@@ -2,38 +2,85 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
 from prometheus_client import CollectorRegistry
+from pulse_libs.api_keys import ApiKeyStore
 from pulse_libs.app import build_app
+from pulse_libs.events.topics import INTAKE_REGISTRY, INTAKE_REPORTS
+from pulse_libs.http.problems import problem_response
 from pulse_libs.runtime import Runtime
 
+from pulse_triage.adapters.store import INDEXES, OUTBOX_COLLECTIONS, TriageStore
+from pulse_triage.context import TriageContext
+from pulse_triage.domain.errors import ConflictError, NotFoundError
+from pulse_triage.entrypoints.api import admin, escalations, reads
+from pulse_triage.entrypoints.consumers import REGISTRY_GROUP, REPORTS_GROUP, registry_handlers, report_handlers
+from pulse_triage.handlers.escalations import scheduler_loop
+from pulse_triage.handlers.upkeep import gauges_loop, silence_sweeper
+from pulse_triage.metrics import TriageMetrics
 from pulse_triage.settings import TriageSettings
+
+DESCRIPTION = (
+    "Classifies reports, scores urgency (routine, urgent, very_urgent, flash), groups them into hot spots "
+    "and escalates hot spots level by level to the Standing Committee until someone acknowledges."
+)
 
 
 def bootstrap(settings: TriageSettings | None = None, **overrides: Any) -> FastAPI:
     """Build the triage app; connections open in its lifespan, never at import."""
     settings = settings or TriageSettings()
     registry = CollectorRegistry()
+    metrics = TriageMetrics.create(registry)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runtime = Runtime(settings, registry)
+        store = TriageStore(runtime.db)
+        relay = runtime.add_outbox(OUTBOX_COLLECTIONS)
+        ctx = TriageContext(settings=settings, store=store, metrics=metrics, kick=relay.kick, **overrides)
         app.state.runtime = runtime
+        app.state.ctx = ctx
         app.state.readiness = runtime.readiness()
-        await runtime.start()
+        app.state.api_key_verifier = ApiKeyStore(runtime.db)
+        runtime.add_consumer(REPORTS_GROUP, [INTAKE_REPORTS], report_handlers(ctx))
+        runtime.add_consumer(REGISTRY_GROUP, [INTAKE_REGISTRY], registry_handlers(ctx))
+
+        def loop(fn: Any) -> Any:
+            async def run(stopping: asyncio.Event) -> None:
+                await fn(ctx, stopping)
+
+            return run
+
+        runtime.add_loop("escalation-scheduler", loop(scheduler_loop))
+        runtime.add_loop("triage-gauges", loop(gauges_loop))
+        runtime.add_loop("silence-sweeper", loop(silence_sweeper))
+        await runtime.start(indexes=INDEXES)
         try:
             yield
         finally:
             await runtime.stop()
 
-    return build_app(
+    app = build_app(
         settings,
         title="Pulse triage",
-        description="Classifies reports, scores urgency, finds hot spots and escalates them to the Standing Committee.",
+        description=DESCRIPTION,
         registry=registry,
         lifespan=lifespan,
+        routers=[reads.router, escalations.router, admin.router],
     )
+
+    async def not_found(request: Request, exc: Exception) -> JSONResponse:
+        return problem_response(404, f"The {exc} was not found.", instance=request.url.path)
+
+    async def conflict(request: Request, exc: Exception) -> JSONResponse:
+        return problem_response(409, str(exc), instance=request.url.path)
+
+    app.add_exception_handler(NotFoundError, not_found)
+    app.add_exception_handler(ConflictError, conflict)
+    return app

@@ -1,0 +1,75 @@
+"""What the use cases need at hand: the store, settings, metrics, rules and a way to wake the relay."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from pulse_libs.clock import utcnow
+from pulse_libs.events.common import Urgency
+
+from pulse_triage.adapters.store import RULES_ID, TriageStore
+from pulse_triage.domain.escalation import DEFAULT_POLICIES, Policy, PolicyLevel
+from pulse_triage.domain.rules import RuleSet, TopicRule
+from pulse_triage.domain.text import phrase_syllables
+from pulse_triage.metrics import TriageMetrics
+from pulse_triage.rules_schema import RulesDoc, default_rules
+from pulse_triage.settings import TriageSettings
+
+
+@dataclass
+class TriageContext:
+    """Dependencies of the triage use cases, built once in the lifespan."""
+
+    settings: TriageSettings
+    store: TriageStore
+    metrics: TriageMetrics
+    kick: Callable[[], None] = lambda: None
+    now: Callable[[], datetime] = utcnow
+    owner: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+    _rules: RuleSet | None = None
+    _rules_at: float = 0.0
+
+    async def rules_doc(self) -> RulesDoc:
+        """The stored rule set, or the shipped defaults."""
+        stored = await self.store.rules.find_one({"_id": RULES_ID})
+        return RulesDoc.model_validate(stored["rules"]) if stored else default_rules()
+
+    async def rules(self) -> RuleSet:
+        """The compiled rules plus registry topics, reused for `rules_cache_seconds`."""
+        fresh = time.monotonic() - self._rules_at < self.settings.rules_cache_seconds
+        if self._rules is not None and fresh:
+            return self._rules
+        rules = (await self.rules_doc()).to_rule_set()
+        extra: list[TopicRule] = []
+        async for topic in self.store.topics.find({}):
+            known = next((t for t in rules.topics if t.code == topic["_id"]), None)
+            if known is None and topic.get("keywords"):
+                keywords = tuple(p for p in (phrase_syllables(k) for k in topic["keywords"]) if p)
+                extra.append(
+                    TopicRule(
+                        topic["_id"], str(topic.get("name") or topic["_id"]), bool(topic.get("sensitive")), keywords
+                    )
+                )
+            elif known is not None and topic.get("sensitive") and not known.sensitive:
+                extra.append(TopicRule(known.code, known.name, True, known.keywords))
+        if extra:
+            merged = {t.code: t for t in rules.topics} | {t.code: t for t in extra}
+            rules = RuleSet(**{**rules.__dict__, "topics": tuple(merged.values())})
+        self._rules, self._rules_at = rules, time.monotonic()
+        return rules
+
+    def forget_rules(self) -> None:
+        """Drop the cached rules (after PUT /v1/rules)."""
+        self._rules = None
+
+    async def policy(self, urgency: Urgency) -> Policy:
+        """The stored policy of an urgency, or its default."""
+        doc = await self.store.policies.find_one({"_id": urgency.value})
+        if doc is None:
+            return DEFAULT_POLICIES[urgency]
+        levels = tuple(PolicyLevel(lv["level"], lv["target"], lv["ack_timeout_seconds"]) for lv in doc["levels"])
+        return Policy(urgency, levels, doc.get("repeat_seconds"))

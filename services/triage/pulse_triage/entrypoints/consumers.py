@@ -1,0 +1,37 @@
+"""Kafka entrypoints: reports to triage, and the registry (API keys, topics) to mirror."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import pulse_libs.events.intake as intake_events
+from pulse_libs.api_keys import api_key_mirror_handlers
+from pulse_libs.events.envelope import CloudEvent
+from pulse_libs.kafka.consumer import EventHandler
+
+from pulse_triage.context import TriageContext
+from pulse_triage.handlers.triage import handle_report_submitted
+
+REPORTS_GROUP = "triage-reports"
+REGISTRY_GROUP = "triage-registry"
+
+
+def report_handlers(ctx: TriageContext) -> Mapping[str, EventHandler]:
+    """Handlers of intake.reports.v1."""
+
+    async def submitted(event: CloudEvent) -> None:
+        await handle_report_submitted(ctx, event)
+
+    return {intake_events.REPORT_SUBMITTED: submitted}
+
+
+def registry_handlers(ctx: TriageContext) -> Mapping[str, EventHandler]:
+    """Handlers of intake.registry.v1: API keys, and topics whose keywords and sensitivity triage learns."""
+
+    async def topic_upserted(event: CloudEvent) -> None:
+        topic = intake_events.TopicUpserted.model_validate(event.data)
+        fields = {"name": topic.name, "keywords": topic.keywords, "sensitive": topic.sensitive}
+        await ctx.store.topics.update_one({"_id": topic.code}, {"$set": fields}, upsert=True)
+        ctx.forget_rules()
+
+    return {**api_key_mirror_handlers(ctx.store.db), intake_events.TOPIC_UPSERTED: topic_upserted}

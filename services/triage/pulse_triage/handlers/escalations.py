@@ -1,0 +1,246 @@
+"""Use cases of the escalation engine: raise, re-evaluate, the scheduler's due actions, ack and resolve."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import timedelta
+from typing import Any
+
+import pulse_libs.events.triage as ev
+from pulse_libs.auth import Principal
+from pulse_libs.events.common import Urgency
+from pulse_libs.store import Document
+
+from pulse_triage.adapters.store import EPOCH, ESCALATIONS, HOTSPOTS
+from pulse_triage.context import TriageContext
+from pulse_triage.domain.errors import ConflictError, NotFoundError
+from pulse_triage.domain.escalation import Policy, Timer, reevaluate, start, step
+from pulse_triage.domain.hotspots import escalation_id_for
+from pulse_triage.handlers.events import Outgoing, escalation_changed, hotspot_changed
+
+log = logging.getLogger(__name__)
+STATUS_ORDER = ("open", "acknowledged", "resolved")
+
+
+def timer_of(esc: Document) -> Timer:
+    """The timer fields of a stored escalation."""
+    return Timer(
+        esc["level"],
+        esc["level_started_at"],
+        esc.get("ack_deadline"),
+        esc.get("next_action_at"),
+        esc.get("reminder_seq", 0),
+    )
+
+
+def _timer_fields(timer: Timer, policy: Policy) -> Document:
+    return {
+        "level": timer.level,
+        "target": policy.at(timer.level).target.value if timer.level and policy.escalates else None,
+        "level_started_at": timer.level_started_at,
+        "ack_deadline": timer.ack_deadline,
+        "next_action_at": timer.next_action_at,
+        "reminder_seq": timer.reminder_seq,
+    }
+
+
+def _history(action: str, esc: Document, now: Any, **extra: Any) -> Document:
+    entry = {"at": now, "action": action, "level": esc["level"], "target": esc.get("target"), "urgency": esc["urgency"]}
+    return entry | {k: v for k, v in extra.items() if v is not None}
+
+
+async def ensure_escalation(*, ctx: TriageContext, hotspot: Document) -> None:
+    """Raise the hot spot's one escalation if its urgency is escalated, or raise the urgency of the pending one."""
+    urgency = Urgency(hotspot["urgency"])
+    esc_id = escalation_id_for(hotspot["_id"])
+    esc = await ctx.store.get(ESCALATIONS, esc_id)
+    now = ctx.now()
+    policy = await ctx.policy(urgency)
+    if esc is None:
+        if hotspot["status"] != "open" or not policy.escalates:
+            return
+        await _raise(ctx, esc_id, hotspot, urgency, policy, now)
+        return
+    if esc["state"] != "pending" or Urgency(esc["urgency"]).rank >= urgency.rank:
+        return
+    fields: Document = {"urgency": urgency.value}
+    if esc["level"] > 0:
+        fields |= _timer_fields(reevaluate(policy, timer_of(esc), now), policy)
+    await ctx.store.update(
+        ESCALATIONS,
+        {"_id": esc_id, "state": "pending", "version": esc["version"]},
+        {
+            "$set": fields,
+            "$inc": {"version": 1},
+            "$push": {"history": _history("urgency_raised", {**esc, **fields}, now)},
+        },
+    )
+
+
+async def _raise(
+    ctx: TriageContext, esc_id: str, hotspot: Document, urgency: Urgency, policy: Policy, now: Any
+) -> None:
+    silence = await ctx.store.active_silence(hotspot["unit_code"], hotspot["topic_code"], now)
+    doc: Document = {
+        "_id": esc_id,
+        "hotspot_id": hotspot["_id"],
+        "unit_code": hotspot["unit_code"],
+        "topic_code": hotspot["topic_code"],
+        "urgency": urgency.value,
+        "state": "pending",
+        "raised_at": now,
+        "lease_until": EPOCH,
+        "lease_owner": None,
+        "version": 1,
+    }
+    events: list[Outgoing] = []
+    if silence is not None:
+        # Held, not dropped: the scheduler pages when the silence ends (or is deleted) and the hot spot is still open.
+        doc |= {"level": 0, "target": None, "level_started_at": now, "ack_deadline": None}
+        doc |= {"next_action_at": silence["until"], "reminder_seq": 0, "silenced_by": silence["_id"]}
+        doc["history"] = [_history("silenced", doc, now, silence_id=silence["_id"])]
+    else:
+        doc |= _timer_fields(start(policy, now), policy)
+        doc["history"] = [_history("raised", doc, now)]
+        events.append(escalation_changed(ev.ESCALATION_RAISED, doc, hotspot, now, "raised"))
+    if await ctx.store.insert(ESCALATIONS, doc, events):
+        ctx.kick()
+
+
+async def run_due(ctx: TriageContext) -> int:
+    """One scheduler pass: claim due escalations one at a time (a lease) and act on each; return how many."""
+    done = 0
+    while True:
+        now = ctx.now()
+        lease = now + timedelta(seconds=ctx.settings.lease_seconds)
+        esc = await ctx.store.claim_due(now, ctx.owner, lease)
+        if esc is None:
+            return done
+        await _act(ctx, esc)
+        done += 1
+
+
+async def _act(ctx: TriageContext, esc: Document) -> None:
+    now = ctx.now()
+    urgency = Urgency(esc["urgency"])
+    policy = await ctx.policy(urgency)
+    hotspot = await ctx.store.get(HOTSPOTS, esc["hotspot_id"])
+    silence = await ctx.store.active_silence(esc["unit_code"], esc["topic_code"], now)
+    update: Document = {"$inc": {"version": 1}}
+    events: list[Outgoing] = []
+    if hotspot is None or not policy.escalates:
+        fields: Document = {"next_action_at": None}
+        update["$push"] = {"history": _history("exhausted", esc, now)}
+    elif silence is not None:
+        fields = {"next_action_at": silence["until"], "silenced_by": silence["_id"]}
+        update["$push"] = {"history": _history("silenced", esc, now, silence_id=silence["_id"])}
+    else:
+        if esc["level"] == 0:
+            kind, timer = "raised", start(policy, now)
+        else:
+            planned = step(policy, timer_of(esc), now)
+            kind, timer = planned.kind, planned.timer
+        fields = _timer_fields(timer, policy) | {"silenced_by": None}
+        after = {**esc, **fields}
+        update["$push"] = {"history": _history(kind, after, now)}
+        if kind == "raised":
+            events.append(escalation_changed(ev.ESCALATION_RAISED, after, hotspot, now, "raised"))
+        elif kind == "escalated":
+            events.append(
+                escalation_changed(ev.ESCALATION_ESCALATED, after, hotspot, now, "escalated", f"l{timer.level}")
+            )
+        elif kind == "reminded":
+            ids = ("reminded", f"l{timer.level}", f"r{timer.reminder_seq}")
+            events.append(escalation_changed(ev.ESCALATION_REMINDED, after, hotspot, now, *ids))
+    update["$set"] = fields | {"lease_until": EPOCH, "lease_owner": None}
+    applied = await ctx.store.update(
+        ESCALATIONS, {"_id": esc["_id"], "state": "pending", "lease_owner": ctx.owner}, update, events
+    )
+    if applied is None:
+        log.info("escalation changed while claimed; skipped", extra={"escalation_id": esc["_id"]})
+    elif events:
+        ctx.kick()
+
+
+async def scheduler_loop(ctx: TriageContext, stopping: asyncio.Event) -> None:
+    """Scan for due escalations every `scheduler_interval_seconds` until stopping."""
+    while not stopping.is_set():
+        try:
+            await run_due(ctx)
+        finally:
+            ctx.metrics.scheduler_runs.inc()
+        try:
+            await asyncio.wait_for(stopping.wait(), ctx.settings.scheduler_interval_seconds)
+        except TimeoutError:
+            pass
+
+
+async def visible_escalation(ctx: TriageContext, escalation_id: str, principal: Principal) -> Document:
+    """The escalation if it exists and lies in the caller's units."""
+    esc = await ctx.store.get(ESCALATIONS, escalation_id)
+    if esc is None or not principal.sees_unit(esc["unit_code"]):
+        raise NotFoundError("escalation")
+    return esc
+
+
+async def acknowledge(*, ctx: TriageContext, escalation_id: str, principal: Principal, comment: str | None) -> Document:
+    """Acknowledge a pending escalation: no further levels or reminders; its hot spot becomes acknowledged."""
+    return await _close(ctx, escalation_id, principal, comment, "acknowledged")
+
+
+async def resolve(*, ctx: TriageContext, escalation_id: str, principal: Principal, comment: str) -> Document:
+    """Resolve a pending or acknowledged escalation with a comment; its hot spot becomes resolved."""
+    return await _close(ctx, escalation_id, principal, comment, "resolved")
+
+
+async def _close(
+    ctx: TriageContext, escalation_id: str, principal: Principal, comment: str | None, state: str
+) -> Document:
+    esc = await visible_escalation(ctx, escalation_id, principal)
+    allowed = ("pending",) if state == "acknowledged" else ("pending", "acknowledged")
+    if esc["state"] not in allowed:
+        raise ConflictError(f"the escalation is already {esc['state']}")
+    hotspot = await ctx.store.get(HOTSPOTS, esc["hotspot_id"])
+    if hotspot is None:
+        raise NotFoundError("hot spot")
+    now = ctx.now()
+    fields: Document = {"state": state, f"{state}_at": now, f"{state}_by": principal.subject, "next_action_at": None}
+    if state == "acknowledged" or esc.get("acknowledged_at") is None:
+        fields |= {"acknowledged_at": esc.get("acknowledged_at") or now}
+    after = {**esc, **fields}
+    event_type = ev.ESCALATION_ACKNOWLEDGED if state == "acknowledged" else ev.ESCALATION_RESOLVED
+    event = escalation_changed(event_type, after, hotspot, now, state, actor_id=principal.subject, comment=comment)
+    entry = _history(state, after, now, actor_id=principal.subject, actor_name=principal.name, comment=comment)
+    updated = await ctx.store.update(
+        ESCALATIONS,
+        {"_id": esc["_id"], "state": {"$in": list(allowed)}},
+        {"$set": fields | {"lease_until": EPOCH}, "$inc": {"version": 1}, "$push": {"history": entry}},
+        [event],
+    )
+    if updated is None:
+        raise ConflictError("the escalation changed meanwhile; reload it")
+    await move_hotspot(ctx=ctx, hotspot_id=hotspot["_id"], status=state)
+    ctx.kick()
+    return updated
+
+
+async def move_hotspot(*, ctx: TriageContext, hotspot_id: str, status: str) -> Document | None:
+    """Move a hot spot forward to `status` (never back), with its event."""
+    event_type = ev.HOTSPOT_ACKNOWLEDGED if status == "acknowledged" else ev.HOTSPOT_RESOLVED
+    for _ in range(10):
+        hotspot = await ctx.store.get(HOTSPOTS, hotspot_id)
+        if hotspot is None or STATUS_ORDER.index(hotspot["status"]) >= STATUS_ORDER.index(status):
+            return hotspot
+        now = ctx.now()
+        fields = {"status": status, f"{status}_at": now, "updated_at": now}
+        event = hotspot_changed(event_type, {**hotspot, **fields}, now, status)
+        updated = await ctx.store.update(
+            HOTSPOTS,
+            {"_id": hotspot_id, "version": hotspot["version"]},
+            {"$set": fields, "$inc": {"version": 1}},
+            [event],
+        )
+        if updated is not None:
+            return updated
+    raise RuntimeError("hot spot kept changing")

@@ -1,0 +1,48 @@
+"""Background upkeep: store-derived gauges and the silence sweeper."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from pulse_libs.events.common import Urgency
+
+from pulse_triage.adapters.store import ESCALATIONS, HOTSPOTS
+from pulse_triage.context import TriageContext
+
+
+async def refresh_gauges(ctx: TriageContext) -> None:
+    """Set the open hot spot, pending escalation and overdue gauges from the store."""
+    by_urgency = await ctx.store.count_by(HOTSPOTS, {"status": "open"}, "urgency")
+    for urgency in Urgency:
+        ctx.metrics.hotspots_open.labels(urgency.value).set(by_urgency.get(urgency.value, 0))
+    by_level = await ctx.store.count_by(ESCALATIONS, {"state": "pending"}, "level")
+    for level in {1, 2, 3, *by_level}:
+        ctx.metrics.escalations_pending.labels(str(level)).set(by_level.get(level, 0))
+    late = ctx.now() - timedelta(seconds=ctx.settings.overdue_grace_seconds)
+    overdue = await ctx.store.escalations.count_documents({"state": "pending", "next_action_at": {"$lt": late}})
+    ctx.metrics.escalations_overdue.set(overdue)
+
+
+async def _every(seconds: float, stopping: asyncio.Event) -> bool:
+    try:
+        await asyncio.wait_for(stopping.wait(), seconds)
+    except TimeoutError:
+        return True
+    return False
+
+
+async def gauges_loop(ctx: TriageContext, stopping: asyncio.Event) -> None:
+    """Refresh the gauges every `metrics_refresh_seconds`."""
+    while True:
+        await refresh_gauges(ctx)
+        if not await _every(ctx.settings.metrics_refresh_seconds, stopping):
+            return
+
+
+async def silence_sweeper(ctx: TriageContext, stopping: asyncio.Event) -> None:
+    """Delete expired silences every `silence_sweep_seconds` (no TTL indexes on FerretDB)."""
+    while True:
+        await ctx.store.sweep_silences(ctx.now())
+        if not await _every(ctx.settings.silence_sweep_seconds, stopping):
+            return

@@ -25,7 +25,8 @@ async def test_report_is_stored_and_its_event_arrives_on_kafka(intake: Any) -> N
     assert report["title"] == "Hoà bình"
     assert report["reporter_id"] is None  # a collaborator never sees identities
     stored = await intake.db["reports"].find_one({"_id": report["id"]})
-    assert stored is not None and stored["unit_code"] == YEN_BAI
+    assert stored is not None
+    assert stored["unit_code"] == YEN_BAI
 
     events = await read_events(
         intake.settings, INTAKE_REPORTS, lambda es: any(e.data.get("report_id") == report["id"] for e in es)
@@ -67,7 +68,8 @@ BAD_REPORTS: list[tuple[str, dict[str, Any], str]] = [
     ("negative people_count", {"people_count": -1}, "people_count"),
     ("boolean people_count", {"people_count": True}, "people_count"),
     ("latitude out of range", {"location": {"lat": 91, "lon": 104}}, "location.lat"),
-    ("bad sha256", {"attachments": [{"url": "https://a.vn/x.jpg", "media_type": "image/jpeg", "sha256": "x"}]}, "attachments.0.sha256"),
+    ("bad sha256", {"attachments": [{"url": "https://a.vn/x.jpg", "media_type": "image/jpeg", "sha256": "x"}]},
+     "attachments.0.sha256"),
 ]  # fmt: skip
 
 
@@ -185,7 +187,8 @@ async def test_identity_only_for_department_and_each_read_is_audited(intake: Any
     officer = (
         await intake.client.get(f"/v1/reports/{report['id']}", headers=intake.headers("unit_officer", [AU_LAU]))
     ).json()
-    assert officer["reporter_id"] is None and officer["reporter_name"] is None
+    assert officer["reporter_id"] is None
+    assert officer["reporter_name"] is None
     before = await count(intake.db, "audit_log", {"action": "report.identity_read"})
     seen = (await intake.client.get(f"/v1/reports/{report['id']}", headers=intake.headers("department"))).json()
     assert seen["reporter_id"] == "u-au-lau"

@@ -1,0 +1,185 @@
+"""Period freeze with a visible late delta; counter moves interrupted midway; unit-limited API keys."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from pulse_libs.auth import hash_api_key, new_api_key
+from pulse_libs.events import intake, topics
+from pulse_libs.kafka.errors import TransientError
+from pulse_reporting.adapters.projection import CounterProjector, _encode
+from pulse_reporting.domain.counters import ReportFact, contribution, difference
+from pulse_reporting.settings import ReportingSettings
+from pymongo import AsyncMongoClient
+
+from tests.integration.reporting.helpers import (
+    NAM_CUONG,
+    VAN_PHU,
+    YEN_BAI,
+    Published,
+    at,
+    registry_events,
+    running,
+    submitted,
+    triaged,
+    wait_until,
+)
+
+HCM = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+async def test_a_late_report_for_a_closed_period_shows_as_late_delta(make_settings: Callable[..., Any]) -> None:
+    settings: ReportingSettings = make_settings(ReportingSettings)
+    first = Published()
+    registry_events(first)
+    submitted(first, "r1", unit=YEN_BAI, observed=at("2026-10-01"), topics_=["dat_dai"])
+    triaged(first, "r1", unit=YEN_BAI, observed=at("2026-10-01"), urgency="urgent", topics_=["dat_dai"])
+    late = Published()
+    submitted(late, "r9", unit=VAN_PHU, observed=at("2026-10-05"), topics_=["giam_ngheo"], reporter="u-ctv-9")
+    triaged(late, "r9", unit=VAN_PHU, observed=at("2026-10-05"), urgency="routine", topics_=["giam_ngheo"])
+    async with running(settings) as svc:
+        dept = svc.headers("department")
+        await svc.publish(first.events)
+        await svc.wait_projected(len(first.events))
+        assert (
+            await svc.client.post("/v1/periods/2026-10/close", headers=svc.headers("standing_committee"))
+        ).status_code == 403
+        closed = await svc.client.post("/v1/periods/2026-10/close", headers=dept)
+        assert closed.status_code == 201, closed.text
+        assert closed.json()["reports"] == 1
+        assert (await svc.client.post("/v1/periods/2026-10/close", headers=dept)).status_code == 409
+        assert (await svc.client.post("/v1/periods/2099-01/close", headers=dept)).status_code == 409
+
+        projected = await svc.projected()
+        await svc.publish(late.events)
+        await svc.publish(late.events, fresh_ids=True)  # a re-emission must not count twice either
+        await svc.wait_projected(projected + 2 * len(late.events))
+
+        report = (await svc.client.get("/v1/periodic-reports/2026-10", headers=dept)).json()
+        assert report["frozen"] is True
+        assert report["totals"]["reports"] == 1
+        assert report["totals"]["by_urgency"] == {"urgent": 1}
+        assert report["late"]["reports"] == 1
+        assert report["late"]["by_urgency"] == {"routine": 1}
+        assert report["late"]["by_unit"] == {VAN_PHU: 1}
+        live = await svc.client.get(
+            "/v1/stats/summary", params={"from": "2026-09-15", "to": "2026-10-14"}, headers=dept
+        )
+        assert live.json()["reports"] == 2
+        officer = (
+            await svc.client.get("/v1/periodic-reports/2026-10", headers=svc.headers("unit_officer", [YEN_BAI]))
+        ).json()
+        assert officer["totals"]["reports"] == 1
+        assert officer["late"]["reports"] == 0
+
+
+async def test_a_unit_limited_api_key_sees_only_its_units(make_settings: Callable[..., Any]) -> None:
+    settings: ReportingSettings = make_settings(ReportingSettings)
+    key_id, key, key_hash = new_api_key()
+    assert hash_api_key(key) == key_hash
+    events = Published()
+    registry_events(events)
+    events.add(
+        topics.INTAKE_REGISTRY,
+        intake.API_KEY_ISSUED,
+        intake.ApiKeyIssued(
+            key_id=key_id,
+            name="Cổng thông tin tỉnh",
+            key_hash=key_hash,
+            scopes=["stats:read"],
+            unit_codes=[NAM_CUONG],
+            issued_at=datetime.now(UTC),
+        ),
+        key_id,
+    )
+    submitted(events, "r1", unit=YEN_BAI, observed=at("2026-10-01"))
+    submitted(events, "r2", unit=NAM_CUONG, observed=at("2026-10-02"))
+    async with running(settings) as svc:
+        await svc.publish(events.events)
+        await svc.wait_projected(len(events.events) - 1)  # the API-key mirror is not a projection
+        params = {"from": "2026-09-15", "to": "2026-10-14"}
+
+        async def by_unit() -> Any:
+            response = await svc.client.get("/v1/stats/summary", params=params, headers={"X-API-Key": key})
+            return response.json().get("by_unit") if response.status_code == 200 else response.status_code
+
+        assert await wait_until(by_unit, lambda result: result == {NAM_CUONG: 1}, timeout=30)
+        assert (await svc.client.get("/v1/stats/summary", headers={"X-API-Key": key + "x"})).status_code == 401
+
+
+@pytest.fixture
+async def projector(make_settings: Callable[..., Any], mongo: AsyncMongoClient[dict[str, Any]]) -> CounterProjector:
+    settings: ReportingSettings = make_settings(ReportingSettings)
+    return CounterProjector(mongo[settings.mongo_db], tz=HCM, takeover_seconds=0.5)
+
+
+async def counters(projector: CounterProjector) -> dict[str, tuple[int, int]]:
+    docs = projector._counters.find({"kind": "day"})
+    return {d["_id"]: (d["reports"], d["mentions"]) async for d in docs if d["reports"] or d["mentions"]}
+
+
+async def test_a_move_interrupted_halfway_is_finished_exactly_once(projector: CounterProjector) -> None:
+    fields = {
+        "unit_code": YEN_BAI,
+        "channel": "zalo",
+        "sentiment": "negative",
+        "reporter_topics": ["dat_dai"],
+        "reporter_id": "u-1",
+        "reporter_kind": "user",
+    }
+    observed = at("2026-10-01")
+    await projector.record_submission(report_id="r1", fields={**fields, "observed_at": observed}, observed_at=observed)
+    # A process wrote the triage move and reached one of its three counters, then died.
+    await projector._facts.update_one(
+        {"_id": "r1"}, {"$set": {"urgency": "flash", "triage_topics": ["dat_dai", "gpmb"], "triage_at": observed}}
+    )
+    doc = await projector._facts.find_one({"_id": "r1"})
+    assert doc is not None
+    before = contribution(
+        ReportFact(
+            report_id="r1",
+            submitted=True,
+            unit_code=YEN_BAI,
+            channel="zalo",
+            sentiment="negative",
+            observed_at=observed,
+            reporter_topics=("dat_dai",),
+            reporter_id="u-1",
+        ),
+        HCM,
+    )
+    after = contribution(
+        ReportFact(
+            report_id="r1",
+            submitted=True,
+            unit_code=YEN_BAI,
+            channel="zalo",
+            sentiment="negative",
+            observed_at=observed,
+            reporter_topics=("dat_dai",),
+            reporter_id="u-1",
+            urgency="flash",
+            triage_topics=("dat_dai", "gpmb"),
+        ),
+        HCM,
+    )
+    delta = difference(before, after)
+    op = f"r1:{doc['seq'] + 1}"
+    move = {"op": op, "state": "apply", "at": datetime.now(UTC), "to": _encode(after), "delta": _encode(delta)}
+    await projector._facts.update_one({"_id": "r1"}, {"$set": {"pending": move, "seq": doc["seq"] + 1}})
+    first_cell = next(iter(delta))
+    await projector._apply(op, {first_cell: delta[first_cell]})
+
+    with pytest.raises(TransientError):
+        await projector.settle("r1")  # the move is young: its owner may still be finishing it
+    await asyncio.sleep(0.6)
+    await projector.settle("r1")
+    await projector.settle("r1")
+    expected = {c.key: v for c, v in after.items() if c.kind == "day"}
+    assert await counters(projector) == expected
+    assert await projector._counters.count_documents({"ops.0": {"$exists": True}}) == 0

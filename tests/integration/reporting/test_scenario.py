@@ -216,6 +216,25 @@ async def test_bad_requests_are_problems_that_change_nothing(svc: Reporting) -> 
     }
 
 
+async def test_openapi_and_metrics_describe_the_service(svc: Reporting) -> None:
+    spec = (await svc.client.get("/openapi.json")).json()
+    for path in (
+        "/v1/stats/summary",
+        "/v1/stats/trends",
+        "/v1/periods/{period}",
+        "/v1/periods/{period}/close",
+        "/v1/periodic-reports/{period}",
+        "/v1/surveys/{survey_id}/results",
+    ):
+        assert path in spec["paths"]
+    summary_get = spec["paths"]["/v1/stats/summary"]["get"]
+    assert {"401", "403", "404", "422"} <= set(summary_get["responses"])
+    assert "application/problem+json" in summary_get["responses"]["422"]["content"]
+    metrics = (await svc.client.get("/metrics")).text
+    assert 'pulse_reporting_events_projected_total{type="pulse.report.submitted.v1"} 7.0' in metrics
+    assert "pulse_reporting_projection_lag_seconds " in metrics
+
+
 async def test_replaying_every_event_twice_doubles_nothing(svc: Reporting) -> None:
     sc = svc.headers("standing_committee")
     before_summary = await summary(svc)

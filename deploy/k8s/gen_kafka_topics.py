@@ -1,7 +1,7 @@
 """Generate the Strimzi KafkaTopic resources from the topic constants of pulse_libs.events.topics.
 
-    uv run python deploy/k8s/gen_kafka_topics.py           # rewrite deploy/k8s/kafka-topics/topics.yaml
-    uv run python deploy/k8s/gen_kafka_topics.py --check   # exit 1 if the checked-in file is stale (CI)
+uv run python deploy/k8s/gen_kafka_topics.py           # rewrite deploy/k8s/kafka-topics/topics.yaml
+uv run python deploy/k8s/gen_kafka_topics.py --check   # exit 1 if the checked-in file is stale (CI)
 """
 
 from __future__ import annotations

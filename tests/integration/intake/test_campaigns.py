@@ -1,0 +1,202 @@
+"""Orientations and surveys: validation, what each caller sees, one response per respondent, events on Kafka."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from pulse_libs.auth import pseudonym
+from pulse_libs.clock import utcnow
+from pulse_libs.events import intake as ev
+from pulse_libs.events.topics import INTAKE_CAMPAIGNS
+
+from .helpers import NAM_CUONG, VAN_PHU, YEN_BAI, assert_problem, count, read_events
+
+
+def _this_month() -> str:
+    return datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")).strftime("%Y-%m")
+
+
+def _orientation(**changes: Any) -> dict[str, Any]:
+    body = {
+        "period": _this_month(),
+        "title": "Định hướng tháng: giải phóng mặt bằng và giá cả",
+        "guidance": "Nắm chắc tâm trạng của người dân vùng dự án; kịp thời phản ánh ý kiến về đền bù, tái định cư.",
+        "topic_codes": ["giai-phong-mat-bang", "gia-ca"],
+        "unit_codes": [YEN_BAI],
+    }
+    body.update(changes)
+    return body
+
+
+async def test_orientation_is_published_and_current_for_its_units(intake: Any) -> None:
+    department = intake.headers("department")
+    created = await intake.client.post("/v1/orientations", json=_orientation(), headers=department)
+    assert created.status_code == 201, created.text
+    orientation = created.json()
+    assert orientation["period_start"].endswith("-01")
+    quarter = await intake.client.post(
+        "/v1/orientations", json=_orientation(period="2020-Q2", unit_codes=[]), headers=department
+    )
+    assert quarter.json()["period_end"] == "2020-06-30"
+
+    mine = (
+        await intake.client.get("/v1/orientations/current", headers=intake.headers("collaborator", [YEN_BAI]))
+    ).json()
+    assert [o["id"] for o in mine["items"]] == [orientation["id"]]
+    assert mine["timezone"] == "Asia/Ho_Chi_Minh"
+    other = (
+        await intake.client.get("/v1/orientations/current", headers=intake.headers("collaborator", [VAN_PHU]))
+    ).json()
+    assert other["items"] == []
+    listed = (await intake.client.get("/v1/orientations", headers=intake.headers("collaborator", [VAN_PHU]))).json()
+    assert [o["period"] for o in listed["items"]] == ["2020-Q2"]
+
+    events = await read_events(
+        intake.settings, INTAKE_CAMPAIGNS, lambda es: any(e.key == orientation["id"] for e in es)
+    )
+    event = next(e for e in events if e.key == orientation["id"])
+    assert event.type == ev.ORIENTATION_PUBLISHED
+    assert event.data["unit_codes"] == [YEN_BAI]
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"period": "2026-13"}, "period"),
+        ({"period": "2026-Q5"}, "period"),
+        ({"period": "26-11"}, "period"),
+        ({"period": "2026-H3"}, "period"),
+        ({"topic_codes": ["khong-co"]}, "topic_codes"),
+        ({"topic_codes": []}, "topic_codes"),
+        ({"unit_codes": ["00000"]}, "unit_codes"),
+        ({"guidance": {"$gt": ""}}, "guidance"),
+        ({"extra": 1}, "extra"),
+    ],
+)
+async def test_bad_orientations_change_nothing(intake: Any, changes: dict[str, Any], field: str) -> None:
+    before = await count(intake.db, "orientations")
+    response = await intake.client.post(
+        "/v1/orientations", json=_orientation(**changes), headers=intake.headers("department")
+    )
+    assert_problem(response, 422, field)
+    assert await count(intake.db, "orientations") == before
+
+
+async def test_only_the_department_publishes(intake: Any) -> None:
+    for role in ("collaborator", "admin", "standing_committee"):
+        response = await intake.client.post(
+            "/v1/orientations", json=_orientation(), headers=intake.headers(role, [YEN_BAI])
+        )
+        assert_problem(response, 403)
+
+
+def _survey(**changes: Any) -> dict[str, Any]:
+    now = utcnow()
+    body = {
+        "title": "Thăm dò ý kiến về giá điện sinh hoạt",
+        "questions": [
+            {"code": "q1", "text": "Bà con đánh giá mức giá điện hiện nay thế nào?", "kind": "single",
+             "options": ["Hợp lý", "Hơi cao", "Quá cao"]},
+            {"code": "q2", "text": "Những khoản chi nào tăng nhiều nhất?", "kind": "multi",
+             "options": ["Điện", "Nước", "Xăng dầu", "Thực phẩm"]},
+            {"code": "q3", "text": "Mức độ hài lòng với ngành điện (1–5)", "kind": "scale"},
+            {"code": "q4", "text": "Ý kiến khác", "kind": "text"},
+        ],
+        "unit_codes": [YEN_BAI, NAM_CUONG],
+        "opens_at": (now - timedelta(hours=1)).isoformat(),
+        "closes_at": (now + timedelta(days=7)).isoformat(),
+    }  # fmt: skip
+    body.update(changes)
+    return body
+
+
+ANSWERS = {"q1": "Hơi cao", "q2": ["Điện", "Thực phẩm"], "q3": 3, "q4": "Đề nghị công khai cách tính bậc thang."}
+
+
+async def test_survey_answered_once_by_a_target_collaborator(intake: Any) -> None:
+    created = await intake.client.post("/v1/surveys", json=_survey(), headers=intake.headers("department"))
+    assert created.status_code == 201, created.text
+    survey = created.json()
+    assert survey["state"] == "open"
+    respondent = intake.headers("collaborator", [YEN_BAI], user_id="u-survey-1")
+    seen = await intake.client.get(f"/v1/surveys/{survey['id']}", headers=respondent)
+    assert seen.status_code == 200
+    answered = await intake.client.post(
+        f"/v1/surveys/{survey['id']}/responses", json={"answers": ANSWERS}, headers=respondent
+    )
+    assert answered.status_code == 201, answered.text
+    assert answered.json()["respondent_id"] == pseudonym(intake.settings, "u-survey-1")
+    assert answered.json()["unit_code"] == YEN_BAI
+    again = await intake.client.post(
+        f"/v1/surveys/{survey['id']}/responses", json={"answers": ANSWERS}, headers=respondent
+    )
+    assert_problem(again, 409)
+    assert await count(intake.db, "survey_responses", {"survey_id": survey["id"]}) == 1
+
+    outsider = intake.headers("collaborator", [VAN_PHU])
+    assert_problem(await intake.client.get(f"/v1/surveys/{survey['id']}", headers=outsider), 404)
+    assert_problem(
+        await intake.client.post(f"/v1/surveys/{survey['id']}/responses", json={"answers": ANSWERS}, headers=outsider),
+        404,
+    )
+    events = await read_events(
+        intake.settings,
+        INTAKE_CAMPAIGNS,
+        lambda es: {ev.SURVEY_PUBLISHED, ev.SURVEY_RESPONSE_SUBMITTED} <= {e.type for e in es if e.key == survey["id"]},
+    )
+    response_event = next(e for e in events if e.type == ev.SURVEY_RESPONSE_SUBMITTED)
+    assert response_event.data["respondent_id"].startswith("ctv-")
+    assert "u-survey-1" not in str(response_event.data)
+
+
+@pytest.mark.parametrize(
+    ("answers", "field"),
+    [
+        ({**ANSWERS, "q1": "Rẻ"}, "answers.q1"),
+        ({**ANSWERS, "q2": ["Điện", "Điện"]}, "answers.q2"),
+        ({**ANSWERS, "q3": 6}, "answers.q3"),
+        ({**ANSWERS, "q3": True}, "answers.q3"),
+        ({k: v for k, v in ANSWERS.items() if k != "q4"}, "answers.q4"),
+        ({**ANSWERS, "q9": "?"}, "answers.q9"),
+        ({**ANSWERS, "q1": {"$gt": ""}}, "answers.q1"),
+    ],
+)
+async def test_bad_answers_change_nothing(intake: Any, answers: dict[str, Any], field: str) -> None:
+    survey = (await intake.client.post("/v1/surveys", json=_survey(), headers=intake.headers("department"))).json()
+    respondent = intake.headers("collaborator", [YEN_BAI])
+    response = await intake.client.post(
+        f"/v1/surveys/{survey['id']}/responses", json={"answers": answers}, headers=respondent
+    )
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert any(e["field"].startswith(field) for e in response.json()["errors"]), response.json()
+    assert await count(intake.db, "survey_responses", {"survey_id": survey["id"]}) == 0
+
+
+async def test_closed_survey_and_bad_questionnaires(intake: Any) -> None:
+    department = intake.headers("department")
+    now = utcnow()
+    later = _survey(opens_at=(now + timedelta(days=1)).isoformat(), closes_at=(now + timedelta(days=2)).isoformat())
+    scheduled = (await intake.client.post("/v1/surveys", json=later, headers=department)).json()
+    assert scheduled["state"] == "scheduled"
+    response = await intake.client.post(
+        f"/v1/surveys/{scheduled['id']}/responses",
+        json={"answers": ANSWERS},
+        headers=intake.headers("collaborator", [YEN_BAI]),
+    )
+    assert_problem(response, 409)
+    before = await count(intake.db, "surveys")
+    q = _survey()["questions"]
+    bad = [
+        (_survey(closes_at=(now - timedelta(days=1)).isoformat()), "closes_at"),
+        (_survey(questions=[q[0], q[0]]), "questions.1.code"),
+        (_survey(questions=[{**q[0], "options": ["Một"]}]), "questions.0.options"),
+        (_survey(questions=[{**q[0], "kind": "ranking"}]), "questions.0.kind"),
+        (_survey(unit_codes=["00000"]), "unit_codes"),
+    ]
+    for body, field in bad:
+        assert_problem(await intake.client.post("/v1/surveys", json=body, headers=department), 422, field)
+    assert await count(intake.db, "surveys") == before

@@ -246,3 +246,12 @@ async def test_bad_list_parameters_are_problems(intake: Any, params: dict[str, A
 
 async def test_unknown_report_is_404(intake: Any) -> None:
     assert_problem(await intake.client.get("/v1/reports/nope", headers=intake.headers("department")), 404)
+
+
+async def test_metrics_count_accepted_and_rejected_reports(intake: Any) -> None:
+    headers = intake.headers("collaborator", [YEN_BAI])
+    await intake.client.post("/v1/reports", json=report_body(channel="hotline"), headers=headers)
+    await intake.client.post("/v1/reports", json=report_body(unit="99999"), headers=headers)
+    metrics = (await intake.client.get("/metrics")).text
+    assert 'pulse_intake_reports_accepted_total{channel="hotline"} 1.0' in metrics
+    assert 'pulse_intake_reports_rejected_total{reason="unit"}' in metrics

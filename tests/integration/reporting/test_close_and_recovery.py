@@ -12,8 +12,9 @@ import pytest
 from pulse_libs.auth import hash_api_key, new_api_key
 from pulse_libs.events import intake, topics
 from pulse_libs.kafka.errors import TransientError
+from pulse_reporting.adapters.cells import expand
 from pulse_reporting.adapters.projection import CounterProjector, _encode
-from pulse_reporting.domain.counters import ReportFact, contribution, difference
+from pulse_reporting.domain.counters import ReportFact, contribution
 from pulse_reporting.settings import ReportingSettings
 from pymongo import AsyncMongoClient
 
@@ -119,67 +120,60 @@ async def projector(make_settings: Callable[..., Any], mongo: AsyncMongoClient[d
 
 
 async def counters(projector: CounterProjector) -> dict[str, tuple[int, int]]:
-    docs = projector._counters.find({"kind": "day"})
-    return {d["_id"]: (d["reports"], d["mentions"]) async for d in docs if d["reports"] or d["mentions"]}
+    docs = projector._db["counters_202610"].find({"kind": "day"})
+    rows = [row async for doc in docs for row in expand(doc)]
+    return {(r["topic"], r["urgency"]): (r["reports"], r["mentions"]) for r in rows}
 
 
 async def test_a_move_interrupted_halfway_is_finished_exactly_once(projector: CounterProjector) -> None:
-    fields = {
-        "unit_code": YEN_BAI,
-        "channel": "zalo",
-        "sentiment": "negative",
-        "reporter_topics": ["dat_dai"],
-        "reporter_id": "u-1",
-        "reporter_kind": "user",
-    }
     observed = at("2026-10-01")
-    await projector.record_submission(report_id="r1", fields={**fields, "observed_at": observed}, observed_at=observed)
-    # A process wrote the triage move and reached one of its three counters, then died.
-    await projector._facts.update_one(
-        {"_id": "r1"}, {"$set": {"urgency": "flash", "triage_topics": ["dat_dai", "gpmb"], "triage_at": observed}}
+    fact = ReportFact(
+        report_id="r1",
+        submitted=True,
+        unit_code=YEN_BAI,
+        channel="zalo",
+        sentiment="negative",
+        observed_at=observed,
+        reporter_topics=("dat_dai", "gpmb"),
+        reporter_id="u-1",
     )
-    doc = await projector._facts.find_one({"_id": "r1"})
-    assert doc is not None
-    before = contribution(
-        ReportFact(
-            report_id="r1",
-            submitted=True,
-            unit_code=YEN_BAI,
-            channel="zalo",
-            sentiment="negative",
-            observed_at=observed,
-            reporter_topics=("dat_dai",),
-            reporter_id="u-1",
-        ),
-        HCM,
+    desired = contribution(fact, HCM)
+    await projector._facts.insert_one(
+        {
+            "_id": "r1",
+            "submitted": True,
+            "unit_code": YEN_BAI,
+            "channel": "zalo",
+            "sentiment": "negative",
+            "observed_at": observed,
+            "reporter_topics": ["dat_dai", "gpmb"],
+            "reporter_id": "u-1",
+            "reporter_kind": "user",
+            "late_periods": [],
+            "seq": 1,
+            "pending": {
+                "op": "r1:1",
+                "state": "apply",
+                "at": datetime.now(UTC),
+                "to": _encode(desired),
+                "delta": _encode(desired),
+            },
+        }
     )
-    after = contribution(
-        ReportFact(
-            report_id="r1",
-            submitted=True,
-            unit_code=YEN_BAI,
-            channel="zalo",
-            sentiment="negative",
-            observed_at=observed,
-            reporter_topics=("dat_dai",),
-            reporter_id="u-1",
-            urgency="flash",
-            triage_topics=("dat_dai", "gpmb"),
-        ),
-        HCM,
-    )
-    delta = difference(before, after)
-    op = f"r1:{doc['seq'] + 1}"
-    move = {"op": op, "state": "apply", "at": datetime.now(UTC), "to": _encode(after), "delta": _encode(delta)}
-    await projector._facts.update_one({"_id": "r1"}, {"$set": {"pending": move, "seq": doc["seq"] + 1}})
-    first_cell = next(iter(delta))
-    await projector._apply(op, {first_cell: delta[first_cell]})
+    # The process that wrote the move reached the day document, then died before the activity document.
+    await projector._apply("r1:1", {c: v for c, v in desired.items() if c.kind == "day"})
 
     with pytest.raises(TransientError):
         await projector.settle("r1")  # the move is young: its owner may still be finishing it
     await asyncio.sleep(0.6)
     await projector.settle("r1")
     await projector.settle("r1")
-    expected = {c.key: v for c, v in after.items() if c.kind == "day"}
+    expected = {(c.topic, c.urgency): v for c, v in desired.items() if c.kind == "day"}
     assert await counters(projector) == expected
-    assert await projector._counters.count_documents({"ops.0": {"$exists": True}}) == 0
+    collab = await projector._db["counters_202610"].find_one({"kind": "collab"})
+    assert collab is not None
+    assert [row["reports"] for row in expand(collab)] == [1]
+    assert await projector._db["counters_202610"].count_documents({"ops.0": {"$exists": True}}) == 0
+    stored = await projector._facts.find_one({"_id": "r1"})
+    assert stored is not None
+    assert stored["pending"] is None

@@ -250,4 +250,5 @@ async def test_replaying_every_event_twice_doubles_nothing(svc: Reporting) -> No
     assert {k: v for k, v in after_report.items() if k != "generated_at"} == {
         k: v for k, v in before_report.items() if k != "generated_at"
     }
-    assert await svc.db["counters"].count_documents({"ops.0": {"$exists": True}}) == 0
+    for name in ("counters_202609", "counters_202610"):
+        assert await svc.db[name].count_documents({"ops.0": {"$exists": True}}) == 0

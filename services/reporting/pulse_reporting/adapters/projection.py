@@ -3,7 +3,7 @@
 Each report has a fact document holding what is known about it, the contribution it
 has already applied to the counters, a sequence number and at most one pending move.
 A move is written into the fact first (compare-and-set on `seq`), then applied to each
-counter document with the filter `{"ops": {"$ne": op}}` and `$push: {"ops": op}` in the
+counter document (see cells.py for their layout) with the filter `{"ops": {"$ne": op}}` and `$push: {"ops": op}` in the
 same single-document update, so a retried move skips the counters it already reached.
 Only after the fact records the move as applied are the op markers pulled again, so a
 marker never disappears while a retry could still need it. See the service README.
@@ -22,10 +22,10 @@ from pulse_libs.kafka.errors import TransientError
 from pulse_libs.store import Database
 from pymongo.errors import DuplicateKeyError
 
+from pulse_reporting.adapters.cells import grouped, increments
 from pulse_reporting.domain.counters import Cell, Contribution, ReportFact, contribution, difference
 
 FACTS = "report_facts"
-COUNTERS = "counters"
 SNAPSHOTS = "period_snapshots"
 
 
@@ -33,8 +33,8 @@ class CounterProjector:
     """Keeps the counters equal to the sum of every report's current contribution."""
 
     def __init__(self, db: Database, *, tz: ZoneInfo, takeover_seconds: float = 30.0) -> None:
+        self._db = db
         self._facts = db[FACTS]
-        self._counters = db[COUNTERS]
         self._snapshots = db[SNAPSHOTS]
         self._tz = tz
         self._takeover = timedelta(seconds=takeover_seconds)
@@ -104,24 +104,25 @@ class CounterProjector:
                 {"$set": {"applied": pending["to"], "pending.state": "clean"}},
             )
             return
-        for cell in _decode(pending["delta"]):
-            await self._counters.update_one({"_id": cell.key}, {"$pull": {"ops": op}})
+        for collection, doc_id in grouped(_decode(pending["delta"])):
+            await self._db[collection].update_one({"_id": doc_id}, {"$pull": {"ops": op}})
         await self._facts.update_one({"_id": report_id, "pending.op": op}, {"$set": {"pending": None}})
 
     async def _apply(self, op: str, delta: Contribution) -> None:
-        for cell, (reports, mentions) in delta.items():
+        for (collection, doc_id), cells in grouped(delta).items():
+            first = cells[0][0]
             try:
-                await self._counters.update_one(
-                    {"_id": cell.key, "ops": {"$ne": op}},
+                await self._db[collection].update_one(
+                    {"_id": doc_id, "ops": {"$ne": op}},
                     {
-                        "$inc": {"reports": reports, "mentions": mentions},
+                        "$inc": increments(cells),
                         "$push": {"ops": op},
-                        "$setOnInsert": cell.fields(),
+                        "$setOnInsert": {"kind": first.kind, "bucket": first.bucket, "unit": first.unit},
                     },
                     upsert=True,
                 )
             except DuplicateKeyError:
-                pass  # the counter exists and already carries this op: applied before a retry
+                pass  # the document exists and already carries this op: applied before a retry
 
     async def _closed_periods_covering(self, instant: datetime) -> list[str]:
         cursor = self._snapshots.find({"start": {"$lte": instant}, "end": {"$gt": instant}}, {"_id": 1})

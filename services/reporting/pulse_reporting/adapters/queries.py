@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from pulse_libs.store import Database, Document
 from pymongo.errors import DuplicateKeyError
 
-from pulse_reporting.adapters.projection import COUNTERS, SNAPSHOTS
+from pulse_reporting.adapters.cells import LATE_COLLECTION, expand, month_collections
+from pulse_reporting.adapters.projection import SNAPSHOTS
 from pulse_reporting.adapters.readmodels import (
     AUDIT,
     DELIVERIES,
@@ -23,17 +24,9 @@ from pulse_reporting.adapters.readmodels import (
     UNITS,
 )
 
-_ROW = {
-    "_id": 0,
-    "bucket": 1,
-    "unit": 1,
-    "topic": 1,
-    "urgency": 1,
-    "channel": 1,
-    "sentiment": 1,
-    "reports": 1,
-    "mentions": 1,
-}
+
+def _months(first_day: str, last_day: str) -> list[str]:
+    return month_collections(date.fromisoformat(first_day), date.fromisoformat(last_day))
 
 
 class Queries:
@@ -47,26 +40,27 @@ class Queries:
     ) -> list[Document]:
         """Daily counter rows for local days first_day..last_day (both included)."""
         query: dict[str, Any] = {"kind": "day", "bucket": {"$gte": first_day, "$lte": last_day}}
-        return await self._rows(query, units, topic_code)
+        return await self._rows(_months(first_day, last_day), query, units, topic_code)
 
     async def late_rows(self, *, period: str, units: Sequence[str] | None, topic_code: str | None) -> list[Document]:
         """Counter rows of reports that arrived after `period` was closed."""
-        return await self._rows({"kind": "late", "bucket": period}, units, topic_code)
+        return await self._rows([LATE_COLLECTION], {"kind": "late", "bucket": period}, units, topic_code)
 
     async def collaborator_rows(self, *, first_day: str, last_day: str, units: Sequence[str] | None) -> list[Document]:
         """Collaborator activity rows (reporter id, unit, reports) for the days given."""
         query: dict[str, Any] = {"kind": "collab", "bucket": {"$gte": first_day, "$lte": last_day}}
-        if units is not None:
-            query["unit"] = {"$in": list(units)}
-        projection = {"_id": 0, "unit": 1, "reporter": 1, "reports": 1}
-        return [doc async for doc in self._db[COUNTERS].find(query, projection)]
+        return await self._rows(_months(first_day, last_day), query, units, None)
 
-    async def _rows(self, query: dict[str, Any], units: Sequence[str] | None, topic_code: str | None) -> list[Document]:
+    async def _rows(
+        self, collections: list[str], query: dict[str, Any], units: Sequence[str] | None, topic_code: str | None
+    ) -> list[Document]:
         if units is not None:
             query["unit"] = {"$in": list(units)}
-        if topic_code is not None:
-            query["topic"] = topic_code
-        return [doc async for doc in self._db[COUNTERS].find(query, _ROW)]
+        rows: list[Document] = []
+        for name in collections:
+            async for doc in self._db[name].find(query, {"ops": 0}):
+                rows.extend(expand(doc, topic_code=topic_code))
+        return rows
 
     async def hotspots(self, *, start: datetime, end: datetime, units: Sequence[str] | None) -> list[Document]:
         """Hot spots opened in [start, end)."""

@@ -10,7 +10,8 @@ from pulse_libs.store import Database
 from pymongo import ASCENDING, IndexModel
 from pymongo.errors import DuplicateKeyError
 
-from pulse_reporting.adapters.projection import COUNTERS, FACTS, SNAPSHOTS
+from pulse_reporting.adapters.cells import LATE_COLLECTION
+from pulse_reporting.adapters.projection import FACTS, SNAPSHOTS
 
 UNITS = "units"
 TOPICS = "topics"
@@ -24,7 +25,7 @@ SNAPSHOT_ROWS = "snapshot_rows"
 AUDIT = "audit_log"
 
 INDEXES: Mapping[str, list[IndexModel]] = {
-    COUNTERS: [IndexModel([("kind", ASCENDING), ("bucket", ASCENDING)], name="kind_bucket")],
+    LATE_COLLECTION: [IndexModel([("bucket", ASCENDING)], name="bucket")],
     FACTS: [],
     SNAPSHOTS: [IndexModel([("start", ASCENDING)], name="start")],
     SNAPSHOT_ROWS: [IndexModel([("period", ASCENDING)], name="period")],

@@ -30,8 +30,10 @@ def make_client(settings: ServiceSettings) -> AsyncMongoClient[Document]:
 async def ensure_indexes(db: Database, specs: Mapping[str, Sequence[IndexModel]]) -> None:
     """Create the indexes each collection needs (idempotent)."""
     for collection, indexes in specs.items():
-        if indexes:
-            await db[collection].create_indexes(list(indexes))
+        # One index per command: FerretDB 1.24 panics (connection closed) on a createIndexes
+        # listing several indexes when some of them already exist, i.e. on every restart.
+        for index in indexes:
+            await db[collection].create_indexes([index])
 
 
 async def ping(client: AsyncMongoClient[Document], timeout: float = 2.0) -> bool:

@@ -27,6 +27,7 @@ import pulse_libs.events.topics as topics
 import pulse_libs.events.triage as triage_events
 import pytest
 import uvicorn
+from aiokafka import AIOKafkaConsumer
 from aiosmtpd.controller import Controller
 from asgi_lifespan import LifespanManager
 from pulse_libs.auth import issue_token
@@ -133,8 +134,14 @@ class _Mailbox:
     def __init__(self) -> None:
         self.messages: list[EmailMessage] = []
         self.envelopes: list[tuple[str, list[str]]] = []
+        self.answers: dict[str, list[str]] = {}
+        """Programmed replies per recipient address: 4xx ones are used once, 5xx ones always."""
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        for rcpt in envelope.rcpt_tos:
+            queue = self.answers.get(rcpt)
+            if queue:
+                return queue[0] if queue[0].startswith("5") else queue.pop(0)
         msg = email.message_from_bytes(envelope.content, policy=email.policy.default)
         assert isinstance(msg, EmailMessage)
         self.messages.append(msg)
@@ -239,6 +246,24 @@ async def eventually(check: Callable[[], Any], timeout: float = 30.0, interval: 
         await asyncio.sleep(interval)
 
 
+async def read_topic(settings: NotifySettings, topic: str, count: int, timeout: float = 30.0) -> list[CloudEvent]:
+    """Read at least `count` events from a (logical) topic from its beginning, without a consumer group."""
+    consumer = AIOKafkaConsumer(
+        settings.kafka_topic_prefix + topic, bootstrap_servers=settings.kafka_bootstrap, auto_offset_reset="earliest"
+    )
+    await consumer.start()
+    events: list[CloudEvent] = []
+    try:
+        deadline = time.monotonic() + timeout
+        while len(events) < count and time.monotonic() < deadline:
+            batch = await consumer.getmany(timeout_ms=500)
+            for records in batch.values():
+                events.extend(CloudEvent.from_kafka(r.headers, r.value, r.key) for r in records)
+    finally:
+        await consumer.stop()
+    return events
+
+
 def secret_of(answer: dict[str, Any]) -> str:
     """The secret answered once by POST /v1/webhooks or /v1/recipients."""
     secret = answer.get("secret") or answer.get("webhook_secret")
@@ -302,5 +327,6 @@ def helpers() -> Any:
         eventually = staticmethod(eventually)
         secret_of = staticmethod(secret_of)
         escalation = staticmethod(escalation_event)
+        read_topic = staticmethod(read_topic)
 
     return H

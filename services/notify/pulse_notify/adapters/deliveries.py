@@ -86,7 +86,9 @@ class DeliveryStore:
         claimers both "win"), but a unique-key insert is. So a claim bumps the delivery's `claim_seq`
         and then inserts the lock `<id>:<claim_seq>` into `delivery_claims`: only one claimer of a
         given sequence can insert it. Later writes of this claim match on `claim_seq`, so a claimer
-        whose lease expired (and was re-claimed) can no longer finish the delivery.
+        whose lease expired (and was re-claimed) can no longer finish the delivery. FerretDB may also
+        apply an update computed from a stale read, so the worker claims one delivery at a time per
+        process; across replicas only real MongoDB (atomic updates) rules out every race.
         """
         due = {"status": {"$in": list(DUE_STATUSES)}, "next_attempt_at": {"$lte": now}}
         candidates = await self._col.find(due).sort("next_attempt_at", ASCENDING).limit(batch).to_list()

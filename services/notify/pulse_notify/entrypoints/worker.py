@@ -50,6 +50,7 @@ class DeliveryWorker:
         )
         self._buckets = {c: TokenBucket(settings.rate_per_second(c), settings.rate_burst) for c in CHANNELS}
         self._wake = asyncio.Event()
+        self._claiming = asyncio.Lock()
 
     def kick(self) -> None:
         """Wake idle senders now (new deliveries were recorded)."""
@@ -65,7 +66,8 @@ class DeliveryWorker:
     async def _sender(self, stopping: asyncio.Event) -> None:
         while not stopping.is_set():
             try:
-                doc = await self._store.claim(now=utcnow(), lease_seconds=self._settings.lease_seconds)
+                async with self._claiming:  # one claim at a time per process: see DeliveryStore.claim
+                    doc = await self._store.claim(now=utcnow(), lease_seconds=self._settings.lease_seconds)
             except Exception as exc:  # noqa: BLE001 - the store is down: back off, the loop must live on
                 log.warning("claiming a delivery failed", extra={"error": repr(exc)})
                 await _wait(stopping, 2.0)

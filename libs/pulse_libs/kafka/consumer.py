@@ -87,8 +87,10 @@ class ConsumerRunner:
         max_batch: int = 200,
     ) -> None:
         self._settings = settings
-        self._group = group_id
         self._namer = TopicNamer(settings.kafka_topic_prefix)
+        # Deployments (and test runs) sharing a broker must not share consumer groups.
+        prefix = settings.kafka_topic_prefix
+        self._group = group_id if not prefix or group_id.startswith(prefix) else prefix + group_id
         self._topics = topics
         self._handlers = dict(handlers)
         self._producer = producer

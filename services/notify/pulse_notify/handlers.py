@@ -22,6 +22,8 @@ from pulse_notify.domain.model import Message, NewDelivery, Recipient, delivery_
 from pulse_notify.settings import NotifySettings
 
 SUBSCRIPTION_PREFIX = "wh_"
+BULLETIN_TYPE = "pulse.bulletin.published"
+"""The `event_type` of bulletin deliveries (bulletins are not Kafka events: they start at POST /v1/bulletins)."""
 _ESCALATION_KINDS = {
     triage_events.ESCALATION_RAISED: "raised",
     triage_events.ESCALATION_ESCALATED: "escalated",
@@ -116,7 +118,7 @@ class Notifier:
         )
         raw = {"bulletin_id": bulletin_id, "title": title, "body": body, "unit_codes": unit_codes}
         raw["topic_codes"] = topic_codes
-        event = CloudEvent(type="pulse.bulletin.published", source=notify_events.SOURCE, data=raw, id=bulletin_id)
+        event = CloudEvent(type=BULLETIN_TYPE, source=notify_events.SOURCE, data=raw, id=bulletin_id)
         count = await self._fan_out(event, "bulletin", ("bulletin", bulletin_id), recipients, context, raw)
         await self._directory.set_bulletin_count(bulletin_id, count)
         return bulletin_id, count

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from pulse_libs.clock import utcnow
-from pulse_libs.events.common import Urgency
+from pulse_libs.events.common import EscalationTarget, Urgency
 
 from pulse_triage.adapters.store import RULES_ID, TriageStore
 from pulse_triage.domain.escalation import DEFAULT_POLICIES, Policy, PolicyLevel
@@ -71,5 +71,7 @@ class TriageContext:
         doc = await self.store.policies.find_one({"_id": urgency.value})
         if doc is None:
             return DEFAULT_POLICIES[urgency]
-        levels = tuple(PolicyLevel(lv["level"], lv["target"], lv["ack_timeout_seconds"]) for lv in doc["levels"])
+        levels = tuple(
+            PolicyLevel(lv["level"], EscalationTarget(lv["target"]), lv["ack_timeout_seconds"]) for lv in doc["levels"]
+        )
         return Policy(urgency, levels, doc.get("repeat_seconds"))

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pulse_libs.events.envelope import CloudEvent
-from pulse_libs.outbox import outbox_update, with_outbox
+from pulse_libs.outbox import with_outbox
 from pulse_libs.store import Database, Document
 from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
 from pymongo.errors import DuplicateKeyError
@@ -19,7 +19,12 @@ POLICIES = "policies"
 SILENCES = "silences"
 RULES = "rules"
 TOPICS = "registry_topics"
-OUTBOX_COLLECTIONS = (RESULTS, HOTSPOTS, ESCALATIONS)
+EVENTS = "triage_outbox"
+OUTBOX_COLLECTIONS = (RESULTS, EVENTS)
+"""Only insert-only documents carry an outbox: FerretDB 1.24 applies updates as read-modify-write of the whole
+document, so the relay's `$unset` on a document that another writer changes at the same time can undo that change
+(measured here: concurrent `$inc`s on one document get lost). Hot spots and escalations therefore never carry an
+outbox; their events go to one `triage_outbox` document each (id = event id), written before the state change."""
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 RULES_ID = "current"
 
@@ -38,6 +43,7 @@ INDEXES: Mapping[str, Sequence[IndexModel]] = {
         IndexModel([("raised_at", DESCENDING), ("_id", DESCENDING)], name="recent"),
     ],
     SILENCES: [IndexModel([("until", ASCENDING)], name="until")],
+    EVENTS: [IndexModel([("created_at", ASCENDING)], name="created_at")],
 }
 
 
@@ -62,17 +68,17 @@ class TriageStore:
             return False
         return True
 
-    async def update(
-        self,
-        collection: str,
-        query: Document,
-        update: Document,
-        events: Sequence[tuple[str, CloudEvent]] = (),
-    ) -> Document | None:
-        """Apply a conditional update with its events in the same write; the new document, or None if unmatched."""
-        return await self.db[collection].find_one_and_update(
-            query, outbox_update(events, update), return_document=ReturnDocument.AFTER
-        )
+    async def emit(self, events: Sequence[tuple[str, CloudEvent]], now: datetime) -> None:
+        """Store events for the relay, one document each keyed by event id: emitting again is a no-op."""
+        for topic, event in events:
+            try:
+                await self.db[EVENTS].insert_one(with_outbox({"_id": event.id, "created_at": now}, [(topic, event)]))
+            except DuplicateKeyError:
+                pass
+
+    async def update(self, collection: str, query: Document, update: Document) -> Document | None:
+        """Apply a conditional update; the new document, or None if nothing matched."""
+        return await self.db[collection].find_one_and_update(query, update, return_document=ReturnDocument.AFTER)
 
     async def get(self, collection: str, doc_id: str) -> Document | None:
         """One document by id."""
@@ -97,6 +103,16 @@ class TriageStore:
         query = {"unit_code": unit_code, "topic_code": topic_code, "hotspot_id": None, "observed_at": {"$gte": since}}
         fields = {"_id": 1, "folded": 1, "reporter_id": 1, "channel": 1, "observed_at": 1, "base_score": 1, "floor": 1}
         return await self.results.find(query, fields).sort("observed_at", DESCENDING).limit(200).to_list()
+
+    async def clustered(self, report_ids: list[str]) -> set[str]:
+        """Which of these reports already belong to a hot spot."""
+        found = self.hotspots.find({"report_ids": {"$in": report_ids}}, {"report_ids": 1})
+        return {r for doc in await found.to_list() for r in doc["report_ids"]} & set(report_ids)
+
+    async def sweep_events(self, older_than: datetime) -> int:
+        """Forget published events older than the broker keeps them."""
+        query = {"created_at": {"$lt": older_than}, "_outbox_pending": False}
+        return (await self.db[EVENTS].delete_many(query)).deleted_count
 
     async def claim_due(self, now: datetime, owner: str, lease_until: datetime) -> Document | None:
         """Claim one pending escalation whose next action is due and whose lease (if any) expired."""

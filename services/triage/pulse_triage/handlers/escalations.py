@@ -104,8 +104,10 @@ async def _raise(
         doc |= _timer_fields(start(policy, now), policy)
         doc["history"] = [_history("raised", doc, now)]
         events.append(escalation_changed(ev.ESCALATION_RAISED, doc, hotspot, now, "raised"))
-    if await ctx.store.insert(ESCALATIONS, doc, events):
-        ctx.kick()
+    # Event first, state second: a crash in between replays the report, which emits the same event id (a no-op).
+    await ctx.store.emit(events, now)
+    await ctx.store.insert(ESCALATIONS, doc, [])
+    ctx.kick()
 
 
 async def run_due(ctx: TriageContext) -> int:
@@ -117,8 +119,11 @@ async def run_due(ctx: TriageContext) -> int:
         esc = await ctx.store.claim_due(now, ctx.owner, lease)
         if esc is None:
             return done
-        await _act(ctx, esc)
-        done += 1
+        # FerretDB's findAndModify is not atomic against a concurrent claimer: read back who holds the lease.
+        held = await ctx.store.get(ESCALATIONS, esc["_id"])
+        if held is not None and held.get("lease_owner") == ctx.owner:
+            await _act(ctx, held)
+            done += 1
 
 
 async def _act(ctx: TriageContext, esc: Document) -> None:
@@ -154,8 +159,11 @@ async def _act(ctx: TriageContext, esc: Document) -> None:
             ids = ("reminded", f"l{timer.level}", f"r{timer.reminder_seq}")
             events.append(escalation_changed(ev.ESCALATION_REMINDED, after, hotspot, now, *ids))
     update["$set"] = fields | {"lease_until": EPOCH, "lease_owner": None}
+    # Event first: if this replica dies before the update, the lease expires and the same transition is
+    # decided again with the same event id, so the page is neither lost nor doubled.
+    await ctx.store.emit(events, now)
     applied = await ctx.store.update(
-        ESCALATIONS, {"_id": esc["_id"], "state": "pending", "lease_owner": ctx.owner}, update, events
+        ESCALATIONS, {"_id": esc["_id"], "state": "pending", "lease_owner": ctx.owner}, update
     )
     if applied is None:
         log.info("escalation changed while claimed; skipped", extra={"escalation_id": esc["_id"]})
@@ -211,12 +219,17 @@ async def _close(
     after = {**esc, **fields}
     event_type = ev.ESCALATION_ACKNOWLEDGED if state == "acknowledged" else ev.ESCALATION_RESOLVED
     event = escalation_changed(event_type, after, hotspot, now, state, actor_id=principal.subject, comment=comment)
+    moved = {**hotspot, "status": state}
+    hotspot_type = ev.HOTSPOT_ACKNOWLEDGED if state == "acknowledged" else ev.HOTSPOT_RESOLVED
     entry = _history(state, after, now, actor_id=principal.subject, actor_name=principal.name, comment=comment)
+    if STATUS_ORDER.index(hotspot["status"]) < STATUS_ORDER.index(state):
+        await ctx.store.emit([event, hotspot_changed(hotspot_type, moved, now, state)], now)
+    else:
+        await ctx.store.emit([event], now)
     updated = await ctx.store.update(
         ESCALATIONS,
         {"_id": esc["_id"], "state": {"$in": list(allowed)}},
         {"$set": fields | {"lease_until": EPOCH}, "$inc": {"version": 1}, "$push": {"history": entry}},
-        [event],
     )
     if updated is None:
         raise ConflictError("the escalation changed meanwhile; reload it")
@@ -226,20 +239,15 @@ async def _close(
 
 
 async def move_hotspot(*, ctx: TriageContext, hotspot_id: str, status: str) -> Document | None:
-    """Move a hot spot forward to `status` (never back), with its event."""
-    event_type = ev.HOTSPOT_ACKNOWLEDGED if status == "acknowledged" else ev.HOTSPOT_RESOLVED
+    """Move a hot spot forward to `status` (never back); its event was emitted with the escalation's."""
     for _ in range(10):
         hotspot = await ctx.store.get(HOTSPOTS, hotspot_id)
         if hotspot is None or STATUS_ORDER.index(hotspot["status"]) >= STATUS_ORDER.index(status):
             return hotspot
         now = ctx.now()
         fields = {"status": status, f"{status}_at": now, "updated_at": now}
-        event = hotspot_changed(event_type, {**hotspot, **fields}, now, status)
         updated = await ctx.store.update(
-            HOTSPOTS,
-            {"_id": hotspot_id, "version": hotspot["version"]},
-            {"$set": fields, "$inc": {"version": 1}},
-            [event],
+            HOTSPOTS, {"_id": hotspot_id, "version": hotspot["version"]}, {"$set": fields, "$inc": {"version": 1}}
         )
         if updated is not None:
             return updated

@@ -26,7 +26,7 @@ RANKS = [u.value for u in Urgency]
 
 
 async def handle_report_submitted(ctx: TriageContext, event: CloudEvent) -> None:
-    """Triage a `report.submitted` event; safe to run again for the same report."""
+    """Triage a `report.submitted` event; safe to run again for the same report (at any step)."""
     report = intake_events.ReportSubmitted.model_validate(event.data)
     existing = await ctx.store.get(RESULTS, report.report_id)
     if existing is not None:
@@ -41,13 +41,19 @@ async def handle_report_submitted(ctx: TriageContext, event: CloudEvent) -> None
     facts = ReportFacts(report.channel, tuple(report.topic_codes), report.sentiment, report.people_count)
     decision = score_report(text, facts, rules)
     hotspot, merged = await join_hotspot(ctx=ctx, report=report, text=text, decision=decision, rules=rules)
+    now = ctx.now()
+    events = []
     if hotspot is not None:
         decision = with_repetition(
             decision, sources=hotspot["source_count"], channels=len(hotspot["channels"]), rules=rules
         )
-    now = ctx.now()
+        # The hot spot's event rides with the decision: hot spot documents never carry an outbox (see store).
+        if hotspot["_id"] == hotspot_id_for(report.report_id):
+            events.append(hotspot_changed(ev.HOTSPOT_OPENED, hotspot, now, "opened"))
+        else:
+            events.append(hotspot_changed(ev.HOTSPOT_UPDATED, hotspot, now, "joined", report.report_id))
     result = _result_doc(report, text, decision, hotspot, merged, now)
-    if await ctx.store.insert(RESULTS, result, [report_triaged(result)]):
+    if await ctx.store.insert(RESULTS, result, [*events, report_triaged(result)]):
         ctx.metrics.reports.labels(decision.urgency.value).inc()
         ctx.metrics.decision_seconds.observe(max(0.0, (now - as_utc(report.received_at)).total_seconds()))
     if hotspot is not None:
@@ -114,6 +120,9 @@ async def join_hotspot(
         mine = shingles(text.folded)
         loose = await ctx.store.loose_results(report.unit_code, topic, since)
         similar = [r for r in loose if similarity(mine, shingles(r.get("folded", ""))) >= threshold]
+        if similar:
+            taken = await ctx.store.clustered([r["_id"] for r in similar])
+            similar = [r for r in similar if r["_id"] not in taken]
         if not similar and decision.urgency == Urgency.ROUTINE:
             return None, False
         merged = any(r["reporter_id"] == report.reporter_id for r in similar)
@@ -156,13 +165,8 @@ async def _add_report(
         "last_seen": max(as_utc(hotspot["last_seen"]), observed),
         "updated_at": ctx.now(),
     }
-    after = {**hotspot, **fields}
-    event = hotspot_changed(ev.HOTSPOT_UPDATED, after, ctx.now(), "joined", report.report_id)
     updated = await ctx.store.update(
-        HOTSPOTS,
-        {"_id": hotspot["_id"], "version": hotspot["version"]},
-        {"$set": fields, "$inc": {"version": 1}},
-        [event],
+        HOTSPOTS, {"_id": hotspot["_id"], "version": hotspot["version"]}, {"$set": fields, "$inc": {"version": 1}}
     )
     return None if updated is None else (updated, merged)
 
@@ -206,10 +210,8 @@ async def _open(
         "updated_at": now,
         "version": 1,
     }
-    if not await ctx.store.insert(HOTSPOTS, hotspot, [hotspot_changed(ev.HOTSPOT_OPENED, hotspot, now, "opened")]):
+    if not await ctx.store.insert(HOTSPOTS, hotspot, []):
         stored = await ctx.store.get(HOTSPOTS, hotspot["_id"])
         assert stored is not None
         return stored
-    for member in members:
-        await ctx.store.results.update_one({"_id": member["_id"]}, {"$set": {"hotspot_id": hotspot["_id"]}})
     return hotspot

@@ -296,6 +296,8 @@ for path in sys.argv[1:]:
     for d in by_kind.get("Deployment", []):
         where = f"{overlay}: Deployment {d['metadata']['name']}"
         pod = d["spec"]["template"]["spec"]
+        if "replicas" in d["spec"]:
+            errors.append(f"{where}: leave replicas to its HorizontalPodAutoscaler (re-applying would reset the count)")
         if not pod.get("securityContext", {}).get("runAsNonRoot"):
             errors.append(f"{where}: pod must run as non-root")
         for c in pod["containers"]:

@@ -46,7 +46,9 @@ async def submit_report(
     data = body.model_dump()
     try:
         await reports.check_report(registry=ctx.registry, principal=principal, body=data, now=utcnow(), skew=_skew(ctx))
-        result = await reports.submit(db=ctx.db, principal=principal, body=data, raw=await request.json(), idem=idem)
+        result = await reports.submit(
+            db=ctx.db, principal=principal, body=data, raw=await request.json() if idem else data, idem=idem
+        )
     except reports.ReportRejected as exc:
         ctx.metrics.rejected.labels(exc.reason).inc()
         raise ProblemError(422, "The report is not acceptable; see errors.", errors=exc.errors) from None

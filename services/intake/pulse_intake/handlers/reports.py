@@ -142,7 +142,7 @@ async def submit(
     *, db: Database, principal: Principal, body: Mapping[str, Any], raw: Mapping[str, Any], idem: str | None
 ) -> Submission:
     """Store one report durably; replay the answer for a repeated Idempotency-Key with the same body."""
-    fingerprint = request_hash(raw)
+    fingerprint = request_hash(raw) if idem is not None else ""
     doc = build_report(principal=principal, body=body, idem=idem, fingerprint=fingerprint, now=utcnow())
     try:
         await db[REPORTS].insert_one(doc)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import random
 from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import datetime, timedelta
@@ -21,6 +20,7 @@ from pulse_notify.domain.model import DUE_STATUSES, NewDelivery
 
 COLLECTION = "deliveries"
 CLAIMS = "delivery_claims"
+MESSAGES = "delivery_messages"
 DUPLICATE_KEY = 11000
 
 INDEXES = [
@@ -43,7 +43,7 @@ def delivery_document(d: NewDelivery, now: datetime) -> Document:
         "recipient_id": d.recipient_id,
         "channel": d.channel,
         "address": d.address,
-        "message": asdict(d.message),
+        "subject": d.message.subject,
         "escalation_id": d.escalation_id,
         "level": d.level,
         "reminder_seq": d.reminder_seq,
@@ -64,14 +64,20 @@ class DeliveryStore:
     def __init__(self, db: Database) -> None:
         self._col = db[COLLECTION]
         self._claims = db[CLAIMS]
+        self._messages = db[MESSAGES]
 
     async def record(self, deliveries: Sequence[NewDelivery], now: datetime) -> int:
         """Insert deliveries not recorded yet (the id is deterministic); return how many are new."""
         if not deliveries:
             return 0
-        docs = [delivery_document(d, now) for d in deliveries]
+        # The message first: a delivery must never exist without it (an orphan message is harmless).
+        await self._insert_new(self._messages, [{"_id": d.id, **asdict(d.message)} for d in deliveries])
+        return await self._insert_new(self._col, [delivery_document(d, now) for d in deliveries])
+
+    @staticmethod
+    async def _insert_new(col: Any, docs: list[Document]) -> int:
         try:
-            result = await self._col.insert_many(docs, ordered=False)
+            result = await col.insert_many(docs, ordered=False)
             return len(result.inserted_ids)
         except BulkWriteError as exc:
             errors = exc.details.get("writeErrors", [])
@@ -79,21 +85,25 @@ class DeliveryStore:
                 raise
             return int(exc.details.get("nInserted", len(docs) - len(errors)))
 
-    async def claim(self, *, now: datetime, lease_seconds: float, batch: int = 16) -> Document | None:
-        """Take one due delivery for `lease_seconds` (an expired lease makes it due again); None if none is due.
+    async def claim(self, *, now: datetime, lease_seconds: float, limit: int) -> list[Document]:
+        """Take up to `limit` due deliveries for `lease_seconds` each (an expired lease makes one due again).
 
         FerretDB's findAndModify and filtered updates are not atomic under concurrent writers (two
         claimers both "win"), but a unique-key insert is. So a claim bumps the delivery's `claim_seq`
         and then inserts the lock `<id>:<claim_seq>` into `delivery_claims`: only one claimer of a
         given sequence can insert it. Later writes of this claim match on `claim_seq`, so a claimer
         whose lease expired (and was re-claimed) can no longer finish the delivery. FerretDB may also
-        apply an update computed from a stale read, so the worker claims one delivery at a time per
-        process; across replicas only real MongoDB (atomic updates) rules out every race.
+        apply an update computed from a stale read, so each process runs a single claimer; across
+        replicas only real MongoDB (atomic updates) rules out every race.
         """
         due = {"status": {"$in": list(DUE_STATUSES)}, "next_attempt_at": {"$lte": now}}
-        candidates = await self._col.find(due).sort("next_attempt_at", ASCENDING).limit(batch).to_list()
-        random.shuffle(candidates)  # concurrent senders start from different documents
+        # No sort in the query: FerretDB sorts in memory after a full scan; order the batch here.
+        candidates = await self._col.find(due).limit(limit * 2).to_list()
+        candidates.sort(key=lambda d: as_utc(d["next_attempt_at"]))
+        claimed: list[Document] = []
         for doc in candidates:
+            if len(claimed) >= limit:
+                break
             seq = int(doc.get("claim_seq", 0)) + 1
             fields = {
                 "claim_seq": seq,
@@ -110,8 +120,12 @@ class DeliveryStore:
                 await self._claims.insert_one({"_id": f"{doc['_id']}:{seq}", "claimed_at": now})
             except DuplicateKeyError:
                 continue
-            return doc | fields
-        return None
+            claimed.append(doc | fields)
+        return claimed
+
+    async def message(self, delivery_id: str) -> Document | None:
+        """The rendered message of a delivery (kept apart so that scans of `deliveries` stay light)."""
+        return await self._messages.find_one({"_id": delivery_id})
 
     async def mark_sent(self, doc: Document, *, now: datetime) -> bool:
         """Mark sent and queue DELIVERY_SENT in the same write; False if the claim was lost."""

@@ -29,7 +29,7 @@ def _read(doc: dict[str, Any]) -> DeliveryRead:
         recipient_id=doc["recipient_id"],
         channel=doc["channel"],
         address=doc["address"],
-        subject=(doc.get("message") or {}).get("subject", ""),
+        subject=doc.get("subject", ""),
         status=doc["status"],
         attempts=doc.get("attempts", 0),
         last_error=doc.get("last_error"),

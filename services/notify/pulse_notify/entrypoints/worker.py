@@ -50,33 +50,49 @@ class DeliveryWorker:
         )
         self._buckets = {c: TokenBucket(settings.rate_per_second(c), settings.rate_burst) for c in CHANNELS}
         self._wake = asyncio.Event()
-        self._claiming = asyncio.Lock()
 
     def kick(self) -> None:
         """Wake idle senders now (new deliveries were recorded)."""
         self._wake.set()
 
     async def run(self, stopping: asyncio.Event) -> None:
-        """Run `worker_concurrency` senders until `stopping` is set."""
+        """Run one claimer and `worker_concurrency` senders until `stopping` is set."""
         if await _wait(stopping, self._settings.worker_start_delay_seconds) or self._settings.sending_paused:
             await stopping.wait()
             return
-        await asyncio.gather(*(self._sender(stopping) for _ in range(self._settings.worker_concurrency)))
+        queue: asyncio.Queue[Document] = asyncio.Queue(maxsize=self._settings.worker_concurrency)
+        senders = [self._sender(stopping, queue) for _ in range(self._settings.worker_concurrency)]
+        await asyncio.gather(self._claimer(stopping, queue), *senders)
 
-    async def _sender(self, stopping: asyncio.Event) -> None:
+    async def _claimer(self, stopping: asyncio.Event, queue: asyncio.Queue[Document]) -> None:
+        # A single claimer per process: FerretDB updates are not atomic (see DeliveryStore.claim).
+        # Claimed deliveries not sent when the process stops are not lost: their lease expires.
         while not stopping.is_set():
             try:
-                async with self._claiming:  # one claim at a time per process: see DeliveryStore.claim
-                    doc = await self._store.claim(now=utcnow(), lease_seconds=self._settings.lease_seconds)
+                docs = await self._store.claim(
+                    now=utcnow(), lease_seconds=self._settings.lease_seconds, limit=self._settings.worker_concurrency
+                )
             except Exception as exc:  # noqa: BLE001 - the store is down: back off, the loop must live on
-                log.warning("claiming a delivery failed", extra={"error": repr(exc)})
+                log.warning("claiming deliveries failed", extra={"error": repr(exc)})
                 await _wait(stopping, 2.0)
                 continue
-            if doc is None:
+            if not docs:
                 self._wake.clear()
                 await _wait_any(stopping, self._wake, self._settings.worker_poll_seconds)
                 continue
-            await self._process(doc)
+            for doc in docs:
+                await queue.put(doc)
+
+    async def _sender(self, stopping: asyncio.Event, queue: asyncio.Queue[Document]) -> None:
+        while not stopping.is_set():
+            try:
+                doc = await asyncio.wait_for(queue.get(), 0.5)
+            except TimeoutError:
+                continue
+            try:
+                await self._process(doc)
+            except Exception as exc:  # noqa: BLE001 - the store failed while finishing: the lease will expire
+                log.warning("finishing a delivery failed", extra={"delivery_id": doc["_id"], "error": repr(exc)})
 
     async def _process(self, doc: Document) -> None:
         channel: ChannelName = doc["channel"]
@@ -133,7 +149,9 @@ class DeliveryWorker:
             else:
                 recipient = await self._directory.get_recipient(rid)
                 secret = recipient.get("webhook_secret") if recipient else None
-        m = doc["message"]
+        m = await self._store.message(doc["_id"])
+        if m is None:
+            raise permanent("the rendered message of this delivery is missing")
         return Outgoing(
             id=doc["_id"],
             address=doc["address"],

@@ -11,6 +11,7 @@ development secrets.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -34,6 +35,15 @@ KAFKA = os.environ.get("PULSE_KAFKA_BOOTSTRAP", "127.0.0.1:9092")
 MONGO = os.environ.get("PULSE_MONGO_URL", "mongodb://127.0.0.1:27017/")
 UV_SYNC = re.compile(r"^RUN (uv sync [^&\\\n]+)", re.MULTILINE)
 IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", ".env", "Dockerfile")
+
+
+def dockerfile_healthcheck(service: str) -> list[str]:
+    """The exec-form command of a service's Dockerfile HEALTHCHECK."""
+    text = (ROOT / "services" / service / "Dockerfile").read_text(encoding="utf-8").replace("\\\n", " ")
+    match = re.search(r"^HEALTHCHECK .*?CMD (\[.*\])$", text, re.MULTILINE)
+    assert match, f"services/{service}/Dockerfile has no exec-form HEALTHCHECK"
+    command: list[str] = json.loads(match.group(1))
+    return command
 
 
 def dockerfile_uv_syncs(service: str) -> list[list[str]]:
@@ -108,6 +118,7 @@ class Run:
     metrics: httpx.Response | None = None
     exit_code: int | None = None
     log: str = ""
+    healthcheck_exit: int | None = None
 
 
 @pytest.fixture(scope="module")
@@ -118,10 +129,12 @@ def runs(infra: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict
     procs: dict[str, subprocess.Popen[bytes]] = {}
     logs: dict[str, Path] = {}
     ports: dict[str, int] = {}
+    pythons: dict[str, str] = {}
     try:
         for svc in SERVICES:
             stage = tmp_path_factory.mktemp(svc)
             python = install_like_the_image(svc, stage)
+            pythons[svc] = str(python)
             results[svc].installed = subprocess.run(
                 [
                     str(python),
@@ -154,6 +167,14 @@ def runs(infra: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict
                 results[svc].ready = wait_until_ready(proc, base)
                 results[svc].health = httpx.get(base + "/healthz", timeout=2.0)
                 results[svc].metrics = httpx.get(base + "/metrics", timeout=2.0)
+                healthcheck = dockerfile_healthcheck(svc)
+                results[svc].healthcheck_exit = subprocess.run(
+                    [pythons[svc] if healthcheck[0] == "python" else healthcheck[0], *healthcheck[1:]],
+                    env=production_env(svc, ports[svc], namespace),
+                    capture_output=True,
+                    timeout=10,
+                    check=False,
+                ).returncode
             except AssertionError as exc:
                 results[svc].error = str(exc)
         for proc in procs.values():
@@ -216,6 +237,7 @@ def test_image_runs_the_service_in_production(service: str, runs: dict[str, Run]
     assert run.health.status_code == 200
     assert run.metrics is not None
     assert "# TYPE pulse_http_requests_total counter" in run.metrics.text
+    assert run.healthcheck_exit == 0, "the Dockerfile's HEALTHCHECK command fails against the running service"
     # uvicorn drains, runs the lifespan shutdown (consumers, relay, producer), then re-raises SIGTERM.
     assert run.exit_code in (0, -signal.SIGTERM), f"{service} exited with {run.exit_code}: {run.log[-2000:]}"
     assert "Application shutdown complete." in run.log, f"{service} did not shut down gracefully: {run.log[-2000:]}"

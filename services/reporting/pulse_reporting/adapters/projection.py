@@ -63,14 +63,13 @@ class CounterProjector:
 
     async def settle(self, report_id: str) -> None:
         """Drive the report's counters to its current contribution, finishing any interrupted move first."""
-        mine: set[str] = set()
         for _ in range(50):
             doc = await self._facts.find_one({"_id": report_id})
             if doc is None:
                 return
             pending = doc.get("pending")
             if pending is not None:
-                self._check_may_finish(report_id, pending, mine)
+                self._check_may_finish(report_id, pending)
                 await self._finish(report_id, pending)
                 continue
             applied = _decode(doc.get("applied", []))
@@ -84,29 +83,31 @@ class CounterProjector:
             result = await self._facts.update_one(
                 {"_id": report_id, "seq": seq, "pending": None}, {"$set": {"pending": move, "seq": seq + 1}}
             )
-            if result.modified_count:
-                mine.add(op)
+            if result.modified_count and await self._finish(report_id, move):
+                await self._finish(report_id, {**move, "state": "clean"})  # no re-read: the move is ours
         raise TransientError(f"report {report_id}: counters did not settle")
 
-    def _check_may_finish(self, report_id: str, pending: Mapping[str, Any], mine: set[str]) -> None:
+    def _check_may_finish(self, report_id: str, pending: Mapping[str, Any]) -> None:
         # A young move belongs to the process that wrote it; others help only once it looks abandoned.
-        if pending["state"] != "apply" or pending["op"] in mine:
+        if pending["state"] != "apply":
             return
         if utcnow() - as_utc(pending["at"]) < self._takeover:
             raise TransientError(f"report {report_id}: a counter move is in progress elsewhere")
 
-    async def _finish(self, report_id: str, pending: Mapping[str, Any]) -> None:
+    async def _finish(self, report_id: str, pending: Mapping[str, Any]) -> bool:
+        """Advance a move one state: apply it and record it applied, or pull its markers and clear it."""
         op = str(pending["op"])
         if pending["state"] == "apply":
             await self._apply(op, _decode(pending["delta"]))
-            await self._facts.update_one(
+            result = await self._facts.update_one(
                 {"_id": report_id, "pending.op": op, "pending.state": "apply"},
                 {"$set": {"applied": pending["to"], "pending.state": "clean"}},
             )
-            return
+            return bool(result.modified_count)
         for collection, doc_id in grouped(_decode(pending["delta"])):
             await self._db[collection].update_one({"_id": doc_id}, {"$pull": {"ops": op}})
-        await self._facts.update_one({"_id": report_id, "pending.op": op}, {"$set": {"pending": None}})
+        result = await self._facts.update_one({"_id": report_id, "pending.op": op}, {"$set": {"pending": None}})
+        return bool(result.modified_count)
 
     async def _apply(self, op: str, delta: Contribution) -> None:
         for (collection, doc_id), cells in grouped(delta).items():

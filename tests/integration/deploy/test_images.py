@@ -54,7 +54,8 @@ def dockerfile_uv_syncs(service: str) -> list[list[str]]:
 
 def install_like_the_image(service: str, stage: Path) -> Path:
     """Run the Dockerfile's installation steps in `stage`; return the environment's python."""
-    uv = shutil.which("uv")
+    base_uv = Path(sys.base_prefix) / "bin" / "uv"
+    uv = shutil.which("uv") or (str(base_uv) if base_uv.exists() else None)
     assert uv, "uv is required (scripts/bootstrap.sh installs it)"
     deps_only, full = dockerfile_uv_syncs(service)
     src = stage / "src"

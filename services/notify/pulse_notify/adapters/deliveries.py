@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import datetime, timedelta
@@ -98,30 +99,30 @@ class DeliveryStore:
         """
         due = {"status": {"$in": list(DUE_STATUSES)}, "next_attempt_at": {"$lte": now}}
         # No sort in the query: FerretDB sorts in memory after a full scan; order the batch here.
-        candidates = await self._col.find(due).limit(limit * 2).to_list()
+        candidates = await self._col.find(due).limit(limit * 4).to_list()
         candidates.sort(key=lambda d: as_utc(d["next_attempt_at"]))
-        claimed: list[Document] = []
-        for doc in candidates:
-            if len(claimed) >= limit:
-                break
-            seq = int(doc.get("claim_seq", 0)) + 1
-            fields = {
-                "claim_seq": seq,
-                "attempts": int(doc.get("attempts", 0)) + 1,
-                "next_attempt_at": now + timedelta(seconds=lease_seconds),
-                "updated_at": now,
-            }
-            result = await self._col.update_one(
-                {"_id": doc["_id"], "claim_seq": seq - 1, "status": {"$in": list(DUE_STATUSES)}}, {"$set": fields}
-            )
-            if result.matched_count != 1:
-                continue
-            try:
-                await self._claims.insert_one({"_id": f"{doc['_id']}:{seq}", "claimed_at": now})
-            except DuplicateKeyError:
-                continue
-            claimed.append(doc | fields)
-        return claimed
+        # Different documents, so claiming them concurrently races with nothing in this process.
+        claims = await asyncio.gather(*(self._claim_one(doc, now, lease_seconds) for doc in candidates[:limit]))
+        return [doc for doc in claims if doc is not None]
+
+    async def _claim_one(self, doc: Document, now: datetime, lease_seconds: float) -> Document | None:
+        seq = int(doc.get("claim_seq", 0)) + 1
+        fields = {
+            "claim_seq": seq,
+            "attempts": int(doc.get("attempts", 0)) + 1,
+            "next_attempt_at": now + timedelta(seconds=lease_seconds),
+            "updated_at": now,
+        }
+        result = await self._col.update_one(
+            {"_id": doc["_id"], "claim_seq": seq - 1, "status": {"$in": list(DUE_STATUSES)}}, {"$set": fields}
+        )
+        if result.matched_count != 1:
+            return None
+        try:
+            await self._claims.insert_one({"_id": f"{doc['_id']}:{seq}", "claimed_at": now})
+        except DuplicateKeyError:
+            return None
+        return doc | fields
 
     async def message(self, delivery_id: str) -> Document | None:
         """The rendered message of a delivery (kept apart so that scans of `deliveries` stay light)."""

@@ -49,6 +49,7 @@ class Directory:
         self._ttl = subscription_ttl
         self._subs: list[Document] | None = None
         self._subs_at = 0.0
+        self._secrets: dict[str, tuple[str | None, float]] = {}
 
     # recipients
     async def insert_recipient(self, doc: Document) -> None:
@@ -85,6 +86,24 @@ class Directory:
     async def delete_recipient(self, recipient_id: str) -> bool:
         """Remove a recipient; True if it existed."""
         return (await self._recipients.delete_one({"_id": recipient_id})).deleted_count == 1
+
+    async def webhook_secret(self, recipient_id: str) -> str | None:
+        """A recipient's personal webhook secret (cached for a moment: the worker asks per delivery)."""
+        cached = self._secrets.get(recipient_id)
+        if cached is not None and time.monotonic() - cached[1] < self._ttl:
+            return cached[0]
+        doc = await self._recipients.find_one({"_id": recipient_id}, {"webhook_secret": 1})
+        secret = doc.get("webhook_secret") if doc else None
+        self._secrets[recipient_id] = (secret, time.monotonic())
+        return secret
+
+    async def subscription(self, webhook_id: str) -> Document | None:
+        """An active subscription, from the same short-lived cache as `subscriptions_for`."""
+        await self.subscriptions_for("")
+        cached = next((s for s in self._subs or [] if s["_id"] == webhook_id), None)
+        if cached is not None:
+            return cached
+        return await self._webhooks.find_one({"_id": webhook_id, "active": True})  # newer than the cache?
 
     async def recipients_for(self, target: str) -> list[Recipient]:
         """Active recipients holding `target` (unit filtering is the caller's, in Python)."""

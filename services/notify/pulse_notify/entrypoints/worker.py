@@ -142,13 +142,12 @@ class DeliveryWorker:
         if doc["channel"] == "webhook":
             rid = str(doc["recipient_id"])
             if rid.startswith(SUBSCRIPTION_PREFIX):
-                sub = await self._directory.get_webhook(rid)
-                if sub is None or not sub.get("active", True):
+                sub = await self._directory.subscription(rid)
+                if sub is None:
                     raise permanent("the webhook subscription was deleted")
                 secret = sub.get("secret")
             else:
-                recipient = await self._directory.get_recipient(rid)
-                secret = recipient.get("webhook_secret") if recipient else None
+                secret = await self._directory.webhook_secret(rid)
         m = await self._store.message(doc["_id"])
         if m is None:
             raise permanent("the rendered message of this delivery is missing")

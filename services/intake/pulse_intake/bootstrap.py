@@ -8,11 +8,14 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
 from prometheus_client import CollectorRegistry
 from pulse_libs.api_keys import ApiKeyStore
 from pulse_libs.app import build_app
 from pulse_libs.events.topics import TRIAGE_DECISIONS, TRIAGE_ESCALATIONS
+from pulse_libs.http.problems import problem_response, validation_errors
 from pulse_libs.runtime import Runtime
 
 from pulse_intake.adapters.registry_cache import RegistryCache
@@ -92,4 +95,14 @@ def bootstrap(settings: IntakeSettings | None = None, **overrides: Any) -> FastA
         routers=ROUTERS,
     )
     open311.install(app)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        # The shared problem+json answer, plus the rejected-report metric operators alert on.
+        if request.url.path.startswith("/v1/reports"):
+            metrics.rejected.labels("validation").inc()
+        return problem_response(
+            422, "The request is not valid; see errors.", errors=validation_errors(exc), instance=request.url.path
+        )
+
     return app

@@ -244,6 +244,14 @@ async def test_bad_list_parameters_are_problems(intake: Any, params: dict[str, A
     assert response.headers["content-type"].startswith("application/problem+json")
 
 
+async def test_openapi_describes_the_routes(intake: Any) -> None:
+    spec = (await intake.client.get("/openapi.json")).json()
+    post = spec["paths"]["/v1/reports"]["post"]
+    assert {"201", "401", "403", "409", "422", "503"} <= set(post["responses"])
+    assert "/v1/reports:batch" in spec["paths"]
+    assert "/open311/v2/requests.json" in spec["paths"]
+
+
 async def test_unknown_report_is_404(intake: Any) -> None:
     assert_problem(await intake.client.get("/v1/reports/nope", headers=intake.headers("department")), 404)
 
@@ -252,6 +260,8 @@ async def test_metrics_count_accepted_and_rejected_reports(intake: Any) -> None:
     headers = intake.headers("collaborator", [YEN_BAI])
     await intake.client.post("/v1/reports", json=report_body(channel="hotline"), headers=headers)
     await intake.client.post("/v1/reports", json=report_body(unit="99999"), headers=headers)
+    await intake.client.post("/v1/reports", json=report_body(title={"$gt": ""}), headers=headers)
     metrics = (await intake.client.get("/metrics")).text
+    assert 'pulse_intake_reports_rejected_total{reason="validation"}' in metrics
     assert 'pulse_intake_reports_accepted_total{channel="hotline"} 1.0' in metrics
     assert 'pulse_intake_reports_rejected_total{reason="unit"}' in metrics

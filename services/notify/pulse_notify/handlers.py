@@ -90,6 +90,20 @@ class Notifier:
         )
         return await self._fan_out(event, "orientation", ("orientation", data.orientation_id), recipients, context, raw)
 
+    async def on_report(self, event: CloudEvent) -> int:
+        """Send the reporter a receipt, if the reporting user is a recipient with the `reporter` target."""
+        data = intake_events.ReportSubmitted.model_validate(event.data)
+        if data.reporter_kind != "user":
+            return 0
+        recipients = await self._directory.reporters(data.reporter_id)
+        if not recipients:
+            return 0
+        raw = data.model_dump(mode="json")
+        context = notices.receipt_context(
+            raw, unit_names=await self._directory.names("unit", [data.unit_code]), tz=self._tz
+        )
+        return await self._fan_out(event, "receipt", ("receipt", data.report_id), recipients, context, raw)
+
     async def publish_bulletin(
         self, *, title: str, body: str, unit_codes: list[str], topic_codes: list[str], author: str
     ) -> tuple[str, int]:

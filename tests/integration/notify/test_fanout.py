@@ -131,3 +131,43 @@ async def test_api_keys_mirrored_from_intake_authenticate_but_hold_no_notify_sco
         await helpers.eventually(mirrored)
         unknown = await client.get("/v1/deliveries", headers={"X-API-Key": key + "x"})
         assert unknown.status_code == 401
+
+
+async def test_a_reporter_who_is_a_recipient_gets_a_receipt_once(notify_settings: Any, smtp: Any, helpers: Any) -> None:
+    settings = notify_settings()
+    admin = helpers.auth(settings)
+    async with helpers.running(settings) as client:
+        answer = await client.post(
+            "/v1/recipients",
+            json={
+                "name": "Hoàng Thị Hoa",
+                "targets": ["collaborator", "reporter"],
+                "unit_codes": ["04252"],
+                "user_id": "u-ctv-hoa",
+                "channels": {"email": "hoa@example.invalid"},
+            },
+            headers=admin,
+        )
+        assert answer.status_code == 201
+        assert answer.json()["user_id"] == "u-ctv-hoa"
+        now = utcnow()
+        reports = []
+        for report_id, reporter in (("r-hoa", "u-ctv-hoa"), ("r-khac", "u-ctv-khac")):
+            data = intake_events.ReportSubmitted(
+                report_id=report_id,
+                unit_code="04252",
+                channel="zalo",
+                title="Đường tổ 5 ngập sau mưa",
+                content="Nhiều hộ dân phản ánh đường tổ 5 ngập sâu sau mưa lớn.",
+                observed_at=now,
+                received_at=now,
+                reporter_id=reporter,
+            )
+            event = new_event(intake_events.REPORT_SUBMITTED, source=intake_events.SOURCE, data=data, key="04252")
+            reports += [(topics.INTAKE_REPORTS, event), (topics.INTAKE_REPORTS, event)]
+        await helpers.publish(settings, *reports)
+        await helpers.eventually(lambda: smtp.messages)
+        page = (await client.get("/v1/deliveries", headers=admin)).json()
+        assert len(page["items"]) == 1
+        assert smtp.messages[0]["Subject"] == "Đã nhận phản ánh: Đường tổ 5 ngập sau mưa"
+        assert "Mã phản ánh: r-hoa" in smtp.messages[0].get_body(preferencelist=("plain",)).get_content()

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from pulse_notify.adapters.templates import KINDS, Renderer
-from pulse_notify.domain.notices import escalation_context, orientation_context, sms_segments
+from pulse_notify.domain.notices import escalation_context, orientation_context, receipt_context, sms_segments
 
 HCM = ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -105,11 +105,18 @@ def test_every_kind_renders_on_every_channel() -> None:
         tz=HCM,
     )
     bulletin = {"title": "Thông tin chuyên đề", "body": "Nội dung", "units": [], "topics": []}
+    receipt = receipt_context(
+        {"report_id": "r-1", "title": "Đường ngập", "unit_code": "04252", "received_at": "2026-11-26T01:00:00+00:00"},
+        unit_names={"04252": "Phường Yên Bái"},
+        tz=HCM,
+    )
     for kind in KINDS:
-        ctx = {"orientation": orientation, "bulletin": bulletin}.get(kind, context(comment="Đã giao xử lý"))
+        contexts = {"orientation": orientation, "bulletin": bulletin, "receipt": receipt}
+        ctx = contexts.get(kind, context(comment="Đã giao xử lý"))
         for channel in ("zalo", "sms", "email", "webhook"):
             message = renderer.render(kind, channel, ctx | {"recipient_name": "Lê Văn Cường"})  # type: ignore[arg-type]
             assert message.text.strip()
+    assert "Nhận lúc: 08:00 26/11/2026" in renderer.render("receipt", "zalo", receipt).text
     closing = renderer.render("acknowledged", "zalo", context(comment="Đã giao UBND phường xử lý"))
     assert "Ý kiến: Đã giao UBND phường xử lý" in closing.text
 

@@ -19,7 +19,10 @@ UNITS = "units"
 TOPICS = "topics"
 
 INDEXES = {
-    RECIPIENTS: [IndexModel([("targets", ASCENDING)], name="targets")],
+    RECIPIENTS: [
+        IndexModel([("targets", ASCENDING)], name="targets"),
+        IndexModel([("user_id", ASCENDING)], name="user_id"),
+    ],
     WEBHOOKS: [IndexModel([("event_types", ASCENDING)], name="event_types")],
 }
 
@@ -34,6 +37,7 @@ def to_recipient(doc: Document) -> Recipient:
         channels={k: str(v) for k, v in (doc.get("channels") or {}).items() if v},
         webhook_secret=doc.get("webhook_secret"),
         active=bool(doc.get("active", True)),
+        user_id=doc.get("user_id"),
     )
 
 
@@ -104,6 +108,11 @@ class Directory:
         if cached is not None:
             return cached
         return await self._webhooks.find_one({"_id": webhook_id, "active": True})  # newer than the cache?
+
+    async def reporters(self, user_id: str) -> list[Recipient]:
+        """Active recipients of receipts for the reports of Pulse user `user_id`."""
+        docs = await self._recipients.find({"user_id": user_id}).to_list()
+        return [r for r in map(to_recipient, docs) if r.active and "reporter" in r.targets]
 
     async def recipients_for(self, target: str) -> list[Recipient]:
         """Active recipients holding `target` (unit filtering is the caller's, in Python)."""

@@ -10,7 +10,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from pulse_notify.domain.model import ChannelName, Message
 from pulse_notify.domain.notices import clip, fits_sms, nfc
 
-KINDS = ("raised", "escalated", "reminded", "acknowledged", "resolved", "orientation", "bulletin")
+KINDS = ("raised", "escalated", "reminded", "acknowledged", "resolved", "orientation", "bulletin", "receipt")
 _SMS_CLIPS = (60, 40, 28, 20, 14, 10, 6)
 
 

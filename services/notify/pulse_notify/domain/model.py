@@ -38,6 +38,8 @@ class Recipient:
     channels: dict[str, str] = field(default_factory=dict)
     webhook_secret: str | None = None
     active: bool = True
+    user_id: str | None = None
+    """The Pulse user this recipient is (intake's user id), for receipts of their own reports."""
 
     def covers_unit(self, unit_code: str) -> bool:
         """True if the recipient is concerned by `unit_code`."""

@@ -101,6 +101,16 @@ def bulletin_context(
     }
 
 
+def receipt_context(data: Mapping[str, Any], *, unit_names: Mapping[str, str], tz: ZoneInfo) -> dict[str, Any]:
+    """Template facts of a ReportSubmitted payload, for the reporter's receipt."""
+    return {
+        "report_id": data["report_id"],
+        "title": data["title"],
+        "unit": unit_names.get(data["unit_code"], data["unit_code"]),
+        "received_at": local_time(data["received_at"], tz),
+    }
+
+
 def sms_segments(text: str) -> int:
     """Number of SMS segments: GSM-7 160/153 chars, else UCS-2 70/67 (Vietnamese with diacritics)."""
     if all(ch in GSM7_BASIC for ch in text):

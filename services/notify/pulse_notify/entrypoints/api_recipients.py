@@ -36,6 +36,7 @@ def _read(doc: dict[str, Any], secret: str | None = None) -> RecipientRead:
         unit_codes=doc.get("unit_codes", []),
         channels=Channels(**{k: v for k, v in (doc.get("channels") or {}).items() if v}),
         active=doc.get("active", True),
+        user_id=doc.get("user_id"),
         created_at=doc["created_at"],
         updated_at=doc["updated_at"],
         webhook_secret=secret,
@@ -81,6 +82,7 @@ async def create_recipient(
         "channels": body.channels.model_dump(exclude_none=True),
         "webhook_secret": secret,
         "active": body.active,
+        "user_id": body.user_id,
         "created_at": now,
         "updated_at": now,
         "created_by": principal.subject,
@@ -126,7 +128,7 @@ async def update_recipient(
     """Change a recipient's name, targets, units, channels, secret or active flag."""
     await _check_webhook(services, body.channels, body.webhook_secret)
     fields: dict[str, Any] = {}
-    for name in ("name", "active", "webhook_secret"):
+    for name in ("name", "active", "webhook_secret", "user_id"):
         value = getattr(body, name)
         if value is not None:
             fields[name] = value

@@ -18,6 +18,7 @@ from pulse_notify.handlers import Notifier
 ESCALATIONS_GROUP = "notify-escalations"
 REGISTRY_GROUP = "notify-registry"
 WEBHOOKS_GROUP = "notify-webhooks"
+RECEIPTS_GROUP = "notify-receipts"
 
 
 def _handler(fn: Callable[[CloudEvent], Awaitable[object]]) -> EventHandler:
@@ -28,7 +29,7 @@ def _handler(fn: Callable[[CloudEvent], Awaitable[object]]) -> EventHandler:
 
 
 def register_consumers(runtime: Runtime, notifier: Notifier) -> None:
-    """Add notify's three consumer groups to the runtime (group ids carry the topic prefix, like topics)."""
+    """Add notify's four consumer groups to the runtime (group ids carry the topic prefix, like topics)."""
     prefix = runtime.settings.kafka_topic_prefix
     notices: dict[str, EventHandler] = {t: _handler(notifier.on_escalation) for t in triage_events.ESCALATION_TYPES}
     notices[intake_events.ORIENTATION_PUBLISHED] = _handler(notifier.on_orientation)
@@ -38,6 +39,9 @@ def register_consumers(runtime: Runtime, notifier: Notifier) -> None:
     registry[intake_events.UNIT_UPSERTED] = _handler(notifier.on_registry_name)
     registry[intake_events.TOPIC_UPSERTED] = _handler(notifier.on_registry_name)
     runtime.add_consumer(prefix + REGISTRY_GROUP, [topics.INTAKE_REGISTRY], registry)
+
+    receipts = {intake_events.REPORT_SUBMITTED: _handler(notifier.on_report)}
+    runtime.add_consumer(prefix + RECEIPTS_GROUP, [topics.INTAKE_REPORTS], receipts)
 
     forward: Mapping[str, EventHandler] = {t: _handler(notifier.on_any_event) for t in BY_TYPE}
     runtime.add_consumer(prefix + WEBHOOKS_GROUP, list(topics.ALL_TOPICS), forward)

@@ -44,6 +44,9 @@ class RecipientCreate(Strict):
         default=None, description="`whsec_` secret for webhook_url; generated (and shown once) if omitted"
     )
     active: bool = True
+    user_id: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = Field(
+        default=None, description="The Pulse user this recipient is; with target `reporter` they get receipts"
+    )
 
 
 class RecipientUpdate(Strict):
@@ -55,6 +58,7 @@ class RecipientUpdate(Strict):
     channels: Channels | None = None
     webhook_secret: Secret | None = None
     active: bool | None = None
+    user_id: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None
 
 
 class RecipientRead(BaseModel):
@@ -66,6 +70,7 @@ class RecipientRead(BaseModel):
     unit_codes: list[str]
     channels: Channels
     active: bool
+    user_id: str | None = None
     created_at: datetime
     updated_at: datetime
     webhook_secret: str | None = Field(default=None, description="Only in the answer that set it")

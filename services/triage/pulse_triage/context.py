@@ -32,6 +32,7 @@ class TriageContext:
     owner: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
     _rules: RuleSet | None = None
     _rules_at: float = 0.0
+    _policies: dict[Urgency, tuple[float, Policy]] = field(default_factory=dict)
 
     async def rules_doc(self) -> RulesDoc:
         """The stored rule set, or the shipped defaults."""
@@ -67,7 +68,19 @@ class TriageContext:
         self._rules = None
 
     async def policy(self, urgency: Urgency) -> Policy:
-        """The stored policy of an urgency, or its default."""
+        """The stored policy of an urgency, or its default, reused for `rules_cache_seconds`."""
+        cached = self._policies.get(urgency)
+        if cached is not None and time.monotonic() - cached[0] < self.settings.rules_cache_seconds:
+            return cached[1]
+        policy = await self._load_policy(urgency)
+        self._policies[urgency] = (time.monotonic(), policy)
+        return policy
+
+    def forget_policies(self) -> None:
+        """Drop cached policies (after PUT /v1/policies)."""
+        self._policies.clear()
+
+    async def _load_policy(self, urgency: Urgency) -> Policy:
         doc = await self.store.policies.find_one({"_id": urgency.value})
         if doc is None:
             return DEFAULT_POLICIES[urgency]

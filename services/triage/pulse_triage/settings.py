@@ -19,5 +19,9 @@ class TriageSettings(ServiceSettings):
     metrics_refresh_seconds: float = Field(default=15.0, gt=0, description="How often store gauges are refreshed.")
     silence_sweep_seconds: float = Field(default=60.0, gt=0, description="How often expired silences are removed.")
     rules_cache_seconds: float = Field(default=5.0, ge=0, description="How long a replica reuses the loaded rules.")
-    event_retention_days: float = Field(default=7.0, gt=0, description="Published events kept for idempotence.")
+    event_retention_seconds: float = Field(
+        default=3600.0,
+        gt=0,
+        description="Published outbox documents are swept after this (keeps the relay's scan small).",
+    )
     overdue_grace_seconds: float = Field(default=60.0, ge=0, description="Due this long without action is overdue.")

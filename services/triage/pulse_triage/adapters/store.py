@@ -19,8 +19,9 @@ POLICIES = "policies"
 SILENCES = "silences"
 RULES = "rules"
 TOPICS = "registry_topics"
+CLUSTERS = "clusters"
 EVENTS = "triage_outbox"
-OUTBOX_COLLECTIONS = (RESULTS, EVENTS)
+OUTBOX_COLLECTIONS = (EVENTS,)
 """Only insert-only documents carry an outbox: FerretDB 1.24 applies updates as read-modify-write of the whole
 document, so the relay's `$unset` on a document that another writer changes at the same time can undo that change
 (measured here: concurrent `$inc`s on one document get lost). Hot spots and escalations therefore never carry an
@@ -29,12 +30,7 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 RULES_ID = "current"
 
 INDEXES: Mapping[str, Sequence[IndexModel]] = {
-    RESULTS: [
-        IndexModel([("unit_code", ASCENDING), ("topic_code", ASCENDING), ("observed_at", DESCENDING)], name="cluster")
-    ],
     HOTSPOTS: [
-        IndexModel([("unit_code", ASCENDING), ("topic_code", ASCENDING), ("last_seen", DESCENDING)], name="cluster"),
-        IndexModel([("report_ids", ASCENDING)], name="report_ids"),
         IndexModel([("first_seen", DESCENDING), ("_id", DESCENDING)], name="recent"),
         IndexModel([("status", ASCENDING), ("urgency", ASCENDING)], name="status"),
     ],
@@ -68,13 +64,38 @@ class TriageStore:
             return False
         return True
 
-    async def emit(self, events: Sequence[tuple[str, CloudEvent]], now: datetime) -> None:
-        """Store events for the relay, one document each keyed by event id: emitting again is a no-op."""
-        for topic, event in events:
+    async def emit(self, events: Sequence[tuple[str, CloudEvent]], now: datetime, bundle: str | None = None) -> None:
+        """Store events for the relay, one insert-only document each (or one for a bundle) keyed by id:
+        emitting the same events again is a no-op, or after the sweep a duplicate consumers drop by `ce_id`."""
+        groups = [(bundle, list(events))] if bundle else [(event.id, [(topic, event)]) for topic, event in events]
+        for doc_id, group in groups:
+            if not group:
+                continue
             try:
-                await self.db[EVENTS].insert_one(with_outbox({"_id": event.id, "created_at": now}, [(topic, event)]))
+                await self.db[EVENTS].insert_one(with_outbox({"_id": doc_id, "created_at": now}, group))
             except DuplicateKeyError:
                 pass
+
+    async def cluster(self, unit_code: str, topic_code: str) -> Document:
+        """The (unit, topic) cluster: its hot spot ids and its recent reports without a hot spot."""
+        cluster_id = f"{unit_code}|{topic_code}"
+        found = await self.db[CLUSTERS].find_one({"_id": cluster_id})
+        return found or {"_id": cluster_id, "hotspots": [], "loose": [], "version": 0}
+
+    async def save_cluster(
+        self, cluster: Document, *, loose: list[Document], hotspots: list[str] | None = None
+    ) -> bool:
+        """Write a cluster back if nobody changed it since it was read; False on a conflict."""
+        fields = {"loose": loose, "hotspots": cluster["hotspots"] if hotspots is None else hotspots}
+        if cluster["version"] == 0:
+            try:
+                await self.db[CLUSTERS].insert_one({"_id": cluster["_id"], **fields, "version": 1})
+            except DuplicateKeyError:
+                return False
+            return True
+        query = {"_id": cluster["_id"], "version": cluster["version"]}
+        result = await self.db[CLUSTERS].update_one(query, {"$set": fields, "$inc": {"version": 1}})
+        return result.modified_count == 1
 
     async def update(self, collection: str, query: Document, update: Document) -> Document | None:
         """Apply a conditional update; the new document, or None if nothing matched."""
@@ -83,31 +104,6 @@ class TriageStore:
     async def get(self, collection: str, doc_id: str) -> Document | None:
         """One document by id."""
         return await self.db[collection].find_one({"_id": doc_id})
-
-    async def hotspot_of_report(self, report_id: str) -> Document | None:
-        """The hot spot a report already joined (a replay), if any."""
-        return await self.hotspots.find_one({"report_ids": report_id})
-
-    async def open_hotspots(self, unit_code: str, topic_code: str, since: datetime) -> list[Document]:
-        """Open or acknowledged hot spots of a unit and topic seen since `since`."""
-        query = {
-            "unit_code": unit_code,
-            "topic_code": topic_code,
-            "status": {"$in": ["open", "acknowledged"]},
-            "last_seen": {"$gte": since},
-        }
-        return await self.hotspots.find(query, {"_outbox": 0}).limit(50).to_list()
-
-    async def loose_results(self, unit_code: str, topic_code: str, since: datetime) -> list[Document]:
-        """Recent triaged reports of a unit and topic that belong to no hot spot."""
-        query = {"unit_code": unit_code, "topic_code": topic_code, "hotspot_id": None, "observed_at": {"$gte": since}}
-        fields = {"_id": 1, "folded": 1, "reporter_id": 1, "channel": 1, "observed_at": 1, "base_score": 1, "floor": 1}
-        return await self.results.find(query, fields).sort("observed_at", DESCENDING).limit(200).to_list()
-
-    async def clustered(self, report_ids: list[str]) -> set[str]:
-        """Which of these reports already belong to a hot spot."""
-        found = self.hotspots.find({"report_ids": {"$in": report_ids}}, {"report_ids": 1})
-        return {r for doc in await found.to_list() for r in doc["report_ids"]} & set(report_ids)
 
     async def sweep_events(self, older_than: datetime) -> int:
         """Forget published events older than the broker keeps them."""

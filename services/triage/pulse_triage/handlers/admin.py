@@ -31,6 +31,7 @@ async def put_policy(
     """Replace the policy of an urgency; pending escalations use it from their next transition."""
     doc = {"levels": levels, "repeat_seconds": repeat_seconds, "updated_at": ctx.now(), "updated_by": actor}
     await ctx.store.policies.replace_one({"_id": urgency.value}, doc, upsert=True)
+    ctx.forget_policies()
     return policy_doc(await ctx.policy(urgency))
 
 

@@ -53,12 +53,14 @@ def _history(action: str, esc: Document, now: Any, **extra: Any) -> Document:
 async def ensure_escalation(*, ctx: TriageContext, hotspot: Document) -> None:
     """Raise the hot spot's one escalation if its urgency is escalated, or raise the urgency of the pending one."""
     urgency = Urgency(hotspot["urgency"])
+    policy = await ctx.policy(urgency)
+    if not policy.escalates:
+        return
     esc_id = escalation_id_for(hotspot["_id"])
     esc = await ctx.store.get(ESCALATIONS, esc_id)
     now = ctx.now()
-    policy = await ctx.policy(urgency)
     if esc is None:
-        if hotspot["status"] != "open" or not policy.escalates:
+        if hotspot["status"] != "open":
             return
         await _raise(ctx, esc_id, hotspot, urgency, policy, now)
         return

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pulse_libs.events.intake as intake_events
 import pulse_libs.events.triage as ev
@@ -53,7 +53,9 @@ async def handle_report_submitted(ctx: TriageContext, event: CloudEvent) -> None
         else:
             events.append(hotspot_changed(ev.HOTSPOT_UPDATED, hotspot, now, "joined", report.report_id))
     result = _result_doc(report, text, decision, hotspot, merged, now)
-    if await ctx.store.insert(RESULTS, result, [*events, report_triaged(result)]):
+    # Events first, then the result that marks the report done: a crash in between replays the report.
+    await ctx.store.emit([*events, report_triaged(result)], now, bundle="triaged-" + report.report_id)
+    if await ctx.store.insert(RESULTS, result, []):
         ctx.metrics.reports.labels(decision.urgency.value).inc()
         ctx.metrics.decision_seconds.observe(max(0.0, (now - as_utc(report.received_at)).total_seconds()))
     if hotspot is not None:
@@ -100,15 +102,18 @@ async def join_hotspot(
     decision: Decision,
     rules: RuleSet,
 ) -> tuple[Document | None, bool]:
-    """Join the similar open hot spot, open one (urgent report or a similar loose report), or stay alone."""
-    already = await ctx.store.hotspot_of_report(report.report_id)
-    if already is not None:
-        return already, report.report_id in already.get("merged_ids", [])
+    """Join the similar open hot spot, open one (urgent report or a similar loose report), or stay alone.
+
+    Candidates come from the (unit, topic) cluster document, read by id: FerretDB answers queries on other
+    fields by scanning the collection, which would make every report slower than the last."""
     since = as_utc(report.observed_at) - timedelta(hours=ctx.settings.hotspot_window_hours)
-    topic = decision.primary_topic
     threshold = ctx.settings.similarity_threshold
     for _ in range(10):
-        open_spots = await ctx.store.open_hotspots(report.unit_code, topic, since)
+        cluster = await ctx.store.cluster(report.unit_code, decision.primary_topic)
+        open_spots = await _open_hotspots(ctx, cluster, since)
+        for hotspot in open_spots:
+            if report.report_id in hotspot["report_ids"]:  # a replay after a crash
+                return hotspot, report.report_id in hotspot.get("merged_ids", [])
         candidates = [Candidate(h["_id"], tuple(h.get("samples", [])), h["last_seen"]) for h in open_spots]
         match = best_match(text.folded, candidates, threshold)
         if match is not None:
@@ -118,16 +123,48 @@ async def join_hotspot(
                 return joined
             continue  # changed meanwhile (an ack, another replica): look again
         mine = shingles(text.folded)
-        loose = await ctx.store.loose_results(report.unit_code, topic, since)
-        similar = [r for r in loose if similarity(mine, shingles(r.get("folded", ""))) >= threshold]
-        if similar:
-            taken = await ctx.store.clustered([r["_id"] for r in similar])
-            similar = [r for r in similar if r["_id"] not in taken]
+        loose = [r for r in cluster["loose"] if as_utc(r["observed_at"]) >= since and r["_id"] != report.report_id]
+        similar = [r for r in loose if similarity(mine, shingles(r["folded"])) >= threshold]
         if not similar and decision.urgency == Urgency.ROUTINE:
-            return None, False
+            entry = _loose_entry(report, text, decision)
+            if await ctx.store.save_cluster(cluster, loose=[*loose, entry][-LOOSE_MAX:]):
+                return None, False
+            continue
         merged = any(r["reporter_id"] == report.reporter_id for r in similar)
-        return await _open(ctx, report, text, decision, similar, rules, merged), merged
+        hotspot = await _open(ctx, report, text, decision, similar, rules, merged)
+        taken = {r["_id"] for r in similar}
+        kept = [r for r in loose if r["_id"] not in taken]
+        ids = [h["_id"] for h in open_spots] + [hotspot["_id"]]
+        if not await ctx.store.save_cluster(cluster, loose=kept, hotspots=ids):
+            continue  # the next pass finds the hot spot (the report is in it) and returns it
+        for member in similar:
+            await ctx.store.results.update_one({"_id": member["_id"]}, {"$set": {"hotspot_id": hotspot["_id"]}})
+        return hotspot, merged
     raise RuntimeError("hot spot kept changing while a report joined it")
+
+
+LOOSE_MAX = 200
+
+
+async def _open_hotspots(ctx: TriageContext, cluster: Document, since: datetime) -> list[Document]:
+    out = []
+    for hotspot_id in cluster["hotspots"]:
+        hotspot = await ctx.store.get(HOTSPOTS, hotspot_id)
+        if hotspot is not None and hotspot["status"] != "resolved" and as_utc(hotspot["last_seen"]) >= since:
+            out.append(hotspot)
+    return out
+
+
+def _loose_entry(report: intake_events.ReportSubmitted, text: NormalizedText, decision: Decision) -> Document:
+    return {
+        "_id": report.report_id,
+        "folded": text.folded[:1500],
+        "reporter_id": report.reporter_id,
+        "channel": report.channel.value,
+        "observed_at": as_utc(report.observed_at),
+        "base_score": decision.base_score,
+        "floor": decision.floor.value,
+    }
 
 
 def _level(rules: RuleSet, base: float, floor: str, sources: int, channels: int, current: str | None) -> str:

@@ -44,6 +44,6 @@ async def silence_sweeper(ctx: TriageContext, stopping: asyncio.Event) -> None:
     """Delete expired silences and old published events every `silence_sweep_seconds` (FerretDB has no TTL)."""
     while True:
         await ctx.store.sweep_silences(ctx.now())
-        await ctx.store.sweep_events(ctx.now() - timedelta(days=ctx.settings.event_retention_days))
+        await ctx.store.sweep_events(ctx.now() - timedelta(seconds=ctx.settings.event_retention_seconds))
         if not await _every(ctx.settings.silence_sweep_seconds, stopping):
             return

@@ -41,10 +41,6 @@ async def get_triage(report_id: str, principal: TriageReader, ctx: Ctx) -> Triag
     doc = await ctx.store.get(RESULTS, report_id)
     if doc is None or not principal.sees_unit(doc["unit_code"]):
         raise not_found("triage result")
-    if doc.get("hotspot_id") is None:
-        # A report can join a hot spot after its decision (a later similar report opened one around it).
-        hotspot = await ctx.store.hotspot_of_report(report_id)
-        doc["hotspot_id"] = hotspot["_id"] if hotspot else None
     return TriageRead.model_validate({**doc, "report_id": doc["_id"]})
 
 

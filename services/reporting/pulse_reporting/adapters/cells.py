@@ -59,23 +59,24 @@ def grouped(delta: Contribution) -> dict[tuple[str, str], list[tuple[Cell, tuple
 
 
 def increments(cells: Iterable[tuple[Cell, tuple[int, int]]]) -> dict[str, int]:
-    """The `$inc` of one document update."""
+    """The `$inc` of one document update: `r.<key>` reports, `x.<key>` extra topic mentions (mentions − reports)."""
     inc: dict[str, int] = {}
     for cell, (reports, mentions) in cells:
         key = combo(cell)
         if reports:
             inc[f"r.{key}"] = reports
-        if mentions:
-            inc[f"m.{key}"] = mentions
+        if mentions - reports:
+            inc[f"x.{key}"] = mentions - reports
     return inc
 
 
 def expand(doc: Mapping[str, Any], *, topic_code: str | None = None) -> Iterator[dict[str, Any]]:
     """The non-zero rows of a counter document, in the flat form the statistics code sums."""
     reports: Mapping[str, int] = doc.get("r") or {}
-    mentions: Mapping[str, int] = doc.get("m") or {}
-    for key in set(reports) | set(mentions):
-        r, m = int(reports.get(key, 0)), int(mentions.get(key, 0))
+    extra: Mapping[str, int] = doc.get("x") or {}
+    for key in set(reports) | set(extra):
+        r = int(reports.get(key, 0))
+        m = r + int(extra.get(key, 0))
         if not r and not m:
             continue
         parts = [unquote(p) for p in key.split("|")]

@@ -190,7 +190,7 @@ class WebhookChannel:
             return
         try:
             infos = await asyncio.get_running_loop().getaddrinfo(host, parts.port or 443, type=socket.SOCK_STREAM)
-        except OSError:
+        except (OSError, UnicodeError):
             raise netguard.UnsafeTarget("the host does not resolve") from None
         netguard.check_addresses([str(info[4][0]) for info in infos])
 

@@ -30,16 +30,21 @@ async def periodic_report(
     unit_names, topic_names = await names(queries)
     if units is not None:
         unit_names = {c: n for c, n in unit_names.items() if c in units}
-    current, snapshot = await period_totals(queries=queries, settings=settings, period=period, units=units)
+    first, end_day = local_bounds(period, settings.period_cutoff_day)
+    last_day = (end_day - timedelta(days=1)).isoformat()
+    day_rows, collab_rows = await queries.window_rows(first_day=first.isoformat(), last_day=last_day, units=units)
+    snapshot = await queries.snapshot(period.name)
+    frozen = snapshot is not None and snapshot.get("state") == "closed"
+    if frozen:
+        current, _ = await period_totals(queries=queries, settings=settings, period=period, units=units)
+    else:
+        current = totals_from_rows(day_rows)
     previous, _ = await period_totals(queries=queries, settings=settings, period=period.previous(), units=units)
     late = None
-    if snapshot is not None:
+    if frozen:
         late = totals_from_rows(await queries.late_rows(period=period.name, units=units, topic_code=None))
     hotspots = await queries.hotspots(start=w.start, end=w.end, units=units)
     escalations = await queries.escalations(start=w.start, end=w.end, units=units)
-    first, end_day = local_bounds(period, settings.period_cutoff_day)
-    last_day = (end_day - timedelta(days=1)).isoformat()
-    collab_rows = await queries.collaborator_rows(first_day=first.isoformat(), last_day=last_day, units=units)
     collaborators = sections.collaborator_activity(collab_rows, identify=identify(settings, principal))
     if principal.sees_identities and collaborators:
         await queries.audit(
@@ -56,8 +61,8 @@ async def periodic_report(
         "period": period_info(settings=settings, period=period),
         "generated_at": utcnow(),
         "scope": {"unit_codes": units},
-        "frozen": snapshot is not None,
-        "closed_at": snapshot.get("closed_at") if snapshot else None,
+        "frozen": frozen,
+        "closed_at": snapshot.get("closed_at") if snapshot and frozen else None,
         "totals": current.as_dict(),
         "previous": {
             "period": period.previous().name,
@@ -68,7 +73,7 @@ async def periodic_report(
         "top_topics": sections.top_topics(current, previous),
         "hotspots": sections.hotspot_rows(hotspots, escalations),
         "escalations": sections.escalation_stats(escalations),
-        "orientation_coverage": await _coverage(queries, settings, w, units, unit_names),
+        "orientation_coverage": await _coverage(queries, settings, w, units, unit_names, day_rows),
         "collaborators": {
             "identities": "revealed" if principal.sees_identities else "pseudonymous",
             "active": len({c["collaborator"] for c in collaborators}),
@@ -86,6 +91,7 @@ async def _coverage(
     w: Window,
     units: list[str] | None,
     unit_names: dict[str, str],
+    period_rows: list[dict[str, Any]],
 ) -> list[dict[str, Any]]:
     tz = ZoneInfo(settings.timezone)
     all_units = await queries.names("units")
@@ -104,9 +110,12 @@ async def _coverage(
         if units is not None:
             targets = [u for u in targets if u in units]
         first, last = ow.start.astimezone(tz).date(), (ow.end.astimezone(tz) - timedelta(days=1)).date()
-        rows = await queries.counter_rows(
-            first_day=first.isoformat(), last_day=last.isoformat(), units=targets, topic_code=None
-        )
+        if ow == w:  # the usual case: the orientation of this very period; its rows are already read
+            rows = [r for r in period_rows if r["unit"] in set(targets)]
+        else:
+            rows = await queries.counter_rows(
+                first_day=first.isoformat(), last_day=last.isoformat(), units=targets, topic_code=None
+            )
         silent = sections.silent_units(topic_codes=orientation.get("topic_codes", []), target_units=targets, rows=rows)
         for topic, silent_codes in silent.items():
             out.append(

@@ -51,6 +51,20 @@ class Queries:
         query: dict[str, Any] = {"kind": "collab", "bucket": {"$gte": first_day, "$lte": last_day}}
         return await self._rows(_months(first_day, last_day), query, units, None)
 
+    async def window_rows(
+        self, *, first_day: str, last_day: str, units: Sequence[str] | None
+    ) -> tuple[list[Document], list[Document]]:
+        """Day rows and collaborator rows of the same days in one pass over their collections."""
+        query: dict[str, Any] = {"bucket": {"$gte": first_day, "$lte": last_day}}
+        if units is not None:
+            query["unit"] = {"$in": list(units)}
+        day: list[Document] = []
+        collab: list[Document] = []
+        for name in _months(first_day, last_day):
+            async for doc in self._db[name].find(query, {"ops": 0}):
+                (collab if doc.get("kind") == "collab" else day).extend(expand(doc))
+        return day, collab
+
     async def _rows(
         self, collections: list[str], query: dict[str, Any], units: Sequence[str] | None, topic_code: str | None
     ) -> list[Document]:

@@ -32,7 +32,7 @@ from benchmarks.baseline import raw_kafka_produce_per_second, raw_store_inserts_
 
 MONGO = os.environ.get("PULSE_MONGO_URL", "mongodb://127.0.0.1:27017/")
 KAFKA = os.environ.get("PULSE_KAFKA_BOOTSTRAP", "127.0.0.1:9092")
-REPORTS = 600
+REPORTS = 300
 UNITS = [f"{4000 + i:05d}" for i in range(99)]
 TEXTS = [
     ("Giá điện tăng", "Người dân hỏi về cách tính tiền điện tháng này, mong được giải thích.", "routine"),

@@ -63,6 +63,25 @@ async def test_flash_is_escalated_at_once_and_routine_is_not(
         assert routine_decision["urgency"] == "routine"
         assert routine_decision["hotspot_id"] is None
 
+        # A second collaborator says the same: the two routine reports now form a hot spot (not escalated).
+        echo = await harness.submit(
+            "Hỏi về tiền điện",
+            "Nguoi dan hoi ve cach tinh tien dien thang 10, mong duoc giai thich.",
+            unit=OTHER_WARD,
+            sentiment="neutral",
+            reporter="ctv-8",
+            channel="phone",
+        )
+        opened = await wait_until(
+            lambda: harness.collector.of(ev.HOTSPOT_OPENED, unit_code=OTHER_WARD), what="routine hot spot"
+        )
+        assert opened[0].data["report_ids"] == [routine.subject, echo.subject]
+        assert opened[0].data["source_count"] == 2
+        assert opened[0].data["urgency"] == "routine"
+        first = (await client.get(f"/v1/triage/{routine.subject}", headers=headers)).json()
+        assert first["hotspot_id"] == opened[0].data["hotspot_id"]
+        assert len(harness.collector.of(ev.ESCALATION_RAISED)) == 1
+
 
 async def test_similar_reports_from_three_collaborators_form_one_hotspot_and_one_escalation(
     harness: Harness, app_factory: Callable[[], FastAPI]

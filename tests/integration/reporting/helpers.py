@@ -213,7 +213,7 @@ class Reporting:
             if line.startswith("pulse_reporting_events_projected_total{")
         )
 
-    async def wait_projected(self, count: float, timeout: float = 60.0) -> None:
+    async def wait_projected(self, count: float, timeout: float = 120.0) -> None:
         """Wait until at least `count` events were projected."""
         await wait_until(lambda: self.projected(), lambda n: n >= count, timeout)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
@@ -20,6 +21,8 @@ from pulse_notify.adapters.templates import Renderer
 from pulse_notify.domain import notices
 from pulse_notify.domain.model import Message, NewDelivery, Recipient, delivery_id
 from pulse_notify.settings import NotifySettings
+
+log = logging.getLogger(__name__)
 
 SUBSCRIPTION_PREFIX = "wh_"
 BULLETIN_TYPE = "pulse.bulletin.published"
@@ -57,6 +60,11 @@ class Notifier:
         data = triage_events.EscalationChanged.model_validate(event.data)
         kind = _ESCALATION_KINDS[event.type]
         recipients = [r for r in await self._directory.recipients_for(data.target) if r.covers_unit(data.unit_code)]
+        if not recipients:
+            log.warning(
+                "escalation pages nobody: no active recipient for its target and unit",
+                extra={"escalation_id": data.escalation_id, "target": data.target, "unit_code": data.unit_code},
+            )
         raw = data.model_dump(mode="json")
         context = notices.escalation_context(
             raw,

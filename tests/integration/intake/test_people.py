@@ -38,6 +38,12 @@ async def test_first_admin_signs_in_and_creates_a_collaborator_who_signs_in(inta
     assert token["token_type"] == "bearer"
     assert token["expires_in"] > 0
     admin = {"Authorization": f"Bearer {token['access_token']}"}
+    me = (await intake.client.get("/v1/users/me", headers=admin)).json()
+    assert me["role"] == "admin"
+    assert me["unit_codes"] == []
+    listed = await intake.client.get("/v1/users", headers=admin)
+    assert listed.status_code == 200
+    assert "admin" in {u["username"] for u in listed.json()["items"]}
     created = await intake.client.post("/v1/users", json=_user("nhung.nt"), headers=admin)
     assert created.status_code == 201, created.text
     user = created.json()

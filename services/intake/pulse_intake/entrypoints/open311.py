@@ -19,6 +19,7 @@ from pulse_libs.clock import utcnow
 from pulse_libs.http.problems import ProblemError
 from pydantic import BaseModel, TypeAdapter, ValidationError
 from pymongo.errors import ConnectionFailure
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from pulse_intake.adapters.store import TOPICS, UNITS
 from pulse_intake.context import IntakeContext
@@ -67,6 +68,8 @@ class Open311Route(APIRoute):
             except RequestValidationError as exc:
                 fields = sorted({".".join(str(p) for p in e["loc"][1:]) for e in exc.errors()})
                 return _error(400, "invalid parameter(s): " + ", ".join(fields))
+            except StarletteHTTPException as exc:
+                return _error(exc.status_code, str(exc.detail))
             except ConnectionFailure:
                 return _error(503, "the data store is unavailable; try again shortly", {"Retry-After": "5"})
 
@@ -165,8 +168,8 @@ async def create_request(request: Request) -> list[dict[str, Any]]:
     unknown = sorted(set(fields) - allowed)
     if unknown:
         raise Open311Error(400, "unknown field(s): " + ", ".join(unknown))
-    if not fields.get("service_code"):
-        raise Open311Error(400, "service_code is required")
+    if not isinstance(fields.get("service_code"), str) or not fields["service_code"]:
+        raise Open311Error(400, "service_code is required (a string)")
     now = utcnow()
     try:
         body = _report.validate_python(open311.request_to_report(fields, now)).model_dump()

@@ -102,7 +102,7 @@ class ReportOut(BaseModel):
 class BatchIn(Strict):
     """Up to 500 reports sent together (an offline phone catching up)."""
 
-    reports: Annotated[list[dict[str, Any]], Field(min_length=1, max_length=500)]
+    reports: Annotated[list[Any], Field(min_length=1, max_length=500)]
 
 
 class BatchItemResult(BaseModel):

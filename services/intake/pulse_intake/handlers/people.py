@@ -39,7 +39,7 @@ class UsernameTaken(Exception):
 
 def user_view(doc: dict[str, Any]) -> dict[str, Any]:
     """A user for the API: never the password hash."""
-    return {"id": doc["_id"], **{f: doc.get(f) for f in USER_FIELDS}}
+    return {"id": doc["_id"], **{f: doc.get(f) for f in USER_FIELDS}, "unit_codes": doc.get("unit_codes") or []}
 
 
 async def sign_in(

@@ -10,6 +10,7 @@ from typing import Any
 
 from pulse_libs.clock import utcnow
 from pulse_libs.store import Database
+from pymongo.errors import DuplicateKeyError
 from vietnam_provinces import Province, Ward
 
 from pulse_intake.adapters.passwords import hash_password
@@ -72,19 +73,21 @@ async def seed_admin(*, db: Database, username: str, password: str) -> bool:
     """Create the first admin unless a user of that name exists; True if created."""
     if await db[USERS].find_one({"username": username}) is not None:
         return False
-    await db[USERS].update_one(
-        {"username": username},
-        {
-            "$setOnInsert": {
-                "_id": uuid.uuid4().hex,
-                "password_hash": await hash_password(password),
-                "full_name": "Quản trị hệ thống",
-                "role": "admin",
-                "unit_codes": [],
-                "created_at": utcnow(),
-            }
-        },
-        upsert=True,
-    )
+    # insert_one, not an upsert with $setOnInsert: FerretDB 1.24 drops empty arrays and nulls from $setOnInsert.
+    doc: dict[str, Any] = {
+        "_id": uuid.uuid4().hex,
+        "username": username,
+        "password_hash": await hash_password(password),
+        "full_name": "Quản trị hệ thống",
+        "role": "admin",
+        "unit_codes": [],
+        "phone": None,
+        "email": None,
+        "created_at": utcnow(),
+    }
+    try:
+        await db[USERS].insert_one(doc)
+    except DuplicateKeyError:  # another replica created it first
+        return False
     log.info("first admin created", extra={"username": username})
     return True

@@ -57,7 +57,15 @@ async def test_stopping_between_record_and_send_then_restarting_delivers_once(
     again = notify_settings(mongo_db=paused.mongo_db)
     async with helpers.running(again) as client:
         await helpers.publish(again, helpers.escalation(escalation_id="esc-restart"))  # a re-emission, too
-        await helpers.eventually(lambda: client.get("/readyz"))
+        processed = (
+            f'pulse_consumer_processed_total{{group="{again.kafka_topic_prefix}notify-escalations",'
+            'topic="triage.escalations.v1",type="pulse.escalation.raised.v1"} 1.0'
+        )
+
+        async def consumed() -> bool:
+            return processed in (await client.get("/metrics")).text
+
+        await helpers.eventually(consumed)
         statuses = (await client.get("/v1/deliveries", headers=admin)).json()["items"]
         assert [d["status"] for d in statuses] == ["sent", "sent"]
         await _settle()

@@ -265,3 +265,13 @@ async def test_metrics_count_accepted_and_rejected_reports(intake: Any) -> None:
     assert 'pulse_intake_reports_rejected_total{reason="validation"}' in metrics
     assert 'pulse_intake_reports_accepted_total{channel="hotline"} 1.0' in metrics
     assert 'pulse_intake_reports_rejected_total{reason="unit"}' in metrics
+
+
+async def test_batch_items_that_are_not_objects_fail_alone(intake: Any) -> None:
+    headers = intake.headers("collaborator", [YEN_BAI])
+    response = await intake.client.post(
+        "/v1/reports:batch", json={"reports": [1, "x", report_body(unit=VAN_PHU), report_body()]}, headers=headers
+    )
+    results = response.json()["results"]
+    assert [r["status"] for r in results] == [422, 422, 422, 201]
+    assert results[2]["errors"] == [{"field": "unit_code", "message": "unknown or outside your units"}]

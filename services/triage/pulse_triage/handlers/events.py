@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 import pulse_libs.events.triage as ev
+from pulse_libs.events.common import EscalationTarget
 from pulse_libs.events.envelope import CloudEvent, new_event
 from pulse_libs.events.topics import TRIAGE_DECISIONS, TRIAGE_ESCALATIONS
 from pulse_libs.store import Document
@@ -85,7 +86,8 @@ def escalation_changed(
         topic_code=esc["topic_code"],
         urgency=esc["urgency"],
         level=esc["level"],
-        target=esc["target"],
+        # Level 0 (held by a silence, never paged) has no target yet; the first level's target stands in.
+        target=esc.get("target") or EscalationTarget.DUTY_OFFICER,
         state=esc["state"],
         raised_at=esc["raised_at"],
         ack_deadline=esc.get("ack_deadline"),

@@ -207,7 +207,7 @@ async def measure() -> dict[str, float]:
 def main() -> str:
     """Measure and return the Markdown section."""
     figures = asyncio.run(measure())
-    store = asyncio.run(raw_store_inserts_per_second())
+    store = asyncio.run(raw_store_inserts_per_second(500))
     kafka = asyncio.run(raw_kafka_produce_per_second())
     return (
         "## notify: deliveries\n\n"

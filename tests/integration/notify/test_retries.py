@@ -116,3 +116,15 @@ async def test_smtp_answers_decide_between_retry_and_dead(notify_settings: Any, 
         assert dead["attempts"] == 1
         assert "550" in dead["last_error"]
         assert len(smtp.messages) == 1
+
+
+async def test_a_channel_rate_limit_spaces_the_messages(notify_settings: Any, gateways: Any, helpers: Any) -> None:
+    settings = notify_settings(rate_sms_per_second=4.0, rate_burst=1)
+    admin = helpers.auth(settings)
+    async with helpers.running(settings) as client:
+        for i in range(4):
+            await add(client, admin, f"Cán bộ trực {i}", phone=f"+8491200000{i}")
+        await helpers.publish(settings, helpers.escalation(escalation_id="esc-rate"))
+        await helpers.eventually(lambda: len(gateways.ok("/sms")) == 4)
+        times = sorted(r.at for r in gateways.ok("/sms"))
+        assert times[-1] - times[0] >= 0.7  # 4 messages at 4/s with a burst of 1: at least 3 × 0.25 s

@@ -119,7 +119,7 @@ async def projector(make_settings: Callable[..., Any], mongo: AsyncMongoClient[d
 
 
 async def counters(projector: CounterProjector) -> dict[str, tuple[int, int]]:
-    docs = projector._db["counters_202610"].find({"kind": "day"})
+    docs = projector._db["counters_202610a"].find({"kind": "day"})
     rows = [row async for doc in docs for row in expand(doc)]
     return {(r["topic"], r["urgency"]): (r["reports"], r["mentions"]) for r in rows}
 
@@ -170,10 +170,10 @@ async def test_a_move_interrupted_halfway_is_finished_exactly_once(projector: Co
     await projector.settle("r1")
     expected = {(c.topic, c.urgency): v for c, v in desired.items() if c.kind == "day"}
     assert await counters(projector) == expected
-    collab = await projector._db["counters_202610"].find_one({"kind": "collab"})
+    collab = await projector._db["counters_202610a"].find_one({"kind": "collab"})
     assert collab is not None
     assert [row["reports"] for row in expand(collab)] == [1]
-    assert await projector._db["counters_202610"].count_documents({"ops.0": {"$exists": True}}) == 0
+    assert await projector._db["counters_202610a"].count_documents({"ops.0": {"$exists": True}}) == 0
     stored = await projector._facts.find_one({"_id": "r1"})
     assert stored is not None
     assert stored["pending"] is None

@@ -69,3 +69,18 @@ def test_trend_buckets() -> None:
     assert trend_bucket(day, "month", cutoff_day=15) == "2026-12"
     assert trend_bucket(datetime(2026, 12, 15).date(), "month", cutoff_day=15) == "2027-01"
     assert trend_bucket(day, "month", cutoff_day=1) == "2026-11"
+
+
+def test_counter_collections_split_months_at_the_cut_off() -> None:
+    from pulse_reporting.adapters.cells import collection_for, month_collections
+
+    assert month_collections(datetime(2026, 10, 15).date(), datetime(2026, 11, 14).date()) == [
+        "counters_202610b",
+        "counters_202611a",
+    ]
+    assert month_collections(datetime(2026, 12, 20).date(), datetime(2027, 1, 3).date()) == [
+        "counters_202612b",
+        "counters_202701a",
+    ]
+    assert collection_for(Cell("day", "2026-11-14", "04747")) == "counters_202611a"
+    assert collection_for(Cell("late", "2026-11", "04747")) == "counters_late"

@@ -4,7 +4,9 @@ FerretDB on SQLite scans a whole collection for every query (no index pushdown),
 number of documents a query touches is what makes it fast or slow. Cells are therefore
 grouped: one document per kind × local day × unit, holding maps of counts keyed by the
 remaining dimensions (`topic|urgency|channel|sentiment`, or the reporter for activity),
-and day documents live in one collection per calendar month (`counters_202611`). Late
+and day documents live in one collection per half calendar month (`counters_202611a` for
+days 1–14, `counters_202611b` from the 15th), so a Decree 09 month (15th–14th) reads exactly
+two whole collections and a calendar month two others. Late
 cells (per closed period) live in `counters_late`. On MongoDB the same layout is simply small.
 """
 
@@ -20,23 +22,33 @@ from pulse_reporting.domain.counters import Cell, Contribution
 
 LATE_COLLECTION = "counters_late"
 PREFIX = "counters_"
+HALF_START = 15
+"""Collections split each calendar month at the Decree 09 cut-off, so a reporting month reads two, whole."""
 
 
 def collection_for(cell: Cell) -> str:
-    """The collection a cell's document lives in."""
+    """The collection a cell's document lives in: its calendar half-month (days 1–14 `a`, 15–end `b`)."""
     if cell.kind == "late":
         return LATE_COLLECTION
-    return PREFIX + cell.bucket[:4] + cell.bucket[5:7]
+    return _half(date.fromisoformat(cell.bucket))
+
+
+def _half(day: date) -> str:
+    return f"{PREFIX}{day.year:04d}{day.month:02d}{'a' if day.day < HALF_START else 'b'}"
 
 
 def month_collections(first: date, last: date) -> list[str]:
-    """The day-cell collections covering local days first..last."""
-    names = []
-    year, month = first.year, first.month
-    while (year, month) <= (last.year, last.month):
-        names.append(f"{PREFIX}{year:04d}{month:02d}")
-        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    """The day-cell collections covering local days first..last (a Decree 09 month is exactly two)."""
+    names: list[str] = []
+    day = first
+    while day <= last:
+        names.append(_half(day))
+        day = day.replace(day=HALF_START) if day.day < HALF_START else _next_month(day)
     return names
+
+
+def _next_month(day: date) -> date:
+    return date(day.year + 1, 1, 1) if day.month == 12 else date(day.year, day.month + 1, 1)
 
 
 def document_id(cell: Cell) -> str:

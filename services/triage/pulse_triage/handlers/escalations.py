@@ -161,6 +161,9 @@ async def _act(ctx: TriageContext, esc: Document) -> None:
             ids = ("reminded", f"l{timer.level}", f"r{timer.reminder_seq}")
             events.append(escalation_changed(ev.ESCALATION_REMINDED, after, hotspot, now, *ids))
     update["$set"] = fields | {"lease_until": EPOCH, "lease_owner": None}
+    current = await ctx.store.get(ESCALATIONS, esc["_id"])
+    if current is None or current["state"] != "pending" or current.get("lease_owner") != ctx.owner:
+        return  # acknowledged or taken over meanwhile: page nobody
     # Event first: if this replica dies before the update, the lease expires and the same transition is
     # decided again with the same event id, so the page is neither lost nor doubled.
     await ctx.store.emit(events, now)
@@ -208,6 +211,7 @@ async def _close(
     ctx: TriageContext, escalation_id: str, principal: Principal, comment: str | None, state: str
 ) -> Document:
     esc = await visible_escalation(ctx, escalation_id, principal)
+    esc = await _wait_for_lease(ctx, esc)
     allowed = ("pending",) if state == "acknowledged" else ("pending", "acknowledged")
     if esc["state"] not in allowed:
         raise ConflictError(f"the escalation is already {esc['state']}")
@@ -238,6 +242,18 @@ async def _close(
     await move_hotspot(ctx=ctx, hotspot_id=hotspot["_id"], status=state)
     ctx.kick()
     return updated
+
+
+async def _wait_for_lease(ctx: TriageContext, esc: Document) -> Document:
+    """Let a scheduler pass that holds the escalation finish first (a few ms), so an ack never crosses a page.
+
+    A lease left by a dead replica is not waited out beyond two seconds: that replica pages nobody."""
+    for _ in range(20):
+        if esc.get("lease_owner") is None or esc["lease_until"] <= ctx.now():
+            return esc
+        await asyncio.sleep(0.1)
+        esc = await ctx.store.get(ESCALATIONS, esc["_id"]) or esc
+    return esc
 
 
 async def move_hotspot(*, ctx: TriageContext, hotspot_id: str, status: str) -> Document | None:

@@ -118,7 +118,7 @@ async def pipeline(n: int) -> dict[str, float]:
                     await asyncio.sleep(0.05)
                 last, cpu_last = time.perf_counter(), time.process_time()
     finally:
-        client_ = AsyncMongoClient(MONGO)
+        client_: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(MONGO)
         await client_.drop_database(s.mongo_db)
         await client_.close()
     return {

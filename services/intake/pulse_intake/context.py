@@ -31,7 +31,7 @@ class IntakeContext:
         self.relay.kick()
 
 
-def _context(request: Request) -> IntakeContext:
+async def _context(request: Request) -> IntakeContext:
     ctx: IntakeContext = request.app.state.ctx
     return ctx
 

@@ -11,6 +11,7 @@ from prometheus_client import CollectorRegistry
 
 from pulse_libs.auth import TokenVerifier
 from pulse_libs.http.limits import BodyLimitMiddleware
+from pulse_libs.http.openapi import install_problem_openapi
 from pulse_libs.http.problems import install_problem_handlers
 from pulse_libs.observability import (
     HttpMetrics,
@@ -31,6 +32,7 @@ def build_app(
     routers: Sequence[APIRouter] = (),
     body_limit_overrides: dict[str, int] | None = None,
     openapi_tags: list[dict[str, Any]] | None = None,
+    openapi_skip_prefixes: tuple[str, ...] = ("/open311/",),
 ) -> FastAPI:
     """Assemble a service app; the lifespan must set `app.state.readiness` to its checks."""
     app = FastAPI(
@@ -45,6 +47,7 @@ def build_app(
     app.state.token_verifier = TokenVerifier(settings)
     app.state.readiness = {}
     install_problem_handlers(app)
+    install_problem_openapi(app, skip_prefixes=openapi_skip_prefixes)
 
     def checks() -> dict[str, ReadinessCheck]:
         return dict(app.state.readiness)

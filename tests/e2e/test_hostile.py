@@ -227,8 +227,10 @@ def test_oversized_deep_and_invalid_bodies_are_refused_and_change_nothing(
     cases = [
         b"{" * 20_000 + b"}" * 20_000,
         b'{"unit_code": "\xff\xfe", "title": "x"}',
-        b'{"unit_code": {"$ne": ""}, "channel": "zalo", "title": "x", "content": "x", "observed_at": "2026-11-01T00:00:00Z"}',
-        b'{"unit_code": "04252", "channel": "zalo", "title": {"$gt": ""}, "content": "x", "observed_at": "2026-11-01T00:00:00Z"}',
+        b'{"unit_code": {"$ne": ""}, "channel": "zalo", "title": "x", "content": "x",'
+        b' "observed_at": "2026-11-01T00:00:00Z"}',
+        b'{"unit_code": "04252", "channel": "zalo", "title": {"$gt": ""}, "content": "x",'
+        b' "observed_at": "2026-11-01T00:00:00Z"}',
         b"[]",
         b"null",
     ]

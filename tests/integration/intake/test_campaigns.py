@@ -51,6 +51,13 @@ async def test_orientation_is_published_and_current_for_its_units(intake: Any) -
         await intake.client.get("/v1/orientations/current", headers=intake.headers("collaborator", [VAN_PHU]))
     ).json()
     assert other["items"] == []
+    by_location = await intake.client.get(
+        created.headers["Location"], headers=intake.headers("collaborator", [YEN_BAI])
+    )
+    assert by_location.json()["title"] == orientation["title"]
+    assert_problem(
+        await intake.client.get(created.headers["Location"], headers=intake.headers("collaborator", [VAN_PHU])), 404
+    )
     listed = (await intake.client.get("/v1/orientations", headers=intake.headers("collaborator", [VAN_PHU]))).json()
     assert [o["period"] for o in listed["items"]] == ["2020-Q2"]
 

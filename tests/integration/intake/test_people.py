@@ -109,6 +109,9 @@ async def test_api_key_is_issued_once_mirrored_limited_and_revoked(intake: Any) 
     issued = await intake.client.post("/v1/api-keys", json=body, headers=admin)
     assert issued.status_code == 201, issued.text
     key_id, key = issued.json()["id"], issued.json()["key"]
+    record = (await intake.client.get(issued.headers["Location"], headers=admin)).json()
+    assert record["scopes"] == ["reports:read", "reports:write"]
+    assert "key_hash" not in record
     listed = (await intake.client.get("/v1/api-keys", headers=admin)).json()["items"]
     assert all("key" not in k and "key_hash" not in k for k in listed)
 

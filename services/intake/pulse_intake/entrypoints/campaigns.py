@@ -167,3 +167,12 @@ def _respondent_unit(principal: Principal, targets: list[str], requested: str | 
     if len(eligible) != 1:
         raise field_error(422, "unit_code", "say for which of your units you answer")
     return eligible[0]
+
+
+@router.get("/v1/orientations/{orientation_id}", response_model=OrientationOut, responses=problems(404))
+async def get_orientation(ctx: Ctx, orientation_id: str, principal: OrientationsRead) -> dict[str, Any]:
+    """One orientation; 404 if absent or not targeting the caller's units."""
+    doc = await campaigns.get_orientation(db=ctx.db, orientation_id=orientation_id, units=_units(principal))
+    if doc is None:
+        raise not_found("Orientation")
+    return doc

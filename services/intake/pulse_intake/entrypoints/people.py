@@ -135,6 +135,17 @@ async def list_keys(
     return {"items": items, "next_cursor": next_cursor(items, limit, "id")}
 
 
+@router.get("/v1/api-keys/{key_id}", response_model=ApiKeyOut, responses=problems(404), tags=["api keys"])
+async def get_key(
+    ctx: Ctx, key_id: str, principal: Annotated[Principal, Depends(require("apikeys:write"))]
+) -> dict[str, Any]:
+    """One API key's record, without its secret (admin)."""
+    key = await people.get_api_key(db=ctx.db, key_id=key_id)
+    if key is None:
+        raise not_found("API key")
+    return key
+
+
 @router.delete("/v1/api-keys/{key_id}", status_code=204, responses=problems(404), tags=["api keys"])
 async def revoke_key(
     ctx: Ctx, key_id: str, principal: Annotated[Principal, Depends(require("apikeys:write"))]

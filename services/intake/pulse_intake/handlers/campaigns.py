@@ -73,6 +73,12 @@ async def list_orientations(
     return [orientation_view(d) for d in docs]
 
 
+async def get_orientation(*, db: Database, orientation_id: str, units: Sequence[str] | None) -> dict[str, Any] | None:
+    """An orientation visible to `units`, or None."""
+    doc = await db[ORIENTATIONS].find_one({"_id": orientation_id, **unit_visibility(units)})
+    return None if doc is None else orientation_view(doc)
+
+
 def survey_state(doc: Mapping[str, Any], now: datetime) -> str:
     """scheduled, open or closed at `now`."""
     if now < doc["opens_at"]:

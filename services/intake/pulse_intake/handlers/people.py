@@ -152,6 +152,12 @@ async def revoke_api_key(*, db: Database, key_id: str) -> bool:
     return True
 
 
+async def get_api_key(*, db: Database, key_id: str) -> dict[str, Any] | None:
+    """One key without its hash, or None."""
+    doc = await db[API_KEYS].find_one({"_id": key_id})
+    return None if doc is None else {"id": doc["_id"], **{f: doc.get(f) for f in KEY_FIELDS}}
+
+
 async def list_api_keys(*, db: Database, after: str | None, limit: int) -> list[dict[str, Any]]:
     """Keys without their hashes, ordered by id."""
     query: dict[str, Any] = {"_id": {"$gt": after}} if after is not None else {}

@@ -106,7 +106,7 @@ def build_report(
             client_id=body.get("client_id"),
             report_id=report_id,
         ),
-        "idem_key": idempotency_key(reporter_id=principal.subject, key=idem, report_id=report_id),
+        "idem_key": idempotency_key(reporter_id=f"{principal.kind}:{principal.subject}", key=idem, report_id=report_id),
         "request_hash": fingerprint,
     }
     data = ev.ReportSubmitted(

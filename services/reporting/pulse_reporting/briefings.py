@@ -80,7 +80,7 @@ async def periodic_report(
             "items": collaborators,
         },
         "surveys": await _surveys(queries, w, units),
-        "deliveries": sections.delivery_summary(await queries.deliveries(start=w.start, end=w.end)),
+        "deliveries": await _deliveries(queries, w, units),
         "names": {"units": unit_names, "topics": topic_names},
     }
 
@@ -140,3 +140,10 @@ async def _surveys(queries: Queries, w: Window, units: list[str] | None) -> list
         sheets = await queries.responses(survey_id=str(survey["_id"]), units=units)
         out.append(survey_results(survey=survey, answer_sheets=sheets))
     return out
+
+
+async def _deliveries(queries: Queries, w: Window, units: list[str] | None) -> dict[str, Any] | None:
+    # Deliveries carry no unit: a unit-limited caller gets none rather than city-wide figures.
+    if units is not None:
+        return None
+    return sections.delivery_summary(await queries.deliveries(start=w.start, end=w.end))

@@ -164,6 +164,7 @@ async def test_a_unit_officers_export_has_only_their_units(svc: Reporting) -> No
     headers = svc.headers("unit_officer", [VAN_PHU])
     report = (await svc.client.get("/v1/periodic-reports/2026-10", headers=headers)).json()
     assert report["totals"]["by_unit"] == {VAN_PHU: 1}
+    assert report["deliveries"] is None
     assert {h["unit_code"] for h in report["hotspots"]} == set()
     assert all(c["unit_code"] == VAN_PHU for c in report["collaborators"]["items"])
     xlsx = await svc.client.get("/v1/periodic-reports/2026-10", params={"format": "xlsx"}, headers=headers)

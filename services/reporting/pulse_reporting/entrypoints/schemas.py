@@ -109,7 +109,8 @@ class Briefing(BaseModel):
     orientation_coverage: list[dict[str, Any]]
     collaborators: dict[str, Any]
     surveys: list[dict[str, Any]]
-    deliveries: dict[str, Any]
+    deliveries: dict[str, Any] | None
+    """Notification outcomes; null for unit-limited callers (deliveries have no unit)."""
 
 
 class SurveyResults(BaseModel):

@@ -202,6 +202,18 @@ async def test_bad_requests_are_problems_that_change_nothing(svc: Reporting) -> 
         (await c.get("/v1/surveys/nope/results", headers=sc), 404),
         (await c.post("/v1/periods/2026-10/close", headers=sc), 403),
     ]
+    odd = [
+        ("/v1/stats/summary", {"from": "0001-01-01", "to": "0001-01-02"}),
+        ("/v1/stats/summary", {"to": "9999-12-31T23:59:59+00:00"}),
+        ("/v1/stats/summary", {"from": "2026-10-01T00:00:00"}),
+        ("/v1/stats/trends", {"from": "2000-01-01", "to": "2100-12-31"}),
+        ("/v1/stats/summary", {"unit_code": '{"$ne": 1}'}),
+        ("/v1/periods/2026-11%00", {}),
+        ("/v1/periodic-reports/" + "9" * 17, {}),
+    ]
+    for path, params in odd:
+        response = await c.get(path, params=params, headers=sc)
+        assert response.status_code in (404, 422), (path, params, response.status_code)
     for response, status in cases:
         assert response.status_code == status, response.text
         assert response.headers["content-type"] == "application/problem+json"

@@ -20,7 +20,7 @@ from pulse_reporting import briefings, handlers
 from pulse_reporting.adapters import exports
 from pulse_reporting.adapters.queries import Queries
 from pulse_reporting.domain import errors
-from pulse_reporting.domain.periods import parse_period
+from pulse_reporting.domain.periods import MAX_YEAR, MIN_YEAR, parse_period
 from pulse_reporting.entrypoints.schemas import Briefing, PeriodClosed, PeriodWindow, Summary, SurveyResults, Trends
 from pulse_reporting.settings import ReportingSettings
 
@@ -74,7 +74,7 @@ def _day(value: str | None, field: str, tz: ZoneInfo) -> date | None:
         return None
     try:
         if len(value) == 10:
-            return date.fromisoformat(value)
+            return _in_range(date.fromisoformat(value), field)
         instant = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         raise ProblemError(
@@ -82,7 +82,15 @@ def _day(value: str | None, field: str, tz: ZoneInfo) -> date | None:
         ) from None
     if instant.tzinfo is None:
         raise ProblemError(422, f"`{field}` needs an offset", errors=[{"field": field, "message": "missing offset"}])
-    return instant.astimezone(tz).date()
+    _in_range(instant.date(), field)  # before converting: 9999-12-31 at +07:00 would overflow
+    return _in_range(instant.astimezone(tz).date(), field)
+
+
+def _in_range(day: date, field: str) -> date:
+    if not MIN_YEAR <= day.year <= MAX_YEAR:
+        message = f"years {MIN_YEAR}–{MAX_YEAR} only"
+        raise ProblemError(422, f"`{field}` is out of range", errors=[{"field": field, "message": message}])
+    return day
 
 
 def _days(settings: ReportingSettings, from_: str | None, to: str | None) -> tuple[date, date]:

@@ -177,3 +177,22 @@ async def test_a_move_interrupted_halfway_is_finished_exactly_once(projector: Co
     stored = await projector._facts.find_one({"_id": "r1"})
     assert stored is not None
     assert stored["pending"] is None
+
+
+async def test_an_older_triage_decision_arriving_late_does_not_win(projector: CounterProjector) -> None:
+    observed = at("2026-10-01")
+    fields = {
+        "unit_code": YEN_BAI,
+        "channel": "zalo",
+        "sentiment": None,
+        "observed_at": observed,
+        "reporter_topics": [],
+        "reporter_id": "u-1",
+        "reporter_kind": "user",
+    }
+    newer, older = observed + timedelta(hours=2), observed + timedelta(hours=1)
+    await projector.record_triage(report_id="r1", urgency="flash", topics=["dat_dai"], decided_at=newer)
+    await projector.record_submission(report_id="r1", fields=fields, observed_at=observed)
+    await projector.record_triage(report_id="r1", urgency="routine", topics=["gpmb"], decided_at=older)
+    await projector.record_submission(report_id="r1", fields=fields, observed_at=observed)
+    assert await counters(projector) == {("dat_dai", "flash"): (1, 1)}

@@ -41,24 +41,34 @@ class CounterProjector:
 
     async def record_submission(self, *, report_id: str, fields: Mapping[str, Any], observed_at: datetime) -> None:
         """Merge a submission into the report's fact and move its counters."""
-        await self._facts.update_one(
+        late = await self._closed_periods_covering(observed_at)
+        result = await self._facts.update_one(
             {"_id": report_id},
-            {"$set": {**fields, "submitted": True}, "$setOnInsert": {"seq": 0, "pending": None}},
+            {
+                "$set": {**fields, "submitted": True},
+                "$setOnInsert": {"seq": 0, "pending": None, "late_periods": late},
+            },
             upsert=True,
         )
-        late = await self._closed_periods_covering(observed_at)
-        await self._facts.update_one(
-            {"_id": report_id, "late_periods": {"$exists": False}}, {"$set": {"late_periods": late}}
-        )
+        if result.upserted_id is None:  # the fact existed (triage came first, or a replay): set lateness once
+            await self._facts.update_one(
+                {"_id": report_id, "late_periods": {"$exists": False}}, {"$set": {"late_periods": late}}
+            )
         await self.settle(report_id)
 
     async def record_triage(self, *, report_id: str, urgency: str, topics: list[str], decided_at: datetime) -> None:
         """Merge a triage decision (the newest wins) into the report's fact and move its counters."""
-        await self._facts.update_one({"_id": report_id}, {"$setOnInsert": {"seq": 0, "pending": None}}, upsert=True)
-        await self._facts.update_one(
-            {"_id": report_id, "$or": [{"triage_at": {"$exists": False}}, {"triage_at": {"$lte": decided_at}}]},
-            {"$set": {"urgency": urgency, "triage_topics": sorted(set(topics)), "triage_at": decided_at}},
-        )
+        try:
+            await self._facts.update_one(
+                {"_id": report_id, "$or": [{"triage_at": {"$exists": False}}, {"triage_at": {"$lte": decided_at}}]},
+                {
+                    "$set": {"urgency": urgency, "triage_topics": sorted(set(topics)), "triage_at": decided_at},
+                    "$setOnInsert": {"seq": 0, "pending": None},
+                },
+                upsert=True,
+            )
+        except DuplicateKeyError:
+            pass  # the fact holds a newer decision already
         await self.settle(report_id)
 
     async def settle(self, report_id: str) -> None:

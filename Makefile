@@ -38,8 +38,8 @@ test-integration: ## Integration tests (starts the infrastructure if needed)
 test-e2e: ## End-to-end tests (the four services as processes)
 	scripts/test.sh tests/e2e
 
-test-faults: ## Fault-injection suite (kills Kafka, the store and services under load)
-	scripts/test.sh tests/faults
+test-faults: ## Full fault-injection suite: kills Kafka, the store and every service twice under load
+	PULSE_FAULT_ROUNDS=2 scripts/test.sh tests/faults
 
 lint: install ## ruff and mypy --strict
 	.venv/bin/ruff check libs services tests

@@ -1,0 +1,262 @@
+"""Faults without loss: while a load generator submits reports, Kafka, FerretDB and each service are
+killed with SIGKILL and restarted. Accounting as in Kafka's replication tests:
+
+A = ids answered 201, S = reports in intake's store, T = reports triaged, R = reports counted by
+reporting. Pass: A ⊆ S, A ⊆ T and |R| = |A| within the recovery time; no 500s; every 503 carries
+Retry-After; no escalation notice reaches the same recipient and channel twice.
+
+`PULSE_FAULT_ROUNDS` sets how often each component is killed (CI runs 1 round over a subset; `make
+test-faults` runs 2 rounds over everything). The figures are printed and written to var/faults.json.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import subprocess
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from vietnam_provinces import Ward
+
+from tests.support.pulse_system import PulseSystem
+from tests.support.servers import RecordingHttpServer
+
+ROOT = Path(__file__).resolve().parents[2]
+KAFKA_PORT, MONGO_PORT, BASE_PORT = 19292, 27117, 18100
+ROUNDS = int(os.environ.get("PULSE_FAULT_ROUNDS", "1"))
+FULL = ROUNDS >= 2
+RECOVERY_SECONDS = 180.0
+UNITS = sorted(f"{int(w.code):05d}" for w in Ward.iter_by_province(15))
+
+
+@dataclass
+class Ledger:
+    """What the load generator saw."""
+
+    accepted: dict[str, str] = field(default_factory=dict)  # id -> unit
+    statuses: Counter[str] = field(default_factory=Counter)
+    missing_retry_after: int = 0
+    server_errors: list[str] = field(default_factory=list)
+
+
+class Infra:
+    """A private Kafka and FerretDB for this test, so the shared ones are never killed."""
+
+    def __init__(self, var: Path) -> None:
+        self.env = {
+            **os.environ,
+            "PULSE_VAR_DIR": str(var),
+            "PULSE_KAFKA_PORT": str(KAFKA_PORT),
+            "PULSE_KAFKA_CONTROLLER_PORT": str(KAFKA_PORT + 1),
+            "PULSE_MONGO_PORT": str(MONGO_PORT),
+            "PULSE_KAFKA_HEAP": "-Xms128m -Xmx512m",
+        }
+
+    def run(self, command: str) -> None:
+        subprocess.run([str(ROOT / "scripts" / "infra.sh"), command], env=self.env, check=True, timeout=180)
+
+
+class LoadGenerator(threading.Thread):
+    """Submits reports at a steady rate; every tenth one is a flash report in a rotating ward."""
+
+    def __init__(self, url: str, token: str, rate: float, ledger: Ledger) -> None:
+        super().__init__(daemon=True)
+        self.url, self.token, self.rate, self.ledger = url, token, rate, ledger
+        self.stopping = threading.Event()
+
+    def run(self) -> None:
+        with httpx.Client(timeout=10.0, headers={"Authorization": f"Bearer {self.token}"}) as client:
+            n = 0
+            while not self.stopping.is_set():
+                started = time.monotonic()
+                n += 1
+                flash = n % 10 == 0
+                unit = UNITS[(n // 10) % len(UNITS)] if flash else UNITS[n % 4]
+                body = {
+                    "unit_code": unit,
+                    "channel": "phone" if flash else "zalo",
+                    "title": f"Phản ánh số {n}",
+                    "content": (
+                        "Hàng trăm người dân tụ tập chặn đường phản đối cưỡng chế giải phóng mặt bằng"
+                        if flash
+                        else f"Người dân tổ {n % 40} góp ý về việc sửa chữa đường nội thôn, ý kiến số {n}."
+                    ),
+                    "observed_at": (datetime.now(UTC) - timedelta(minutes=1)).isoformat(),
+                    "people_count": 200 if flash else 3,
+                }
+                self.submit(client, body)
+                time.sleep(max(0.0, 1.0 / self.rate - (time.monotonic() - started)))
+
+    def submit(self, client: httpx.Client, body: dict[str, Any]) -> None:
+        try:
+            response = client.post(f"{self.url}/v1/reports", json=body)
+        except httpx.HTTPError as exc:
+            self.ledger.statuses[type(exc).__name__] += 1
+            return
+        self.ledger.statuses[str(response.status_code)] += 1
+        if response.status_code == 201:
+            self.ledger.accepted[response.json()["id"]] = body["unit_code"]
+        elif response.status_code == 503 and "retry-after" not in response.headers:
+            self.ledger.missing_retry_after += 1
+        elif response.status_code > 503 or response.status_code in (500, 501, 502):
+            self.ledger.server_errors.append(f"{response.status_code} {response.text[:200]}")
+
+
+def token(url: str, username: str, password: str) -> str:
+    response = httpx.post(f"{url}/v1/auth/token", data={"username": username, "password": password}, timeout=10)
+    response.raise_for_status()
+    return str(response.json()["access_token"])
+
+
+def wait_until(check: Any, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if check():
+                return True
+        except httpx.HTTPError:
+            pass
+        time.sleep(1.0)
+    return False
+
+
+@pytest.mark.timeout(1500)
+def test_nothing_accepted_is_lost_or_doubled_under_faults(tmp_path: Path) -> None:
+    infra = Infra(tmp_path / "var")
+    infra.run("up")
+    receiver = RecordingHttpServer(reply=lambda _r: (204, {})).start()
+    system = PulseSystem(
+        log_dir=ROOT / "var" / "fault-logs",
+        base_port=BASE_PORT,
+        kafka=f"127.0.0.1:{KAFKA_PORT}",
+        mongo=f"mongodb://127.0.0.1:{MONGO_PORT}/",
+        env={
+            "PULSE_SCHEDULER_INTERVAL_SECONDS": "0.5",
+            "PULSE_NOTIFY_WEBHOOK_ALLOW_PRIVATE": "true",
+            "PULSE_NOTIFY_WORKER_POLL_SECONDS": "0.3",
+            "PULSE_NOTIFY_BACKOFF_INITIAL_SECONDS": "0.5",
+            "PULSE_NOTIFY_LEASE_SECONDS": "10",
+            "PULSE_MONGO_TIMEOUT_MS": "2000",
+        },
+    )
+    ledger = Ledger()
+    events: list[str] = []
+    try:
+        system.start()
+        intake, triage, notify, reporting = (system.url(s) for s in ("intake", "triage", "notify", "reporting"))
+        admin = token(intake, "admin", "pulse-admin-dev-password")
+        auth = {"Authorization": f"Bearer {admin}"}
+        httpx.post(
+            f"{intake}/v1/users",
+            json={
+                "username": "bantg.faults",
+                "password": "Mat-khau-2026-faults",
+                "full_name": "Trực ban",
+                "role": "department",
+                "unit_codes": [],
+            },
+            headers=auth,
+        ).raise_for_status()
+        officer_token = token(intake, "bantg.faults", "Mat-khau-2026-faults")
+        officer = {"Authorization": f"Bearer {officer_token}"}
+        httpx.post(
+            f"{notify}/v1/recipients",
+            json={
+                "name": "Cán bộ trực",
+                "targets": ["duty_officer"],
+                "channels": {"webhook_url": f"{receiver.url}/duty"},
+            },
+            headers=auth,
+        ).raise_for_status()
+
+        load = LoadGenerator(intake, officer_token, rate=4.0, ledger=ledger)
+        load.start()
+        rng = random.Random(20261126)
+        victims = (
+            ["kafka", "ferretdb", "intake", "triage", "notify", "reporting"]
+            if FULL
+            else ["kafka", "ferretdb", "triage"]
+        )
+        for _ in range(ROUNDS):
+            for victim in victims:
+                time.sleep(rng.uniform(3, 8))
+                events.append(f"{time.strftime('%H:%M:%S')} kill -9 {victim}")
+                if victim in ("kafka", "ferretdb"):
+                    infra.run(f"{victim}-kill")
+                    time.sleep(rng.uniform(2, 5))
+                    infra.run(f"{victim}-up")
+                else:
+                    system.kill(victim)
+                    time.sleep(rng.uniform(1, 3))
+                    system.start(victim, timeout=120)
+                events.append(f"{time.strftime('%H:%M:%S')} {victim} back")
+        time.sleep(5)
+        load.stopping.set()
+        load.join(30)
+        stopped_at = time.monotonic()
+
+        accepted = dict(ledger.accepted)
+        assert len(accepted) > 20, ledger.statuses
+
+        def stored() -> bool:
+            return all(httpx.get(f"{intake}/v1/reports/{rid}", headers=officer).status_code == 200 for rid in accepted)
+
+        def triaged() -> bool:
+            return all(httpx.get(f"{triage}/v1/triage/{rid}", headers=officer).status_code == 200 for rid in accepted)
+
+        day = datetime.now(UTC).date()
+        window = {"from": (day - timedelta(days=2)).isoformat(), "to": (day + timedelta(days=2)).isoformat()}
+        counted: dict[str, Any] = {}
+
+        def reported() -> bool:
+            summary = httpx.get(f"{reporting}/v1/stats/summary", params=window, headers=officer).json()
+            counted.update(summary)
+            return int(summary["reports"]) >= len(accepted)
+
+        s_ok = wait_until(stored, RECOVERY_SECONDS)
+        t_ok = wait_until(triaged, RECOVERY_SECONDS)
+        r_ok = wait_until(reported, RECOVERY_SECONDS)
+        recovery = time.monotonic() - stopped_at
+        time.sleep(3)  # anything counted twice would show now
+        reported()
+
+        webhook_ids = Counter(r.headers.get("webhook-id") for r in receiver.received if r.path == "/duty")
+        figures = {
+            "rounds": ROUNDS,
+            "faults": events,
+            "requests": dict(ledger.statuses),
+            "A_accepted": len(accepted),
+            "S_stored": s_ok,
+            "T_triaged": t_ok,
+            "R_counted": counted.get("reports"),
+            "recovery_seconds": round(recovery, 1),
+            "escalation_notices": len(webhook_ids),
+            "duplicate_notices": sum(n - 1 for n in webhook_ids.values()),
+            "server_errors": ledger.server_errors[:5],
+            "503_without_retry_after": ledger.missing_retry_after,
+        }
+        print(json.dumps(figures, indent=2, ensure_ascii=False))
+        (ROOT / "var").mkdir(exist_ok=True)
+        (ROOT / "var" / "faults.json").write_text(json.dumps(figures, indent=2, ensure_ascii=False))
+
+        assert s_ok, "A ⊄ S: an accepted report is missing from intake"
+        assert t_ok, "A ⊄ T: an accepted report was never triaged"
+        assert r_ok, f"A ⊄ R: reporting counted {counted.get('reports')} of {len(accepted)}"
+        assert counted["reports"] == len(accepted), "a report was counted twice"
+        assert not ledger.server_errors
+        assert ledger.missing_retry_after == 0
+        assert figures["duplicate_notices"] == 0
+        assert figures["escalation_notices"] >= 1
+    finally:
+        system.stop()
+        receiver.stop()
+        infra.run("down")

@@ -62,6 +62,7 @@ async def make_settings(namespace: str) -> AsyncIterator[Callable[..., Any]]:
             "kafka_topic_prefix": f"{namespace}.",
             "kafka_topic_partitions": 3,
             "outbox_poll_seconds": 0.1,
+            "outbox_settle_seconds": 0.5,
             "log_json": False,
         }
         values.update(overrides)

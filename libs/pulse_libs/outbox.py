@@ -10,6 +10,15 @@ consumers dedupe on `ce_id`.
 The outbox is a map {event id: entry} rather than an array: removing entries
 by key with `$unset` works the same on MongoDB and on FerretDB, whose `$pull`
 only matches whole values. Entries carry a sequence number for ordering.
+
+Publication is recorded as an insert into `outbox_published` (one marker per
+event id), never as a write to the state document. The entries are removed
+from the document only once it has settled (`settle_seconds` after the relay
+first saw it published): FerretDB applies updates as read-modify-write of the
+whole document, so a relay write racing a service's own update could undo it.
+Keeping the relay away from fresh documents (the ones services are still
+updating) makes that race practically vanish on FerretDB; on MongoDB, whose
+updates are atomic, it does not exist.
 """
 
 from __future__ import annotations
@@ -18,10 +27,12 @@ import asyncio
 import logging
 import time
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any
 
 from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
 
 from pulse_libs.clock import as_utc, utcnow
 from pulse_libs.events.envelope import CloudEvent
@@ -32,6 +43,8 @@ log = logging.getLogger(__name__)
 
 OUTBOX_FIELD = "_outbox"
 PENDING_FIELD = "_outbox_pending"
+PUBLISHED_COLLECTION = "outbox_published"
+MARKER_RETENTION_SECONDS = 7 * 24 * 3600
 
 
 def outbox_entries(events: Sequence[tuple[str, CloudEvent]]) -> dict[str, dict[str, Any]]:
@@ -68,8 +81,13 @@ def strip_outbox(doc: dict[str, Any]) -> dict[str, Any]:
 
 
 async def ensure_outbox_index(db: AsyncDatabase[dict[str, Any]], collection: str) -> None:
-    """Index the pending flag the relay scans."""
+    """Index the pending flag the relay scans, and the age of publication markers."""
     await db[collection].create_index([(PENDING_FIELD, ASCENDING)], name="outbox_pending")
+    await db[PUBLISHED_COLLECTION].create_index([("at", ASCENDING)], name="at")
+
+
+def _ordered(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    return sorted((doc.get(OUTBOX_FIELD) or {}).values(), key=lambda e: e.get("seq", 0))
 
 
 class OutboxRelay:
@@ -84,8 +102,12 @@ class OutboxRelay:
         metrics: OutboxMetrics,
         poll_seconds: float = 0.5,
         batch: int = 100,
+        settle_seconds: float = 10.0,
     ) -> None:
         self._db = db
+        self._settle = settle_seconds
+        self._settling: dict[tuple[str, Any], tuple[float, list[str]]] = {}
+        self._published = db[PUBLISHED_COLLECTION]
         self._collections = list(collections)
         self._producer = producer
         self._metrics = metrics
@@ -115,8 +137,15 @@ class OutboxRelay:
     async def run(self) -> None:
         """Loop: drain every collection, then wait for a kick or the poll interval."""
         failures = 0
+        next_sweep = time.monotonic() + 60
         while not self._stopping.is_set():
             self._wake.clear()
+            if time.monotonic() > next_sweep:
+                next_sweep = time.monotonic() + 3600
+                try:
+                    await self.sweep_markers(MARKER_RETENTION_SECONDS)
+                except Exception as exc:  # noqa: BLE001 - housekeeping; retried next hour
+                    log.warning("outbox marker sweep failed", extra={"error": repr(exc)})
             try:
                 busy = await self.drain_once()
                 failures = 0
@@ -137,34 +166,67 @@ class OutboxRelay:
             pass
 
     async def drain_once(self) -> bool:
-        """Publish one batch per collection; True if a full batch was found (more may wait)."""
+        """Publish what is unpublished, then clean settled documents; True if more may wait."""
         busy = False
         pending_docs = 0
         oldest: float = 0.0
         now = utcnow()
         for name in self._collections:
-            col = self._db[name]
-            docs = await col.find({PENDING_FIELD: True}, {OUTBOX_FIELD: 1}).limit(self._batch).to_list()
-            pending_docs += len(docs)
-            busy = busy or len(docs) >= self._batch
-            for doc in docs:
-                entries = sorted((doc.get(OUTBOX_FIELD) or {}).values(), key=lambda e: e.get("seq", 0))
-                if entries:
-                    oldest = max(oldest, (now - as_utc(entries[0]["time"])).total_seconds())
-                await self._publish_document(name, doc["_id"], entries)
+            settling = sum(1 for (c, _) in self._settling if c == name)
+            cursor = self._db[name].find({PENDING_FIELD: True}, {OUTBOX_FIELD: 1})
+            docs = await cursor.limit(self._batch + settling).to_list()
+            busy = busy or len(docs) >= self._batch + settling
+            entries_by_doc = {
+                doc["_id"]: sorted((doc.get(OUTBOX_FIELD) or {}).values(), key=lambda e: e.get("seq", 0))
+                for doc in docs
+            }
+            all_ids = [e["id"] for entries in entries_by_doc.values() for e in entries]
+            done = await self._already_published(all_ids)
+            for doc_id, entries in entries_by_doc.items():
+                todo = [e for e in entries if e["id"] not in done]
+                if todo:
+                    pending_docs += 1
+                    oldest = max(oldest, (now - as_utc(todo[0]["time"])).total_seconds())
+                    await self._publish_entries(name, todo)
+                key = (name, doc_id)
+                if key not in self._settling:
+                    self._settling[key] = (time.monotonic() + self._settle, [e["id"] for e in entries])
+        await self._clean_settled()
         self._metrics.pending.set(pending_docs)
         self._metrics.oldest_age.set(oldest)
         return busy
 
-    async def _publish_document(self, collection: str, doc_id: Any, entries: list[dict[str, Any]]) -> None:
-        col = self._db[collection]
-        ids = []
+    async def _already_published(self, ids: list[str]) -> set[str]:
+        if not ids:
+            return set()
+        found = await self._published.find({"_id": {"$in": ids}}, {"_id": 1}).to_list()
+        return {doc["_id"] for doc in found}
+
+    async def _publish_entries(self, collection: str, entries: list[dict[str, Any]]) -> None:
         for entry in entries:
             topic, event = CloudEvent.from_document(entry)
             await self._producer.publish(topic, event)
-            ids.append(entry["id"])
+            try:
+                await self._published.insert_one({"_id": entry["id"], "at": utcnow()})
+            except DuplicateKeyError:
+                pass  # another relay published it too; consumers dedupe by ce_id
             self._metrics.published.labels(collection).inc()
-        if ids:
-            await col.update_one({"_id": doc_id}, {"$unset": {f"{OUTBOX_FIELD}.{i}": "" for i in ids}})
-        # Clear the flag only if no writer added a new event meanwhile.
-        await col.update_one({"_id": doc_id, OUTBOX_FIELD: {}}, {"$set": {PENDING_FIELD: False}})
+
+    async def _clean_settled(self) -> None:
+        now = time.monotonic()
+        for key, (deadline, ids) in list(self._settling.items()):
+            if deadline > now:
+                continue
+            collection, doc_id = key
+            col = self._db[collection]
+            if ids and len(await self._already_published(ids)) == len(ids):
+                await col.update_one({"_id": doc_id}, {"$unset": {f"{OUTBOX_FIELD}.{i}": "" for i in ids}})
+                # Clear the flag only if no writer added a new event meanwhile.
+                await col.update_one({"_id": doc_id, OUTBOX_FIELD: {}}, {"$set": {PENDING_FIELD: False}})
+            del self._settling[key]
+
+    async def sweep_markers(self, older_than_seconds: float) -> int:
+        """Forget publication markers older than any document could still be pending."""
+        cutoff = utcnow() - timedelta(seconds=older_than_seconds)
+        result = await self._published.delete_many({"at": {"$lt": cutoff}})
+        return result.deleted_count

@@ -54,6 +54,7 @@ class Runtime:
             producer=self.producer,
             metrics=self.outbox_metrics,
             poll_seconds=self.settings.outbox_poll_seconds,
+            settle_seconds=self.settings.outbox_settle_seconds,
         )
         return self.relay
 

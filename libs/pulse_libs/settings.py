@@ -49,6 +49,7 @@ class ServiceSettings(BaseSettings):
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     timezone: str = "Asia/Ho_Chi_Minh"
     outbox_poll_seconds: float = Field(default=0.5, gt=0)
+    outbox_settle_seconds: float = Field(default=10.0, ge=0)
 
     @property
     def production(self) -> bool:

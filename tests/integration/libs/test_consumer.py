@@ -135,7 +135,7 @@ async def test_poison_goes_to_the_dlq_and_the_consumer_goes_on(make_settings: Ca
         assert any("missing header" in e for e in errors)
         assert any("cannot exist" in e for e in errors)
         assert all(dict(r.headers)["pulse_dlq_topic"] == INTAKE_REPORTS.encode() for r in letters)
-        assert metrics.dead_lettered.labels("test-group", INTAKE_REPORTS)._value.get() == 2
+        assert metrics.dead_lettered.labels(consumer.group_id, INTAKE_REPORTS)._value.get() == 2
     finally:
         await consumer.stop()
 
@@ -174,8 +174,8 @@ async def test_transient_errors_are_retried_until_they_pass(make_settings: Calla
         await wait_for(lambda: len(attempts) == 6)
         await asyncio.sleep(0.5)
         assert len(attempts) == 6
-        assert metrics.failed.labels("test-group", INTAKE_REPORTS, "transient")._value.get() == 5
-        assert metrics.dead_lettered.labels("test-group", INTAKE_REPORTS)._value.get() == 0
+        assert metrics.failed.labels(consumer.group_id, INTAKE_REPORTS, "transient")._value.get() == 5
+        assert metrics.dead_lettered.labels(consumer.group_id, INTAKE_REPORTS)._value.get() == 0
     finally:
         await consumer.stop()
         await producer.stop()

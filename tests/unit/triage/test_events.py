@@ -11,7 +11,7 @@ NOW = datetime(2026, 11, 26, 8, 0, tzinfo=UTC)
 HOTSPOT = {
     "_id": "hs-r1",
     "unit_code": "04747",
-    "topic_code": "dat_dai",
+    "topic_code": "dat-dai",
     "urgency": "flash",
     "status": "open",
     "report_ids": ["r1", "r2"],
@@ -23,7 +23,7 @@ HOTSPOT = {
 HELD = {
     "_id": "esc-r1",
     "unit_code": "04747",
-    "topic_code": "dat_dai",
+    "topic_code": "dat-dai",
     "urgency": "flash",
     "level": 0,
     "target": None,

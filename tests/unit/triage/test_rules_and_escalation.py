@@ -26,7 +26,7 @@ POLICY = Policy(
 def test_defaults_load_and_round_trip() -> None:
     rules = default_rules()
     assert RulesDoc.model_validate(rules.model_dump(mode="json")) == rules
-    assert rules.to_rule_set().is_sensitive("dat_dai")
+    assert rules.to_rule_set().is_sensitive("dat-dai")
 
 
 def test_bad_rule_sets_are_refused_with_reasons() -> None:
@@ -34,7 +34,7 @@ def test_bad_rule_sets_are_refused_with_reasons() -> None:
     bad_thresholds = {**raw, "thresholds": {"urgent": 50, "very_urgent": 40, "flash": 90}}
     with pytest.raises(ValidationError, match="thresholds must rise"):
         RulesDoc.model_validate(bad_thresholds)
-    with pytest.raises(ValidationError, match="duplicate topic codes: dat_dai"):
+    with pytest.raises(ValidationError, match="duplicate topic codes: dat-dai"):
         RulesDoc.model_validate({**raw, "topics": [*raw["topics"], raw["topics"][0]]})
     with pytest.raises(ValidationError, match=r"Extra inputs"):
         RulesDoc.model_validate({**raw, "surprise": 1})

@@ -12,9 +12,9 @@ RULES = default_rules().to_rule_set()
 
 def test_reporter_topic_codes_are_strong_hints() -> None:
     text = normalize("Bà con hỏi về tiền điện tháng này")
-    decision = score_report(text, ReportFacts(Channel.ZALO, topic_hints=("moi_truong",)), RULES)
-    assert decision.primary_topic == "moi_truong"
-    assert "gia_ca" in decision.topic_codes
+    decision = score_report(text, ReportFacts(Channel.ZALO, topic_hints=("moi-truong",)), RULES)
+    assert decision.primary_topic == "moi-truong"
+    assert "gia-ca" in decision.topic_codes
 
 
 def test_land_is_sensitive_and_reasons_are_vietnamese() -> None:

@@ -23,7 +23,7 @@ COMPOSE_GO_VERSION=v2.16.2
 KUBERNETES_VALIDATE_VERSION=1.37.0
 KUBE_VERSION="${PULSE_KUBE_VERSION:-1.34.0}"   # Kubernetes version the manifests are validated for
 
-CACHE="$ROOT/.cache"
+CACHE="${PULSE_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/pulse}"
 BIN="$CACHE/bin"
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT

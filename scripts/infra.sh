@@ -8,7 +8,7 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-CACHE="${PULSE_CACHE_DIR:-$ROOT/.cache}"
+CACHE="${PULSE_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/pulse}"
 VAR="${PULSE_VAR_DIR:-$ROOT/var}"
 KAFKA_LIBS="$CACHE/kafka/libs"
 FERRETDB_BIN="$CACHE/ferretdb/ferretdb"

@@ -42,8 +42,8 @@ test-faults: ## Full fault-injection suite: kills Kafka, the store and every ser
 	PULSE_FAULT_ROUNDS=2 scripts/test.sh tests/faults
 
 lint: install ## ruff and mypy --strict
-	.venv/bin/ruff check libs services tests
-	.venv/bin/ruff format --check libs services tests
+	.venv/bin/ruff check libs services tests benchmarks
+	.venv/bin/ruff format --check libs services tests benchmarks
 	.venv/bin/mypy libs services
 
 schemas: install ## Regenerate the event JSON Schemas and AsyncAPI document

@@ -8,7 +8,8 @@ cd "$ROOT"
 
 scripts/bootstrap.sh
 started=0
-if ! scripts/infra.sh status | grep -q "kafka: running" || ! scripts/infra.sh status | grep -q "ferretdb: running"; then
+status="$(scripts/infra.sh status)"
+if [[ "$status" != *"kafka: running"* || "$status" != *"ferretdb: running"* ]]; then
   scripts/infra.sh up
   started=1
 fi

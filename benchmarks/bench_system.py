@@ -1,0 +1,242 @@
+"""The whole system under load: the four services as processes on one 2-core machine with Kafka and FerretDB.
+
+- Sustained end-to-end throughput: reports submitted over HTTP until each is triaged and counted by reporting.
+- Latency from submit to escalation notice delivered (a local webhook receiver), for flash reports sent while a
+  background load keeps submitting routine reports; p50 / p95 / p99.
+- CPU milliseconds per report summed over the four service processes (from /proc), and the split per service.
+- The raw store and raw Kafka figures of the same run, as ratios.
+
+Run alone: `uv run python -m benchmarks.bench_system`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import statistics
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+from vietnam_provinces import Ward
+
+from benchmarks.baseline import raw_kafka_produce_per_second, raw_store_inserts_per_second
+from tests.support.pulse_system import SERVICES, PulseSystem
+from tests.support.servers import RecordingHttpServer
+
+ROOT = Path(__file__).resolve().parent.parent
+THROUGHPUT_REPORTS = int(os.environ.get("PULSE_BENCH_REPORTS", "400"))
+FLASH_REPORTS = int(os.environ.get("PULSE_BENCH_FLASH", "20"))
+BACKGROUND_RATE = 3.0
+UNITS = sorted(f"{int(w.code):05d}" for w in Ward.iter_by_province(15))
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def cpu_by_service(system: PulseSystem) -> dict[str, float]:
+    return {name: cpu_seconds(proc.pid) for name, proc in system.processes.items()}
+
+
+def routine(n: int) -> dict[str, Any]:
+    return {
+        "unit_code": UNITS[n % len(UNITS)],
+        "channel": "zalo",
+        "title": f"Ý kiến của người dân số {n}",
+        "content": f"Người dân tổ {n % 30} đề nghị sửa chữa đường nội thôn và lắp đèn chiếu sáng, ý kiến số {n}.",
+        "observed_at": (datetime.now(UTC) - timedelta(minutes=5)).isoformat(),
+        "sentiment": "neutral",
+    }
+
+
+def flash(unit: str) -> dict[str, Any]:
+    return {
+        "unit_code": unit,
+        "channel": "phone",
+        "title": "Người dân chặn đường phản đối cưỡng chế",
+        "content": "Hàng trăm người dân tụ tập chặn đường phản đối cưỡng chế giải phóng mặt bằng",
+        "observed_at": (datetime.now(UTC) - timedelta(minutes=1)).isoformat(),
+        "people_count": 200,
+        "sentiment": "negative",
+    }
+
+
+async def submit_all(client: httpx.AsyncClient, url: str, bodies: list[dict[str, Any]], workers: int = 8) -> int:
+    queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    for body in bodies:
+        queue.put_nowait(body)
+    accepted = 0
+
+    async def worker() -> None:
+        nonlocal accepted
+        while not queue.empty():
+            body = queue.get_nowait()
+            for _ in range(5):
+                response = await client.post(f"{url}/v1/reports", json=body)
+                if response.status_code == 201:
+                    accepted += 1
+                    break
+                await asyncio.sleep(float(response.headers.get("retry-after", "1")))
+
+    await asyncio.gather(*(worker() for _ in range(workers)))
+    return accepted
+
+
+def counted(system: PulseSystem, headers: dict[str, str]) -> int:
+    day = datetime.now(UTC).date()
+    params = {"from": (day - timedelta(days=2)).isoformat(), "to": (day + timedelta(days=2)).isoformat()}
+    response = httpx.get(f"{system.url('reporting')}/v1/stats/summary", params=params, headers=headers, timeout=30)
+    return int(response.json()["reports"]) if response.status_code == 200 else 0
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def measure() -> dict[str, Any]:
+    receiver = RecordingHttpServer(reply=lambda _r: (204, {})).start()
+    system = PulseSystem(
+        log_dir=ROOT / "var" / "bench-logs",
+        base_port=18200,
+        env={
+            "PULSE_SCHEDULER_INTERVAL_SECONDS": "0.5",
+            "PULSE_NOTIFY_WEBHOOK_ALLOW_PRIVATE": "true",
+            "PULSE_NOTIFY_WORKER_POLL_SECONDS": "0.2",
+            "PULSE_LOG_LEVEL": "WARNING",
+        },
+    )
+    try:
+        system.start()
+        intake = system.url("intake")
+        admin = httpx.post(
+            f"{intake}/v1/auth/token", data={"username": "admin", "password": "pulse-admin-dev-password"}
+        ).json()["access_token"]
+        auth = {"Authorization": f"Bearer {admin}"}
+        httpx.post(
+            f"{intake}/v1/users",
+            json={
+                "username": "bench.dept",
+                "password": "Mat-khau-2026-bench",
+                "full_name": "Đo hiệu năng",
+                "role": "department",
+                "unit_codes": [],
+            },
+            headers=auth,
+        ).raise_for_status()
+        officer_token = httpx.post(
+            f"{intake}/v1/auth/token", data={"username": "bench.dept", "password": "Mat-khau-2026-bench"}
+        ).json()["access_token"]
+        officer = {"Authorization": f"Bearer {officer_token}"}
+        httpx.post(
+            f"{system.url('notify')}/v1/recipients",
+            json={"name": "Trực ban", "targets": ["duty_officer"], "channels": {"webhook_url": f"{receiver.url}/duty"}},
+            headers=auth,
+        ).raise_for_status()
+
+        # 1. Sustained throughput: submitted -> triaged -> counted.
+        cpu_before = cpu_by_service(system)
+        started = time.perf_counter()
+
+        async def run_load() -> int:
+            async with httpx.AsyncClient(headers=officer, timeout=30) as client:
+                return await submit_all(client, intake, [routine(n) for n in range(THROUGHPUT_REPORTS)])
+
+        accepted = asyncio.run(run_load())
+        submitted_in = time.perf_counter() - started
+        deadline = time.monotonic() + 900
+        while counted(system, officer) < accepted and time.monotonic() < deadline:
+            time.sleep(0.5)
+        end_to_end = time.perf_counter() - started
+        total_counted = counted(system, officer)
+        cpu_after = cpu_by_service(system)
+        cpu_split = {name: (cpu_after[name] - cpu_before[name]) * 1000 / max(1, accepted) for name in SERVICES}
+
+        # 2. Flash latency under background load.
+        stop = threading.Event()
+
+        def background() -> None:
+            n = 100_000
+            with httpx.Client(headers=officer, timeout=30) as client:
+                while not stop.is_set():
+                    n += 1
+                    client.post(f"{intake}/v1/reports", json=routine(n))
+                    time.sleep(1 / BACKGROUND_RATE)
+
+        thread = threading.Thread(target=background, daemon=True)
+        thread.start()
+        latencies: list[float] = []
+        flash_units = UNITS[-FLASH_REPORTS:]
+        sent_at: dict[str, float] = {}
+        with httpx.Client(headers=officer, timeout=30) as client:
+            for unit in flash_units:
+                sent_at[unit] = time.perf_counter()
+                client.post(f"{intake}/v1/reports", json=flash(unit)).raise_for_status()
+                time.sleep(1.5)
+        deadline = time.monotonic() + 180
+        arrived: dict[str, float] = {}
+        while len(arrived) < len(flash_units) and time.monotonic() < deadline:
+            for request in list(receiver.received):
+                body = request.body.decode()
+                for unit in flash_units:
+                    if unit not in arrived and f'"unit_code":"{unit}"' in body.replace(" ", ""):
+                        arrived[unit] = time.perf_counter()
+            time.sleep(0.05)
+        stop.set()
+        thread.join(10)
+        latencies = [arrived[u] - sent_at[u] for u in arrived]
+        return {
+            "accepted": accepted,
+            "counted": total_counted,
+            "submit_rate": accepted / submitted_in,
+            "end_to_end_rate": accepted / end_to_end,
+            "end_to_end_seconds": end_to_end,
+            "cpu_ms_per_report": sum(cpu_split.values()),
+            "cpu_split": cpu_split,
+            "flash_delivered": len(latencies),
+            "p50": statistics.median(latencies) if latencies else float("nan"),
+            "p95": pct(latencies, 0.95) if latencies else float("nan"),
+            "p99": pct(latencies, 0.99) if latencies else float("nan"),
+        }
+    finally:
+        system.stop()
+        system.drop_databases()
+        receiver.stop()
+
+
+def main() -> str:
+    """Measure and return the Markdown section."""
+    f = measure()
+    store = asyncio.run(raw_store_inserts_per_second(1000))
+    kafka = asyncio.run(raw_kafka_produce_per_second())
+    split = ", ".join(f"{name} {ms:.1f}" for name, ms in sorted(f["cpu_split"].items(), key=lambda kv: -kv[1]))
+    return (
+        "## The whole system: end to end\n\n"
+        f"The four services as processes (`python -m pulse_<service>`), Kafka and FerretDB on the same 2 cores. "
+        f"{f['accepted']} routine reports submitted over HTTP by 8 concurrent clients; the run ends when reporting "
+        f"counts all of them (counted: {f['counted']}). Then {FLASH_REPORTS} flash reports, one every 1.5 s in "
+        f"distinct wards, while a background load submits {BACKGROUND_RATE:.0f} routine reports/s; latency is from "
+        "the POST to the duty officer's signed webhook arriving at a local receiver.\n\n"
+        "| what | figure | vs raw baseline (same run) |\n|---|---|---|\n"
+        f"| reports accepted/s (HTTP, 8 clients) | {f['submit_rate']:,.1f} | "
+        f"{f['submit_rate'] / store:.1%} of raw store inserts/s ({store:,.0f}) |\n"
+        f"| sustained end-to-end reports/s (submitted → triaged → counted) | {f['end_to_end_rate']:,.1f} | "
+        f"{f['end_to_end_rate'] / store:.1%} of raw store inserts/s; {f['end_to_end_rate'] / kafka:.2%} of raw "
+        f"Kafka records/s ({kafka:,.0f}) |\n"
+        f"| flash: submit → escalation delivered, p50 | {f['p50'] * 1000:,.0f} ms | |\n"
+        f"| flash: p95 | {f['p95'] * 1000:,.0f} ms | |\n"
+        f"| flash: p99 | {f['p99'] * 1000:,.0f} ms | ({f['flash_delivered']} of {FLASH_REPORTS} delivered) |\n"
+        f"| CPU ms per report, four services summed | {f['cpu_ms_per_report']:,.1f} | split: {split} |\n\n"
+        "Command: `uv run python -m benchmarks.bench_system`\n"
+    )
+
+
+if __name__ == "__main__":
+    print(main())

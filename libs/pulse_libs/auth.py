@@ -7,7 +7,7 @@ import hashlib
 import hmac
 import secrets
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Literal
@@ -200,6 +200,17 @@ class TokenVerifier:
         self._settings = settings
         self._jwks = jwt.PyJWKClient(settings.jwks_url, cache_keys=True) if settings.jwks_url else None
 
+    def _decode(self, token: str, key: Any, algorithms: Sequence[str]) -> dict[str, Any]:
+        claims: dict[str, Any] = jwt.decode(
+            token,
+            key,
+            algorithms=algorithms,
+            audience=self._settings.jwt_audience,
+            issuer=self._settings.jwt_issuer,
+            options={"require": ["exp", "sub", "role", "iss", "aud"]},
+        )
+        return claims
+
     async def verify(self, token: str) -> Principal:
         """Return the principal of a valid token; raise AuthError otherwise."""
         try:
@@ -209,14 +220,12 @@ class TokenVerifier:
                 algorithms = [self._settings.jwt_algorithm]
             else:
                 key, algorithms = self._settings.jwt_secret, ["HS256"]
-            claims = jwt.decode(
-                token,
-                key,
-                algorithms=algorithms,
-                audience=self._settings.jwt_audience,
-                issuer=self._settings.jwt_issuer,
-                options={"require": ["exp", "sub", "role", "iss", "aud"]},
-            )
+            try:
+                claims = self._decode(token, key, algorithms)
+            except jwt.InvalidSignatureError:
+                if self._jwks is not None or not self._settings.jwt_previous_secret:
+                    raise
+                claims = self._decode(token, self._settings.jwt_previous_secret, algorithms)
         except jwt.ExpiredSignatureError:
             raise AuthError("the access token has expired") from None
         except (jwt.PyJWTError, ValueError):

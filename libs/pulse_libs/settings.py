@@ -40,6 +40,8 @@ class ServiceSettings(BaseSettings):
     kafka_replication_factor: int = Field(default=1, ge=1)
 
     jwt_secret: str = DEV_JWT_SECRET
+    jwt_previous_secret: str | None = None
+    """Verification-only secret during a rotation: tokens signed with it stay valid until they expire."""
     jwt_algorithm: Literal["HS256", "RS256", "ES256"] = "HS256"
     jwks_url: str | None = None
     jwt_issuer: str = "pulse-intake"

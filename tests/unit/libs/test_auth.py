@@ -113,3 +113,17 @@ def test_roles_are_least_privilege() -> None:
     assert "escalations:ack" in ROLE_SCOPES["standing_committee"]
     assert "users:write" in ROLE_SCOPES["admin"]
     assert "users:write" not in ROLE_SCOPES["department"]
+
+
+async def test_tokens_signed_with_the_previous_secret_verify_during_a_rotation() -> None:
+    old = ServiceSettings(env="test", jwt_secret="old-secret-of-sufficient-length-0123456789")
+    token, _ = issue_token(old, user_id="u1", username="x", role="department", unit_codes=[])
+    rotated = ServiceSettings(
+        env="test",
+        jwt_secret="new-secret-of-sufficient-length-0123456789",
+        jwt_previous_secret="old-secret-of-sufficient-length-0123456789",
+    )
+    assert (await TokenVerifier(rotated).verify(token)).subject == "u1"
+    finished = ServiceSettings(env="test", jwt_secret="new-secret-of-sufficient-length-0123456789")
+    with pytest.raises(AuthError):
+        await TokenVerifier(finished).verify(token)

@@ -13,9 +13,10 @@ from pulse_libs.events import intake, topics
 from pulse_libs.kafka.errors import TransientError
 from pulse_reporting.adapters.cells import expand
 from pulse_reporting.adapters.projection import CounterProjector, _encode
-from pulse_reporting.domain.counters import ReportFact, contribution
+from pulse_reporting.domain.counters import Contribution, ReportFact, contribution
 from pulse_reporting.settings import ReportingSettings
 from pymongo import AsyncMongoClient
+from pymongo.errors import AutoReconnect
 
 from tests.integration.reporting.helpers import (
     NAM_CUONG,
@@ -196,3 +197,43 @@ async def test_an_older_triage_decision_arriving_late_does_not_win(projector: Co
     await projector.record_triage(report_id="r1", urgency="routine", topics=["gpmb"], decided_at=older)
     await projector.record_submission(report_id="r1", fields=fields, observed_at=observed)
     assert await counters(projector) == {("dat_dai", "flash"): (1, 1)}
+
+
+class _StoreFailsMidMove(CounterProjector):
+    """The real projector on the real store, with the store failing after the first counter document once."""
+
+    failed = False
+
+    async def _apply(self, op: str, delta: Contribution) -> None:
+        if self.failed:
+            await super()._apply(op, delta)
+            return
+        first = next(iter(delta))
+        await super()._apply(op, {first: delta[first]})
+        self.failed = True
+        raise AutoReconnect("connection reset by peer")
+
+
+async def test_a_move_interrupted_by_a_store_failure_is_resumed_at_once_by_its_owner(
+    make_settings: Callable[..., Any], mongo: AsyncMongoClient[dict[str, Any]]
+) -> None:
+    settings: ReportingSettings = make_settings(ReportingSettings)
+    projector = _StoreFailsMidMove(mongo[settings.mongo_db], tz=HCM, takeover_seconds=3600)
+    observed = at("2026-10-01")
+    fields = {
+        "unit_code": YEN_BAI,
+        "channel": "zalo",
+        "sentiment": "negative",
+        "observed_at": observed,
+        "reporter_topics": ["dat_dai"],
+        "reporter_id": "u-1",
+        "reporter_kind": "user",
+    }
+    with pytest.raises(AutoReconnect):
+        await projector.record_submission(report_id="r1", fields=fields, observed_at=observed)
+    # The consumer retries the event in the same process: no waiting for the takeover time.
+    await projector.record_submission(report_id="r1", fields=fields, observed_at=observed)
+    assert await counters(projector) == {("dat_dai", "unknown"): (1, 1)}
+    collab = await projector._db["counters_202610a"].find_one({"kind": "collab"})
+    assert collab is not None
+    assert [row["reports"] for row in expand(collab)] == [1]

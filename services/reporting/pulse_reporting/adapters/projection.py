@@ -38,6 +38,8 @@ class CounterProjector:
         self._snapshots = db[SNAPSHOTS]
         self._tz = tz
         self._takeover = timedelta(seconds=takeover_seconds)
+        self._mine: set[str] = set()
+        """Moves this process wrote and has not finished (e.g. the store failed midway): it may resume them at once."""
 
     async def record_submission(self, *, report_id: str, fields: Mapping[str, Any], observed_at: datetime) -> None:
         """Merge a submission into the report's fact and move its counters."""
@@ -93,13 +95,15 @@ class CounterProjector:
             result = await self._facts.update_one(
                 {"_id": report_id, "seq": seq, "pending": None}, {"$set": {"pending": move, "seq": seq + 1}}
             )
-            if result.modified_count and await self._finish(report_id, move):
-                await self._finish(report_id, {**move, "state": "clean"})  # no re-read: the move is ours
+            if result.modified_count:
+                self._mine.add(op)
+                if await self._finish(report_id, move):
+                    await self._finish(report_id, {**move, "state": "clean"})  # no re-read: the move is ours
         raise TransientError(f"report {report_id}: counters did not settle")
 
     def _check_may_finish(self, report_id: str, pending: Mapping[str, Any]) -> None:
         # A young move belongs to the process that wrote it; others help only once it looks abandoned.
-        if pending["state"] != "apply":
+        if pending["state"] != "apply" or pending["op"] in self._mine:
             return
         if utcnow() - as_utc(pending["at"]) < self._takeover:
             raise TransientError(f"report {report_id}: a counter move is in progress elsewhere")
@@ -117,6 +121,7 @@ class CounterProjector:
         for collection, doc_id in grouped(_decode(pending["delta"])):
             await self._db[collection].update_one({"_id": doc_id}, {"$pull": {"ops": op}})
         result = await self._facts.update_one({"_id": report_id, "pending.op": op}, {"$set": {"pending": None}})
+        self._mine.discard(op)
         return bool(result.modified_count)
 
     async def _apply(self, op: str, delta: Contribution) -> None:

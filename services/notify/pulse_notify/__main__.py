@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import uvicorn
-from pulse_libs.observability import configure_logging
+from pulse_libs.serve import serve
 
 from pulse_notify.bootstrap import bootstrap
 from pulse_notify.settings import NotifySettings
@@ -11,17 +10,7 @@ from pulse_notify.settings import NotifySettings
 
 def main() -> None:
     """Start the HTTP server with the consumers and loops in its lifespan."""
-    settings = NotifySettings()
-    configure_logging(settings.service_name, settings.log_level, settings.log_json)
-    uvicorn.run(
-        bootstrap(settings),
-        host=settings.host,
-        port=settings.port,
-        log_config=None,
-        access_log=False,
-        proxy_headers=False,
-        timeout_graceful_shutdown=20,
-    )
+    serve(NotifySettings(), bootstrap)
 
 
 if __name__ == "__main__":

@@ -7,37 +7,13 @@ from collections.abc import Callable
 from typing import Any
 
 from prometheus_client import CollectorRegistry
-from pulse_libs.clock import utcnow
 from pulse_libs.events import intake as intake_events
-from pulse_libs.events.envelope import CloudEvent, new_event
+from pulse_libs.events.envelope import CloudEvent
 from pulse_libs.events.topics import INTAKE_REPORTS
 from pulse_libs.outbox import with_outbox
 from pulse_libs.runtime import Runtime
 
-
-def report_event(report_id: str, unit: str = "04747") -> CloudEvent:
-    now = utcnow()
-    data = intake_events.ReportSubmitted(
-        report_id=report_id,
-        unit_code=unit,
-        channel="zalo",
-        title="Người dân phản ánh giá điện tăng",
-        content="Nhiều hộ dân ở tổ 5 phản ánh hóa đơn tiền điện tháng này tăng cao bất thường.",
-        observed_at=now,
-        received_at=now,
-        reporter_id="u-1",
-    )
-    return new_event(
-        intake_events.REPORT_SUBMITTED, source=intake_events.SOURCE, data=data, key=unit, subject=report_id
-    )
-
-
-async def wait_for(predicate: Callable[[], bool], timeout: float = 30.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not predicate():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.05)
+from .helpers import report_event, wait_for
 
 
 async def test_outbox_event_reaches_consumer_once(make_settings: Callable[..., Any]) -> None:

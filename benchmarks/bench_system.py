@@ -30,7 +30,7 @@ from tests.support.servers import RecordingHttpServer
 ROOT = Path(__file__).resolve().parent.parent
 THROUGHPUT_REPORTS = int(os.environ.get("PULSE_BENCH_REPORTS", "400"))
 FLASH_REPORTS = int(os.environ.get("PULSE_BENCH_FLASH", "20"))
-BACKGROUND_RATE = 3.0
+BACKGROUND_RATE = 0.5  # below the measured end-to-end capacity, so queues do not grow without bound
 UNITS = sorted(f"{int(w.code):05d}" for w in Ward.iter_by_province(15))
 TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -42,7 +42,12 @@ def cpu_seconds(pid: int) -> float:
 
 
 def cpu_by_service(system: PulseSystem) -> dict[str, float]:
-    return {name: cpu_seconds(proc.pid) for name, proc in system.processes.items()}
+    out = {name: cpu_seconds(proc.pid) for name, proc in system.processes.items()}
+    for name in ("ferretdb", "kafka"):
+        pidfile = ROOT / "var" / "run" / f"{name}.pid"
+        if pidfile.is_file():
+            out[name] = cpu_seconds(int(pidfile.read_text()))
+    return out
 
 
 ROUTINE_UNITS = UNITS[:-FLASH_REPORTS]  # flash reports go to wards the background load never touches
@@ -160,7 +165,7 @@ def measure() -> dict[str, Any]:
         end_to_end = time.perf_counter() - started
         total_counted = counted(system, officer)
         cpu_after = cpu_by_service(system)
-        cpu_split = {name: (cpu_after[name] - cpu_before[name]) * 1000 / max(1, accepted) for name in SERVICES}
+        cpu_split = {name: (cpu_after[name] - cpu_before[name]) * 1000 / max(1, accepted) for name in cpu_after}
 
         # 2. Flash latency under background load.
         stop = threading.Event()
@@ -212,7 +217,7 @@ def measure() -> dict[str, Any]:
             "submit_rate": accepted / submitted_in,
             "end_to_end_rate": accepted / end_to_end,
             "end_to_end_seconds": end_to_end,
-            "cpu_ms_per_report": sum(cpu_split.values()),
+            "cpu_ms_per_report": sum(v for k, v in cpu_split.items() if k in SERVICES),
             "cpu_split": cpu_split,
             "flash_delivered": len(latencies),
             "p50": statistics.median(latencies) if latencies else float("nan"),
@@ -247,7 +252,8 @@ def main() -> str:
         f"| flash: submit → escalation delivered, p50 | {f['p50'] * 1000:,.0f} ms | |\n"
         f"| flash: p95 | {f['p95'] * 1000:,.0f} ms | |\n"
         f"| flash: p99 | {f['p99'] * 1000:,.0f} ms | ({f['flash_delivered']} of {FLASH_REPORTS} delivered) |\n"
-        f"| CPU ms per report, four services summed | {f['cpu_ms_per_report']:,.1f} | split: {split} |\n\n"
+        f"| CPU ms per report, four services summed | {f['cpu_ms_per_report']:,.1f} | per process (incl. the "
+        f"store and broker): {split} |\n\n"
         "Command: `uv run python -m benchmarks.bench_system`\n"
     )
 

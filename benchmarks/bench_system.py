@@ -241,7 +241,7 @@ def main() -> str:
         f"The four services as processes (`python -m pulse_<service>`), Kafka and FerretDB on the same 2 cores. "
         f"{f['accepted']} routine reports submitted over HTTP by 8 concurrent clients; the run ends when reporting "
         f"counts all of them (counted: {f['counted']}). Then {FLASH_REPORTS} flash reports, one every 1.5 s in "
-        f"distinct wards, while a background load submits {BACKGROUND_RATE:.0f} routine reports/s; latency is from "
+        f"distinct wards, while a background load submits {BACKGROUND_RATE:.1f} routine reports/s; latency is from "
         "the POST to the duty officer's signed webhook arriving at a local receiver.\n\n"
         "| what | figure | vs raw baseline (same run) |\n|---|---|---|\n"
         f"| reports accepted/s (HTTP, 8 clients) | {f['submit_rate']:,.1f} | "

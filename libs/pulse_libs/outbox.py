@@ -219,7 +219,8 @@ class OutboxRelay:
                 continue
             collection, doc_id = key
             col = self._db[collection]
-            if ids and len(await self._already_published(ids)) == len(ids):
+            # Only documents whose entries were all published are ever registered as settling.
+            if ids:
                 await col.update_one({"_id": doc_id}, {"$unset": {f"{OUTBOX_FIELD}.{i}": "" for i in ids}})
                 # Clear the flag only if no writer added a new event meanwhile.
                 await col.update_one({"_id": doc_id, OUTBOX_FIELD: {}}, {"$set": {PENDING_FIELD: False}})

@@ -48,10 +48,9 @@ def bootstrap(settings: TriageSettings | None = None, **overrides: Any) -> FastA
         app.state.ctx = ctx
         app.state.readiness = runtime.readiness()
         app.state.api_key_verifier = ApiKeyStore(runtime.db)
-        # Groups carry the topic prefix: deployments (and tests) sharing a broker must not share a group.
-        prefix = settings.kafka_topic_prefix
-        runtime.add_consumer(prefix + REPORTS_GROUP, [INTAKE_REPORTS], report_handlers(ctx))
-        runtime.add_consumer(prefix + REGISTRY_GROUP, [INTAKE_REGISTRY], registry_handlers(ctx))
+        # libs namespaces the group ids with the topic prefix.
+        runtime.add_consumer(REPORTS_GROUP, [INTAKE_REPORTS], report_handlers(ctx))
+        runtime.add_consumer(REGISTRY_GROUP, [INTAKE_REGISTRY], registry_handlers(ctx))
 
         def loop(fn: Any) -> Any:
             async def run(stopping: asyncio.Event) -> None:

@@ -29,19 +29,18 @@ def _handler(fn: Callable[[CloudEvent], Awaitable[object]]) -> EventHandler:
 
 
 def register_consumers(runtime: Runtime, notifier: Notifier) -> None:
-    """Add notify's four consumer groups to the runtime (group ids carry the topic prefix, like topics)."""
-    prefix = runtime.settings.kafka_topic_prefix
+    """Add notify's four consumer groups to the runtime (libs namespaces them with the topic prefix)."""
     notices: dict[str, EventHandler] = {t: _handler(notifier.on_escalation) for t in triage_events.ESCALATION_TYPES}
     notices[intake_events.ORIENTATION_PUBLISHED] = _handler(notifier.on_orientation)
-    runtime.add_consumer(prefix + ESCALATIONS_GROUP, [topics.TRIAGE_ESCALATIONS, topics.INTAKE_CAMPAIGNS], notices)
+    runtime.add_consumer(ESCALATIONS_GROUP, [topics.TRIAGE_ESCALATIONS, topics.INTAKE_CAMPAIGNS], notices)
 
     registry: dict[str, EventHandler] = dict(api_key_mirror_handlers(runtime.db))
     registry[intake_events.UNIT_UPSERTED] = _handler(notifier.on_registry_name)
     registry[intake_events.TOPIC_UPSERTED] = _handler(notifier.on_registry_name)
-    runtime.add_consumer(prefix + REGISTRY_GROUP, [topics.INTAKE_REGISTRY], registry)
+    runtime.add_consumer(REGISTRY_GROUP, [topics.INTAKE_REGISTRY], registry)
 
     receipts = {intake_events.REPORT_SUBMITTED: _handler(notifier.on_report)}
-    runtime.add_consumer(prefix + RECEIPTS_GROUP, [topics.INTAKE_REPORTS], receipts)
+    runtime.add_consumer(RECEIPTS_GROUP, [topics.INTAKE_REPORTS], receipts)
 
     forward: Mapping[str, EventHandler] = {t: _handler(notifier.on_any_event) for t in BY_TYPE}
-    runtime.add_consumer(prefix + WEBHOOKS_GROUP, list(topics.ALL_TOPICS), forward)
+    runtime.add_consumer(WEBHOOKS_GROUP, list(topics.ALL_TOPICS), forward)

@@ -96,6 +96,8 @@ start_kafka() {
       kafka.tools.StorageTool format -t "$cluster_id" -c "$config" >>"$logfile" 2>&1 \
       || die "formatting Kafka storage failed (log: $logfile)"
   fi
+  # Every test run creates its own namespaced topics; a broker keeps files open per partition.
+  ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
   log "starting Kafka on 127.0.0.1:$KAFKA_PORT"
   # shellcheck disable=SC2086
   nohup java $KAFKA_HEAP -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -Djava.awt.headless=true \

@@ -52,6 +52,8 @@ CATALOG: tuple[EventSpec, ...] = (
     EventSpec(intake.TOPIC_UPSERTED, topics.INTAKE_REGISTRY, intake.TopicUpserted, "intake", "topic code"),
     EventSpec(intake.API_KEY_ISSUED, topics.INTAKE_REGISTRY, intake.ApiKeyIssued, "intake", "key id"),
     EventSpec(intake.API_KEY_REVOKED, topics.INTAKE_REGISTRY, intake.ApiKeyRevoked, "intake", "key id"),
+    EventSpec(intake.USER_CHANGED, topics.INTAKE_DIRECTORY, intake.UserChanged, "intake", "user id"),
+    EventSpec(intake.AGENCY_CHANGED, topics.INTAKE_DIRECTORY, intake.AgencyChanged, "intake", "agency code"),
     EventSpec(triage.REPORT_TRIAGED, topics.TRIAGE_DECISIONS, triage.ReportTriaged, "triage", "unit code"),
     *(
         EventSpec(t, topics.TRIAGE_DECISIONS, triage.HotspotChanged, "triage", "unit code")

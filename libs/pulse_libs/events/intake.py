@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Literal
 
 from pulse_libs.events.common import Channel, EventModel, Sentiment
@@ -17,6 +17,10 @@ UNIT_UPSERTED = "pulse.unit.upserted.v1"
 TOPIC_UPSERTED = "pulse.topic.upserted.v1"
 API_KEY_ISSUED = "pulse.api_key.issued.v1"
 API_KEY_REVOKED = "pulse.api_key.revoked.v1"
+USER_CHANGED = "pulse.user.changed.v1"
+AGENCY_CHANGED = "pulse.agency.changed.v1"
+
+AgencyKind = Literal["people_committee", "department", "police", "mass_organisation", "other"]
 
 
 class Location(EventModel):
@@ -130,3 +134,39 @@ class ApiKeyRevoked(EventModel):
 
     key_id: str
     revoked_at: datetime
+
+
+class UserChanged(EventModel):
+    """A user was created or changed (topic intake.directory.v1, key user id).
+
+    Carries the whole current record, so a consumer keeps only the highest `version` per user;
+    services use it to revoke access (inactive, or a token's `ver` below `version`) and notify
+    builds its directory of people to page from it.
+    """
+
+    user_id: str
+    username: str
+    full_name: str
+    role: str
+    unit_codes: list[str] = []
+    agency_code: str | None = None
+    phone: str | None = None
+    email: str | None = None
+    zalo_user_id: str | None = None
+    active: bool = True
+    version: int
+    """Increases on every change of the user (tokens carry the version they were issued at)."""
+    term_ends_on: date | None = None
+    """Last day of the user's term (Asia/Ho_Chi_Minh); access ends after it."""
+    changed_at: datetime
+
+
+class AgencyChanged(EventModel):
+    """An agency (a body that receives directives) was created or changed (topic intake.directory.v1, key its code)."""
+
+    code: str
+    name: str
+    kind: AgencyKind
+    unit_code: str | None = None
+    active: bool = True
+    changed_at: datetime

@@ -8,6 +8,8 @@ INTAKE_CAMPAIGNS = "intake.campaigns.v1"
 """Orientations, surveys and survey responses (key: orientation/survey id)."""
 INTAKE_REGISTRY = "intake.registry.v1"
 """Registry changes other services mirror: units, topics, API keys (key: entity id)."""
+INTAKE_DIRECTORY = "intake.directory.v1"
+"""The people directory: users and agencies (key: user id or agency code)."""
 TRIAGE_DECISIONS = "triage.decisions.v1"
 """Triage decisions and hot-spot changes (key: unit code)."""
 TRIAGE_ESCALATIONS = "triage.escalations.v1"
@@ -19,6 +21,7 @@ ALL_TOPICS: tuple[str, ...] = (
     INTAKE_REPORTS,
     INTAKE_CAMPAIGNS,
     INTAKE_REGISTRY,
+    INTAKE_DIRECTORY,
     TRIAGE_DECISIONS,
     TRIAGE_ESCALATIONS,
     NOTIFY_DELIVERIES,

@@ -17,13 +17,14 @@ import jwt
 from pulse_libs.clock import utcnow
 from pulse_libs.settings import ServiceSettings
 
-Role = Literal["collaborator", "unit_officer", "department", "standing_committee", "admin"]
+Role = Literal["collaborator", "unit_officer", "department", "standing_committee", "admin", "agency"]
 ROLES: tuple[Role, ...] = (
     "collaborator",
     "unit_officer",
     "department",
     "standing_committee",
     "admin",
+    "agency",
 )
 
 _COLLABORATOR = frozenset(
@@ -60,6 +61,10 @@ ROLE_SCOPES: Mapping[Role, frozenset[str]] = {
             "deliveries:read",
             "identities:read",
             "triage:read",
+            "agencies:read",
+            "directives:read",
+            "directives:write",
+            "directives:update",
         }
     ),
     "standing_committee": frozenset(
@@ -72,6 +77,9 @@ ROLE_SCOPES: Mapping[Role, frozenset[str]] = {
             "topics:read",
             "orientations:read",
             "triage:read",
+            "agencies:read",
+            "directives:read",
+            "directives:write",
         }
     ),
     "admin": frozenset(
@@ -96,6 +104,19 @@ ROLE_SCOPES: Mapping[Role, frozenset[str]] = {
             "audit:read",
             "silences:read",
             "silences:write",
+            "agencies:read",
+            "agencies:write",
+        }
+    ),
+    # An officer of a body that handles directives: only the directives assigned to its agency
+    # (`agency_code` on the principal) and the hot spots they concern, never who reported.
+    "agency": frozenset(
+        {
+            "directives:read",
+            "directives:update",
+            "hotspots:read:assigned",
+            "units:read",
+            "topics:read",
         }
     ),
 }
@@ -133,6 +154,8 @@ class Principal:
     role: Role | None = None
     unit_codes: frozenset[str] | None = None
     """Units the caller is limited to; None means every unit."""
+    agency_code: str | None = None
+    """The agency an `agency` user acts for (None for every other caller)."""
 
     def has(self, scope: str) -> bool:
         """True if the caller holds `scope`."""
@@ -154,9 +177,22 @@ class Principal:
         return "identities:read" in self.scopes
 
 
-def principal_for_user(*, user_id: str, username: str, role: Role, unit_codes: Iterable[str]) -> Principal:
-    """Build the principal of a person from their role and units."""
+def principal_for_user(
+    *,
+    user_id: str,
+    username: str,
+    role: Role,
+    unit_codes: Iterable[str],
+    agency_code: str | None = None,
+) -> Principal:
+    """Build the principal of a person from their role and units (and agency, for `agency` users).
+
+    An `agency` user sees no unit by default (its view is its agency's directives), so any
+    unit-scoped route that forgets the agency case denies rather than leaks.
+    """
     units = frozenset(unit_codes) if role in UNIT_LIMITED_ROLES else None
+    if role == "agency":
+        units = frozenset()
     return Principal(
         subject=user_id,
         kind="user",
@@ -164,6 +200,7 @@ def principal_for_user(*, user_id: str, username: str, role: Role, unit_codes: I
         scopes=ROLE_SCOPES[role],
         role=role,
         unit_codes=units,
+        agency_code=agency_code if role == "agency" else None,
     )
 
 
@@ -175,10 +212,11 @@ def issue_token(
     role: Role,
     unit_codes: Iterable[str],
     ttl: timedelta = timedelta(hours=8),
+    agency_code: str | None = None,
 ) -> tuple[str, int]:
     """Sign an access token (HS256 with the shared secret); return (token, expires_in seconds)."""
     now = utcnow()
-    claims = {
+    claims: dict[str, Any] = {
         "sub": user_id,
         "name": username,
         "role": role,
@@ -190,6 +228,8 @@ def issue_token(
         "exp": int((now + ttl).timestamp()),
         "jti": uuid.uuid4().hex,
     }
+    if role == "agency" and agency_code:
+        claims["agency_code"] = agency_code
     return jwt.encode(claims, settings.jwt_secret, algorithm="HS256"), int(ttl.total_seconds())
 
 
@@ -234,11 +274,15 @@ class TokenVerifier:
         units = claims.get("units", [])
         if role not in ROLES or not isinstance(units, list) or not all(isinstance(u, str) for u in units):
             raise AuthError("the access token carries an unknown role or bad units")
+        agency_code = claims.get("agency_code")
+        if role == "agency" and (not isinstance(agency_code, str) or not agency_code):
+            raise AuthError("an agency token must carry its agency_code")
         return principal_for_user(
             user_id=str(claims["sub"]),
             username=str(claims.get("name", claims["sub"])),
             role=role,
             unit_codes=units,
+            agency_code=agency_code if role == "agency" else None,
         )
 
 

@@ -15,6 +15,7 @@ from pulse_libs.auth import (
     issue_token,
     new_api_key,
     parse_api_key,
+    principal_for_user,
     pseudonym,
 )
 from pulse_libs.settings import ServiceSettings
@@ -127,3 +128,29 @@ async def test_tokens_signed_with_the_previous_secret_verify_during_a_rotation()
     finished = ServiceSettings(env="test", jwt_secret="new-secret-of-sufficient-length-0123456789")
     with pytest.raises(AuthError):
         await TokenVerifier(finished).verify(token)
+
+
+async def test_agency_token_carries_its_agency_and_sees_no_unit() -> None:
+    token, _ = issue_token(
+        SETTINGS, user_id="a1", username="ubnd", role="agency", unit_codes=["04747"], agency_code="UBND-04747"
+    )
+    principal = await TokenVerifier(SETTINGS).verify(token)
+    assert principal.role == "agency"
+    assert principal.agency_code == "UBND-04747"
+    assert principal.has("directives:update")
+    assert not principal.has("hotspots:read")
+    assert not principal.sees_unit("04747")
+    assert principal.unit_filter() == []
+
+
+async def test_agency_token_without_agency_code_is_refused() -> None:
+    token, _ = issue_token(SETTINGS, user_id="a1", username="ubnd", role="agency", unit_codes=[])
+    with pytest.raises(AuthError):
+        await TokenVerifier(SETTINGS).verify(token)
+
+
+def test_only_agency_users_carry_an_agency_code() -> None:
+    principal = principal_for_user(
+        user_id="d1", username="dept", role="department", unit_codes=[], agency_code="UBND-04747"
+    )
+    assert principal.agency_code is None

@@ -9,6 +9,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_JWT_SECRET = "pulse-dev-only-secret-change-me-0123456789"  # noqa: S105 - refused in production
 DEV_PSEUDONYM_KEY = "pulse-dev-only-pseudonym-key-0123456789"
+DEV_ACK_SECRET = "pulse-dev-only-ack-link-secret-0123456789"  # noqa: S105 - refused in production
 
 Environment = Literal["development", "test", "production"]
 
@@ -47,6 +48,8 @@ class ServiceSettings(BaseSettings):
     jwt_issuer: str = "pulse-intake"
     jwt_audience: str = "pulse"
     pseudonym_key: str = DEV_PSEUDONYM_KEY
+    ack_secret: str = DEV_ACK_SECRET
+    """Key of the one-tap acknowledgement links (pulse_libs.acktoken): notify mints, triage verifies."""
 
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     timezone: str = "Asia/Ho_Chi_Minh"

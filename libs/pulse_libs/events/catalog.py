@@ -64,6 +64,13 @@ CATALOG: tuple[EventSpec, ...] = (
         for t in triage.ESCALATION_TYPES
     ),
     EventSpec(
+        triage.DIRECTIVE_CHANGED,
+        topics.TRIAGE_DIRECTIVES,
+        triage.DirectiveChanged,
+        "triage",
+        "hot-spot id",
+    ),
+    EventSpec(
         notify.DELIVERY_SENT,
         topics.NOTIFY_DELIVERIES,
         notify.DeliveryOutcome,

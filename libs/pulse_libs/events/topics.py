@@ -14,6 +14,8 @@ TRIAGE_DECISIONS = "triage.decisions.v1"
 """Triage decisions and hot-spot changes (key: unit code)."""
 TRIAGE_ESCALATIONS = "triage.escalations.v1"
 """Escalation lifecycle (key: hot-spot id)."""
+TRIAGE_DIRECTIVES = "triage.directives.v1"
+"""Directives (chỉ đạo xử lý) to the agencies that act on a hot spot (key: hot-spot id)."""
 NOTIFY_DELIVERIES = "notify.deliveries.v1"
 """Delivery outcomes (key: delivery id)."""
 
@@ -24,6 +26,7 @@ ALL_TOPICS: tuple[str, ...] = (
     INTAKE_DIRECTORY,
     TRIAGE_DECISIONS,
     TRIAGE_ESCALATIONS,
+    TRIAGE_DIRECTIVES,
     NOTIFY_DELIVERIES,
 )
 

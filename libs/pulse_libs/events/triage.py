@@ -1,4 +1,4 @@
-"""Events produced by triage: decisions, hot-spot changes and the escalation lifecycle."""
+"""Events produced by triage: decisions, hot-spot changes, the escalation lifecycle and directives."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ ESCALATION_ESCALATED = "pulse.escalation.escalated.v1"
 ESCALATION_REMINDED = "pulse.escalation.reminded.v1"
 ESCALATION_ACKNOWLEDGED = "pulse.escalation.acknowledged.v1"
 ESCALATION_RESOLVED = "pulse.escalation.resolved.v1"
+DIRECTIVE_CHANGED = "pulse.directive.changed.v1"
 
 HOTSPOT_TYPES = (HOTSPOT_OPENED, HOTSPOT_UPDATED, HOTSPOT_ACKNOWLEDGED, HOTSPOT_RESOLVED)
 ESCALATION_TYPES = (
@@ -93,4 +94,40 @@ class EscalationChanged(EventModel):
     comment: str | None = None
     acknowledged_at: datetime | None = None
     resolved_at: datetime | None = None
+    notify_reporters: bool = False
+    """On resolved: the department asked that the collaborators behind the hot spot hear the outcome."""
+    outcome: str | None = None
+    """On resolved: the outcome (the resolving comment) told to the collaborators."""
+    reporter_ids: list[str] = []
+    """On resolved with notify_reporters: internal ids of the collaborators whose reports formed the
+    hot spot (never shown to anyone; notify sends each their own notice)."""
     changed_at: datetime
+
+
+DirectiveState = Literal["open", "overdue", "done"]
+DirectiveChange = Literal["created", "updated", "overdue", "done"]
+
+
+class DirectiveChanged(EventModel):
+    """A directive (chỉ đạo xử lý) after a change; `change` says which (topic triage.directives.v1, key hot-spot id).
+
+    `overdue` is emitted exactly once per directive, when its due time passes while it is not done.
+    """
+
+    directive_id: str
+    hotspot_id: str
+    unit_code: str
+    topic_code: str
+    assignee: str
+    """The agency code the directive is assigned to."""
+    instruction: str
+    due_at: datetime
+    state: DirectiveState
+    change: DirectiveChange
+    note: str | None = None
+    result: str | None = None
+    by: str
+    """User id of who made the change, or "system" for the overdue transition."""
+    at: datetime
+    remind_before_seconds: int
+    """How long before `due_at` notify reminds the assignee (0: no reminder)."""

@@ -1,4 +1,4 @@
-// Command ferretdb runs FerretDB v1.24 with the SQLite backend for local
+// Command ferretdb runs FerretDB v1.24 with its PostgreSQL handler for local
 // development and tests. It embeds the ferretdb package because a plain
 // `go install` of FerretDB's cmd/ferretdb panics without its generated
 // version file, while the embeddable package skips that check.
@@ -9,7 +9,6 @@ import (
 	"flag"
 	"log"
 	"log/slog"
-	"os"
 	"os/signal"
 	"syscall"
 
@@ -18,25 +17,22 @@ import (
 
 func main() {
 	listen := flag.String("listen", "127.0.0.1:27017", "TCP address to listen on")
-	dataDir := flag.String("data", "data/", "directory for the SQLite files")
+	postgres := flag.String("postgresql-url", "postgres://pulse@127.0.0.1:27432/ferretdb",
+		"PostgreSQL connection string of the backing database")
 	logLevel := flag.String("log-level", "warn", "debug, info, warn or error")
 	flag.Parse()
-
-	if err := os.MkdirAll(*dataDir, 0o750); err != nil {
-		log.Fatalf("create data directory: %v", err)
-	}
 
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
 		log.Fatalf("bad -log-level: %v", err)
 	}
-	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	logger := slog.New(slog.NewTextHandler(log.Writer(), &slog.HandlerOptions{Level: level}))
 
 	f, err := ferretdb.New(&ferretdb.Config{
-		Listener:  ferretdb.ListenerConfig{TCP: *listen},
-		Logger:    logger,
-		Handler:   "sqlite",
-		SQLiteURL: "file:" + *dataDir,
+		Listener:      ferretdb.ListenerConfig{TCP: *listen},
+		Logger:        logger,
+		Handler:       "postgresql",
+		PostgreSQLURL: *postgres,
 	})
 	if err != nil {
 		log.Fatalf("configure FerretDB: %v", err)

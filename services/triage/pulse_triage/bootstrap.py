@@ -19,7 +19,7 @@ from pulse_libs.runtime import Runtime
 from pulse_triage.adapters.store import INDEXES, OUTBOX_COLLECTIONS, TriageStore
 from pulse_triage.context import TriageContext
 from pulse_triage.domain.errors import ConflictError, NotFoundError
-from pulse_triage.entrypoints.api import admin, escalations, reads
+from pulse_triage.entrypoints.api import ack_links, admin, escalations, reads
 from pulse_triage.entrypoints.consumers import REGISTRY_GROUP, REPORTS_GROUP, registry_handlers, report_handlers
 from pulse_triage.handlers.escalations import scheduler_loop
 from pulse_triage.handlers.upkeep import gauges_loop, silence_sweeper
@@ -73,7 +73,7 @@ def bootstrap(settings: TriageSettings | None = None, **overrides: Any) -> FastA
         description=DESCRIPTION,
         registry=registry,
         lifespan=lifespan,
-        routers=[reads.router, escalations.router, admin.router],
+        routers=[reads.router, escalations.router, ack_links.router, admin.router],
     )
 
     async def not_found(request: Request, exc: Exception) -> JSONResponse:

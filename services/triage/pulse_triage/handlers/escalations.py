@@ -202,13 +202,28 @@ async def acknowledge(*, ctx: TriageContext, escalation_id: str, principal: Prin
     return await _close(ctx, escalation_id, principal, comment, "acknowledged")
 
 
+async def acknowledge_by_link(
+    *, ctx: TriageContext, escalation_id: str, recipient_id: str, channel: str, token_id: str, comment: str | None
+) -> Document:
+    """Acknowledge as the recipient a one-tap link was made for; the link is spent with the acknowledgement."""
+    principal = Principal(subject=recipient_id, kind="user", name=recipient_id, scopes=frozenset())
+    link = {"by": recipient_id, "via": "link", "channel": channel}
+    return await _close(ctx, escalation_id, principal, comment, "acknowledged", link=link, token_id=token_id)
+
+
 async def resolve(*, ctx: TriageContext, escalation_id: str, principal: Principal, comment: str) -> Document:
     """Resolve a pending or acknowledged escalation with a comment; its hot spot becomes resolved."""
     return await _close(ctx, escalation_id, principal, comment, "resolved")
 
 
 async def _close(
-    ctx: TriageContext, escalation_id: str, principal: Principal, comment: str | None, state: str
+    ctx: TriageContext,
+    escalation_id: str,
+    principal: Principal,
+    comment: str | None,
+    state: str,
+    link: Document | None = None,
+    token_id: str | None = None,
 ) -> Document:
     esc = await visible_escalation(ctx, escalation_id, principal)
     esc = await _wait_for_lease(ctx, esc)
@@ -228,6 +243,7 @@ async def _close(
     moved = {**hotspot, "status": state}
     hotspot_type = ev.HOTSPOT_ACKNOWLEDGED if state == "acknowledged" else ev.HOTSPOT_RESOLVED
     entry = _history(state, after, now, actor_id=principal.subject, actor_name=principal.name, comment=comment)
+    entry |= link or {}
     if STATUS_ORDER.index(hotspot["status"]) < STATUS_ORDER.index(state):
         await ctx.store.emit([event, hotspot_changed(hotspot_type, moved, now, state)], now)
     else:
@@ -235,7 +251,8 @@ async def _close(
     updated = await ctx.store.update(
         ESCALATIONS,
         {"_id": esc["_id"], "state": {"$in": list(allowed)}},
-        {"$set": fields | {"lease_until": EPOCH}, "$inc": {"version": 1}, "$push": {"history": entry}},
+        {"$set": fields | {"lease_until": EPOCH}, "$inc": {"version": 1}, "$push": {"history": entry}}
+        | ({"$addToSet": {"ack_link_ids": token_id}} if token_id else {}),
     )
     if updated is None:
         raise ConflictError("the escalation changed meanwhile; reload it")

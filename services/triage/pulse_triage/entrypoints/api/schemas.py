@@ -60,6 +60,9 @@ class HistoryEntry(BaseModel):
     actor_name: str | None = None
     comment: str | None = None
     silence_id: str | None = None
+    by: str | None = None
+    via: Literal["link"] | None = Field(default=None, description="`link`: acknowledged through a one-tap link")
+    channel: str | None = Field(default=None, description="The channel whose notice carried the link")
 
 
 class EscalationRead(BaseModel):

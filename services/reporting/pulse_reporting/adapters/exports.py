@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from docx import Document
 from openpyxl import Workbook
 
+from pulse_reporting.adapters.safe import clean_text, csv_cell, xlsx_cell
 from pulse_reporting.adapters.tables import briefing_tables
 from pulse_reporting.domain.labels import PERIOD_KIND
 
@@ -35,9 +36,9 @@ def to_csv(report: Mapping[str, Any], tz: ZoneInfo) -> bytes:
     writer = csv.writer(out)
     writer.writerow(["Mục", "Cột 1", "Cột 2", "Cột 3", "Cột 4", "Cột 5", "Cột 6", "Cột 7", "Cột 8"])
     for _, title, header, rows in briefing_tables(report, tz):
-        writer.writerow([title, *header])
+        writer.writerow([csv_cell(v) for v in (title, *header)])
         for row in rows:
-            writer.writerow([title, *row])
+            writer.writerow([csv_cell(v) for v in (title, *row)])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
@@ -47,13 +48,22 @@ def to_xlsx(report: Mapping[str, Any], tz: ZoneInfo) -> bytes:
     book.remove(book.active)
     for sheet_name, title, header, rows in briefing_tables(report, tz):
         sheet = book.create_sheet(sheet_name[:31])
-        sheet.append([title])
-        sheet.append(header)
-        for row in rows:
-            sheet.append(row)
+        for values in ([title], header, *rows):
+            _append(sheet, values)
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
+
+
+def _append(sheet: Any, values: list[Any]) -> None:
+    row = sheet.max_row + 1 if sheet.max_row > 1 or sheet.cell(1, 1).value is not None else 1
+    for column, raw in enumerate(values, start=1):
+        value, as_text = xlsx_cell(raw)
+        cell = sheet.cell(row=row, column=column)
+        cell.value = value
+        if as_text:
+            cell.data_type = "s"
+            cell.quotePrefix = True
 
 
 def report_heading(report: Mapping[str, Any]) -> str:
@@ -107,18 +117,18 @@ def to_docx(report: Mapping[str, Any], tz: ZoneInfo) -> bytes:
 
 
 def _table(doc: Any, title: str, header: list[str], rows: list[list[Any]]) -> None:
-    doc.add_heading(title, level=2)
+    doc.add_heading(clean_text(title), level=2)
     if not rows:
         doc.add_paragraph("Không có số liệu trong kỳ.")
         return
     table = doc.add_table(rows=1, cols=len(header))
     table.style = "Table Grid"
     for cell, text in zip(table.rows[0].cells, header, strict=True):
-        cell.text = text
+        cell.text = clean_text(text)
     for row in rows:
         cells = table.add_row().cells
         for cell, value in zip(cells, row, strict=False):
-            cell.text = "" if value is None else str(value)
+            cell.text = "" if value is None else clean_text(str(value))
 
 
 def _recommendation(report: Mapping[str, Any]) -> str:

@@ -65,7 +65,7 @@ def stack_processes(var_dir: Path) -> list[str]:
             cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
         except OSError:
             continue
-        found.append(f"{entry.name}: {cmdline[:160]}")
+        found.append(f"{entry.name}: {cmdline}")
     return found
 
 

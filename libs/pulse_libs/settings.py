@@ -53,6 +53,8 @@ class ServiceSettings(BaseSettings):
 
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     timezone: str = "Asia/Ho_Chi_Minh"
+    period_cutoff_day: int = Field(default=15, ge=1, le=28)
+    """Decree 09/2019 art. 12 cut-off (pulse_libs.periods): periods start on this day of the month before."""
     outbox_poll_seconds: float = Field(default=0.5, gt=0)
     outbox_settle_seconds: float = Field(default=10.0, ge=0)
 

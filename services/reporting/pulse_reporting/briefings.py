@@ -8,11 +8,11 @@ from zoneinfo import ZoneInfo
 
 from pulse_libs.auth import Principal
 from pulse_libs.clock import utcnow
+from pulse_libs.periods import Window, local_bounds, parse_period, window
 
 from pulse_reporting.adapters.queries import Queries
 from pulse_reporting.domain import briefing as sections
 from pulse_reporting.domain.errors import InvalidPeriodError
-from pulse_reporting.domain.periods import Window, local_bounds, parse_period, window
 from pulse_reporting.domain.stats import change_percent, totals_from_rows
 from pulse_reporting.domain.surveys import survey_results
 from pulse_reporting.handlers import COLLABORATOR_KINDS, identify, names, period_info, period_totals

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from pulse_libs.auth import Principal, pseudonym
 from pulse_libs.clock import as_utc, utcnow
+from pulse_libs.periods import Period, Window, local_bounds, parse_period, window
 
 from pulse_reporting.adapters.queries import Queries
 from pulse_reporting.adapters.readmodels import TOPICS, UNITS
@@ -19,7 +20,6 @@ from pulse_reporting.domain.errors import (
     PeriodAlreadyClosedError,
     PeriodNotEndedError,
 )
-from pulse_reporting.domain.periods import Period, Window, local_bounds, parse_period, window
 from pulse_reporting.domain.stats import Granularity, Totals, totals_from_rows, trend_series
 from pulse_reporting.domain.surveys import survey_results
 from pulse_reporting.settings import ReportingSettings

@@ -12,8 +12,6 @@ class ReportingSettings(ServiceSettings):
     service_name: str = "reporting"
     port: int = Field(default=8004, ge=1, le=65535, validation_alias="PULSE_REPORTING_PORT")
     mongo_db: str = Field(default="pulse_reporting", validation_alias="PULSE_REPORTING_MONGO_DB")
-    period_cutoff_day: int = Field(default=15, ge=1, le=28)
-    """Decree 09/2019 art. 12: periods run from this day of the previous month (1 = calendar periods)."""
     max_range_days: int = Field(default=1100, ge=1)
     """Longest statistics range one request may cover."""
     move_takeover_seconds: float = Field(default=30.0, gt=0)

@@ -6,8 +6,8 @@ from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from pulse_libs.periods import local_bounds, month_containing, parse_period, window
 from pulse_reporting.domain.errors import InvalidPeriodError
-from pulse_reporting.domain.periods import local_bounds, month_containing, parse_period, window
 
 HCM = ZoneInfo("Asia/Ho_Chi_Minh")
 

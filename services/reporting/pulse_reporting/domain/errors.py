@@ -1,12 +1,19 @@
 """Domain errors of the reporting service; routers map them to problem+json."""
 
+from pulse_libs.periods import InvalidPeriodError
+
+__all__ = [
+    "InvalidPeriodError",
+    "InvalidRangeError",
+    "NotFoundError",
+    "PeriodAlreadyClosedError",
+    "PeriodNotEndedError",
+    "ReportingError",
+]
+
 
 class ReportingError(Exception):
     """Base of the reporting service's domain errors."""
-
-
-class InvalidPeriodError(ReportingError):
-    """A period string or cut-off day that the period engine cannot interpret (422)."""
 
 
 class InvalidRangeError(ReportingError):

@@ -15,12 +15,12 @@ from pulse_libs.auth import Principal
 from pulse_libs.clock import utcnow
 from pulse_libs.http.problems import PROBLEM_JSON, ProblemError
 from pulse_libs.http.security import require, require_any
+from pulse_libs.periods import MAX_YEAR, MIN_YEAR, parse_period
 
 from pulse_reporting import briefings, handlers
 from pulse_reporting.adapters import exports
 from pulse_reporting.adapters.queries import Queries
 from pulse_reporting.domain import errors
-from pulse_reporting.domain.periods import MAX_YEAR, MIN_YEAR, parse_period
 from pulse_reporting.entrypoints.schemas import Briefing, PeriodClosed, PeriodWindow, Summary, SurveyResults, Trends
 from pulse_reporting.settings import ReportingSettings
 

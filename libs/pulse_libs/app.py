@@ -10,6 +10,7 @@ from fastapi import APIRouter, FastAPI
 from prometheus_client import CollectorRegistry
 
 from pulse_libs.auth import TokenVerifier
+from pulse_libs.http.docs import install_local_docs
 from pulse_libs.http.limits import BodyLimitMiddleware
 from pulse_libs.http.openapi import install_problem_openapi
 from pulse_libs.http.problems import install_problem_handlers
@@ -48,6 +49,7 @@ def build_app(
     app.state.readiness = {}
     install_problem_handlers(app)
     install_problem_openapi(app, skip_prefixes=openapi_skip_prefixes)
+    install_local_docs(app)
 
     def checks() -> dict[str, ReadinessCheck]:
         return dict(app.state.readiness)

@@ -10,7 +10,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VAR="${PULSE_VAR_DIR:-$ROOT/var}"
 SERVICES=(intake triage notify reporting)
 # The console joins once its package exists in this checkout.
-[[ -d "$ROOT/services/console/pulse_console" ]] && SERVICES+=(console)
+[[ -f "$ROOT/services/console/pulse_console/__main__.py" ]] && SERVICES+=(console)
 declare -A PORTS=([intake]="${PULSE_INTAKE_PORT:-8001}" [triage]="${PULSE_TRIAGE_PORT:-8002}" \
                   [notify]="${PULSE_NOTIFY_PORT:-8003}" [reporting]="${PULSE_REPORTING_PORT:-8004}" \
                   [console]="${PULSE_CONSOLE_PORT:-8000}")

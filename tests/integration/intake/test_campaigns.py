@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -11,12 +11,14 @@ from pulse_libs.auth import pseudonym
 from pulse_libs.clock import utcnow
 from pulse_libs.events import intake as ev
 from pulse_libs.events.topics import INTAKE_CAMPAIGNS
+from pulse_libs.periods import local_days, month_containing, parse_period
 
 from .helpers import NAM_CUONG, VAN_PHU, YEN_BAI, assert_problem, count, read_events
 
 
 def _this_month() -> str:
-    return datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")).strftime("%Y-%m")
+    """The reporting month of today (Decree 09: from the 15th it is already next month's period)."""
+    return month_containing(utcnow(), cutoff_day=15, tz=ZoneInfo("Asia/Ho_Chi_Minh")).name
 
 
 def _orientation(**changes: Any) -> dict[str, Any]:
@@ -36,11 +38,13 @@ async def test_orientation_is_published_and_current_for_its_units(intake: Any) -
     created = await intake.client.post("/v1/orientations", json=_orientation(), headers=department)
     assert created.status_code == 201, created.text
     orientation = created.json()
-    assert orientation["period_start"].endswith("-01")
+    first, last = local_days(parse_period(_this_month()), 15)
+    assert (orientation["period_start"], orientation["period_end"]) == (first.isoformat(), last.isoformat())
+    assert orientation["period_start"].endswith("-15")
     quarter = await intake.client.post(
         "/v1/orientations", json=_orientation(period="2020-Q2", unit_codes=[]), headers=department
     )
-    assert quarter.json()["period_end"] == "2020-06-30"
+    assert (quarter.json()["period_start"], quarter.json()["period_end"]) == ("2020-03-15", "2020-06-14")
 
     mine = (
         await intake.client.get("/v1/orientations/current", headers=intake.headers("collaborator", [YEN_BAI]))
@@ -207,3 +211,35 @@ async def test_closed_survey_and_bad_questionnaires(intake: Any) -> None:
     for body, field in bad:
         assert_problem(await intake.client.post("/v1/surveys", json=body, headers=department), 422, field)
     assert await count(intake.db, "surveys") == before
+
+
+async def test_orientations_in_force_follow_the_decree_09_windows_of_reporting(intake: Any) -> None:
+    """On the 20th of a month the orientation in force is next month's (its window began on the 15th)."""
+    department = intake.headers("department")
+    ids = {}
+    for period in ("2031-11", "2031-12", "2031-Q4"):
+        created = await intake.client.post(
+            "/v1/orientations", json=_orientation(period=period, unit_codes=[NAM_CUONG]), headers=department
+        )
+        assert created.status_code == 201, created.text
+        ids[period] = created.json()["id"]
+    reader = intake.headers("collaborator", [NAM_CUONG])
+
+    async def in_force(day: str) -> set[str]:
+        response = await intake.client.get("/v1/orientations/current", params={"on": day}, headers=reader)
+        assert response.status_code == 200, response.text
+        assert response.json()["date"] == day
+        return {o["period"] for o in response.json()["items"] if o["id"] in ids.values()}
+
+    assert await in_force("2031-11-20") == {"2031-12", "2031-Q4"}
+    assert await in_force("2031-11-14") == {"2031-11", "2031-Q4"}
+    assert await in_force("2031-10-15") == {"2031-11", "2031-Q4"}
+    assert await in_force("2031-10-14") == {"2031-Q4"}
+    assert await in_force("2031-09-15") == {"2031-Q4"}
+    assert await in_force("2031-09-14") == set()
+    assert await in_force("2031-12-14") == {"2031-12", "2031-Q4"}
+    assert await in_force("2031-12-15") == set()
+    assert_problem(
+        await intake.client.get("/v1/orientations/current", params={"on": "1999-12-31"}, headers=reader), 422
+    )
+    assert_problem(await intake.client.get("/v1/orientations/current", params={"on": "20-11"}, headers=reader), 422)

@@ -18,7 +18,15 @@ Option = Annotated[StrictStr, AfterValidator(nfc), Field(min_length=1, max_lengt
 class OrientationCreate(Strict):
     """The orientation (định hướng) for a period: topics to watch, guidance, target units (none = all)."""
 
-    period: Annotated[StrictStr, Field(min_length=4, max_length=7, examples=["2026-11", "2026-Q4", "2026-H2", "2026"])]
+    period: Annotated[
+        StrictStr,
+        Field(
+            min_length=4,
+            max_length=7,
+            examples=["2026-11", "2026-Q4", "2026-H2", "2026"],
+            description="A reporting period of pulse_libs.periods (Decree 09 windows: `2026-11` = 15 Oct – 14 Nov)",
+        ),
+    ]
     title: Name
     guidance: Guidance
     topic_codes: Annotated[list[Code], Field(min_length=1, max_length=50)]
@@ -26,7 +34,7 @@ class OrientationCreate(Strict):
 
 
 class OrientationOut(BaseModel):
-    """A published orientation with the days its period covers."""
+    """A published orientation with the local days its period covers (both included), as in reporting."""
 
     id: str
     period: str

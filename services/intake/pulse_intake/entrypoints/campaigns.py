@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Query, Response
 from pulse_libs.auth import Principal, pseudonym
 from pulse_libs.clock import utcnow
 from pulse_libs.http.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
 from pulse_libs.http.problems import ProblemError, not_found
 from pulse_libs.http.security import require, require_any
+from pulse_libs.periods import InvalidPeriodError, parse_period
 
 from pulse_intake.context import Ctx, IntakeContext
-from pulse_intake.domain.errors import InvalidAnswerError, InvalidPeriodError
-from pulse_intake.domain.periods import parse_period
+from pulse_intake.domain.errors import InvalidAnswerError
 from pulse_intake.domain.surveys import Question, questionnaire_problems, validate_answers
 from pulse_intake.entrypoints.campaign_schemas import (
     CurrentOrientations,
@@ -57,13 +57,23 @@ async def _check_codes(ctx: IntakeContext, *, topics: list[str], units: list[str
 async def publish_orientation(
     ctx: Ctx, body: OrientationCreate, principal: OrientationsWrite, response: Response
 ) -> dict[str, Any]:
-    """Publish the orientation for a month, quarter, half-year or year (department); collaborators are told."""
+    """Publish the orientation for a reporting month, quarter, half-year, nine months or year (department).
+
+    The period means the same Decree 09 window as in reporting (`2026-11` = 15 Oct – 14 Nov with the
+    default cut-off day 15); collaborators are told.
+    """
     try:
         period = parse_period(body.period)
     except InvalidPeriodError as exc:
         raise field_error(422, "period", str(exc)) from None
     await _check_codes(ctx, topics=body.topic_codes, units=body.unit_codes)
-    doc = await campaigns.publish_orientation(db=ctx.db, period=period, body=body.model_dump(), by=principal.subject)
+    doc = await campaigns.publish_orientation(
+        db=ctx.db,
+        period=period,
+        cutoff_day=ctx.settings.period_cutoff_day,
+        body=body.model_dump(),
+        by=principal.subject,
+    )
     ctx.kick()
     response.headers["Location"] = f"/v1/orientations/{doc['id']}"
     return doc
@@ -80,10 +90,16 @@ async def list_orientations(
     return {"items": items, "next_cursor": next_cursor(items, limit, "id", "before")}
 
 
-@router.get("/v1/orientations/current", response_model=CurrentOrientations)
-async def current_orientations(ctx: Ctx, principal: OrientationsRead) -> dict[str, Any]:
-    """Orientations in force today (service time zone) for the caller's units, newest first (at most 100)."""
-    today = datetime.now(ZoneInfo(ctx.settings.timezone)).date()
+@router.get("/v1/orientations/current", response_model=CurrentOrientations, responses=problems(422))
+async def current_orientations(
+    ctx: Ctx,
+    principal: OrientationsRead,
+    on: Annotated[date | None, Query(description="A local day `YYYY-MM-DD` (default: today)")] = None,
+) -> dict[str, Any]:
+    """Orientations in force on a local day (default today, service time zone) for the caller's units (at most 100)."""
+    today = on or datetime.now(ZoneInfo(ctx.settings.timezone)).date()
+    if not 2000 <= today.year <= 2100:
+        raise field_error(422, "on", "years 2000–2100 only")
     items = await campaigns.list_orientations(db=ctx.db, units=_units(principal), day=today, before=None, limit=100)
     return {"date": today, "timezone": ctx.settings.timezone, "items": items}
 

@@ -12,11 +12,11 @@ from pulse_libs.events import intake as ev
 from pulse_libs.events.envelope import new_event
 from pulse_libs.events.topics import INTAKE_CAMPAIGNS
 from pulse_libs.outbox import strip_outbox, with_outbox
+from pulse_libs.periods import Period, local_days
 from pulse_libs.store import Database
 from pymongo.errors import DuplicateKeyError
 
 from pulse_intake.adapters.store import ORIENTATIONS, SURVEY_RESPONSES, SURVEYS
-from pulse_intake.domain.periods import Period
 from pulse_intake.domain.reports import new_report_id
 
 
@@ -36,14 +36,17 @@ def orientation_view(doc: Mapping[str, Any]) -> dict[str, Any]:
     return {"id": doc["_id"], **{k: v for k, v in strip_outbox(dict(doc)).items() if k != "_id"}}
 
 
-async def publish_orientation(*, db: Database, period: Period, body: Mapping[str, Any], by: str) -> dict[str, Any]:
-    """Store an orientation and its OrientationPublished event."""
+async def publish_orientation(
+    *, db: Database, period: Period, cutoff_day: int, body: Mapping[str, Any], by: str
+) -> dict[str, Any]:
+    """Store an orientation and its OrientationPublished event; its days are the Decree 09 window of the period."""
     oid, now = new_report_id(), utcnow()
+    first, last = local_days(period, cutoff_day)
     doc = {
         "_id": oid,
-        "period": period.label,
-        "period_start": period.start.isoformat(),
-        "period_end": period.end.isoformat(),
+        "period": period.name,
+        "period_start": first.isoformat(),
+        "period_end": last.isoformat(),
         "title": body["title"],
         "guidance": body["guidance"],
         "topic_codes": list(body["topic_codes"]),

@@ -12,7 +12,7 @@ from prometheus_client import CollectorRegistry
 from pymongo import AsyncMongoClient, IndexModel
 
 from pulse_libs.kafka.admin import ensure_topics
-from pulse_libs.kafka.consumer import ConsumerRunner, EventHandler, RetryPolicy
+from pulse_libs.kafka.consumer import BatchHandler, ConsumerRunner, EventHandler, RetryPolicy
 from pulse_libs.kafka.inbox import INBOX_COLLECTION, MongoInbox
 from pulse_libs.kafka.metrics import ConsumerMetrics, OutboxMetrics
 from pulse_libs.kafka.producer import EventProducer
@@ -65,8 +65,10 @@ class Runtime:
         handlers: Mapping[str, EventHandler],
         *,
         retry: RetryPolicy | None = None,
+        batch_handler: BatchHandler | None = None,
+        batch_types: frozenset[str] = frozenset(),
     ) -> ConsumerRunner:
-        """Consume `topics` as group `group_id`, dispatching by event type."""
+        """Consume `topics` as group `group_id`, dispatching by event type (or in batches, see ConsumerRunner)."""
         runner = ConsumerRunner(
             settings=self.settings,
             group_id=group_id,
@@ -76,6 +78,8 @@ class Runtime:
             metrics=self.consumer_metrics,
             inbox=self.inbox,
             retry=retry,
+            batch_handler=batch_handler,
+            batch_types=batch_types,
         )
         self.consumers.append(runner)
         return runner

@@ -5,6 +5,13 @@ durable); transient failures are retried with capped exponential backoff
 without limit; other failures are retried a few times and then, like poison
 messages, sent to `<topic>.dlq` with the error; events already processed (by
 `ce_id`, per group) are skipped.
+
+Throughput: what one poll (`getmany`) returns for a partition is handled as a batch. The inbox
+is asked once for the whole batch and marked once after it, and a service that registers a
+batch handler gets the batch's events in partition order in one call (so it can write their
+effects with one bulk write per collection). If a batch handler fails, the batch is replayed
+event by event through the ordinary path, so a poison event is isolated, retried and
+dead-lettered alone while the rest go through.
 """
 
 from __future__ import annotations
@@ -33,6 +40,8 @@ from pulse_libs.settings import ServiceSettings
 log = logging.getLogger(__name__)
 
 EventHandler = Callable[[CloudEvent], Awaitable[None]]
+BatchHandler = Callable[[list[CloudEvent]], Awaitable[None]]
+"""Handles the events of one poll of one partition, in order; must be idempotent like any handler."""
 
 
 @dataclass(frozen=True)
@@ -85,6 +94,8 @@ class ConsumerRunner:
         inbox: Inbox | None = None,
         retry: RetryPolicy | None = None,
         max_batch: int = 200,
+        batch_handler: BatchHandler | None = None,
+        batch_types: frozenset[str] = frozenset(),
     ) -> None:
         self._settings = settings
         self._namer = TopicNamer(settings.kafka_topic_prefix)
@@ -98,6 +109,8 @@ class ConsumerRunner:
         self._inbox = inbox
         self._retry = retry or RetryPolicy()
         self._max_batch = max_batch
+        self._batch_handler = batch_handler
+        self._batch_types = batch_types if batch_handler is not None else frozenset()
         self._consumer: AIOKafkaConsumer | None = None
         self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -178,8 +191,7 @@ class ConsumerRunner:
         while not self._stopping.is_set():
             batch = await self._consumer.getmany(timeout_ms=500, max_records=self._max_batch)
             for tp, records in batch.items():
-                for record in records:
-                    await self._process(tp, record)
+                await self._process_partition(tp, records)
                 await self._commit(tp, records[-1].offset + 1)
             await self._update_lag()
 
@@ -203,36 +215,110 @@ class ConsumerRunner:
                 max(0, high - position)
             )
 
-    async def _process(self, tp: TopicPartition, record: ConsumerRecord[bytes, bytes]) -> None:
+    def _handler_for(self, event_type: str) -> EventHandler | None:
+        handler = self._handlers.get(event_type)
+        if handler is None and event_type in self._batch_types and self._batch_handler is not None:
+            batch_handler = self._batch_handler
+
+            async def single(event: CloudEvent) -> None:
+                await batch_handler([event])
+
+            return single
+        return handler
+
+    async def _process_partition(self, tp: TopicPartition, records: list[ConsumerRecord[bytes, bytes]]) -> None:
+        """Decode, dedupe and handle one poll of one partition, then mark it in the inbox once."""
         topic = self._namer.logical(tp.topic)
-        try:
-            event = CloudEvent.from_kafka(record.headers, record.value, record.key)
-        except InvalidEventError as exc:
-            await self._dead_letter(topic, record, exc)
+        todo: dict[str, tuple[ConsumerRecord[bytes, bytes], CloudEvent]] = {}
+        for record in records:
+            try:
+                event = CloudEvent.from_kafka(record.headers, record.value, record.key)
+            except InvalidEventError as exc:
+                await self._dead_letter(topic, record, exc)
+                continue
+            if event.type not in self._handlers and event.type not in self._batch_types:
+                continue  # another consumer's event on a shared topic
+            if event.id in todo:  # the relay may publish an event twice: once is enough
+                self._metrics.duplicates.labels(self._group, topic).inc()
+                continue
+            todo[event.id] = (record, event)
+        if not todo:
             return
-        handler = self._handlers.get(event.type)
+        if self._inbox is not None:
+            seen = await self._with_store_retry(lambda: self._seen(list(todo)))
+            for event_id in seen:
+                del todo[event_id]
+                self._metrics.duplicates.labels(self._group, topic).inc()
+        handled: list[str] = []
+        batchable = [event for _, event in todo.values() if event.type in self._batch_types]
+        if len(batchable) == len(todo) and len(todo) > 1 and await self._try_batch(topic, batchable):
+            handled = list(todo)
+        else:
+            for event_id, (record, event) in todo.items():
+                if await self._process(topic, record, event):
+                    handled.append(event_id)
+        if self._inbox is not None and handled:
+            inbox = self._inbox
+            await self._with_store_retry(lambda: inbox.mark_many(self._group, handled))
+
+    async def _seen(self, event_ids: list[str]) -> set[str]:
+        assert self._inbox is not None
+        return await self._inbox.seen_many(self._group, event_ids)
+
+    async def _with_store_retry(self, call: Callable[[], Awaitable[Any]]) -> Any:
+        """Inbox bookkeeping waits out a store outage instead of dropping the batch."""
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return await call()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - the store is down: wait, never skip the bookkeeping
+                log.warning("inbox unavailable, retrying", extra={"group": self._group, "error": repr(exc)})
+                await self._sleep(self._retry.delay(attempt))
+
+    async def _try_batch(self, topic: str, events: list[CloudEvent]) -> bool:
+        """Run the batch handler once; False sends the batch through the one-by-one path."""
+        assert self._batch_handler is not None
+        started = time.perf_counter()
+        try:
+            await self._batch_handler(events)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - replayed one by one, where errors are classified
+            self._metrics.failed.labels(self._group, topic, "batch").inc()
+            log.warning(
+                "batch handler failed, replaying the batch event by event",
+                extra={"group": self._group, "events": len(events), "error": repr(exc)},
+            )
+            return False
+        elapsed = (time.perf_counter() - started) / len(events)
+        for event in events:
+            self._metrics.latency.labels(self._group, topic).observe(elapsed)
+            self._metrics.processed.labels(self._group, topic, event.type).inc()
+        return True
+
+    async def _process(self, topic: str, record: ConsumerRecord[bytes, bytes], event: CloudEvent) -> bool:
+        """Handle one event with retries; True once handled, False if it was dead-lettered."""
+        handler = self._handler_for(event.type)
         if handler is None:
-            return  # another consumer's event on a shared topic
+            return False
         attempt = 0
         while True:
             attempt += 1
             started = time.perf_counter()
             try:
-                if self._inbox is not None and await self._inbox.seen(self._group, event.id):
-                    self._metrics.duplicates.labels(self._group, topic).inc()
-                    return
                 await handler(event)
-                if self._inbox is not None:
-                    await self._inbox.mark(self._group, event.id)
                 self._metrics.latency.labels(self._group, topic).observe(time.perf_counter() - started)
                 self._metrics.processed.labels(self._group, topic, event.type).inc()
-                return
+                return True
             except asyncio.CancelledError:
                 raise
             except PERMANENT_ERRORS as exc:
                 self._metrics.failed.labels(self._group, topic, "permanent").inc()
                 await self._dead_letter(topic, record, exc)
-                return
+                return False
             except Exception as exc:
                 transient = is_transient(exc)
                 self._metrics.failed.labels(self._group, topic, "transient" if transient else "error").inc()
@@ -242,7 +328,7 @@ class ConsumerRunner:
                         extra={"group": self._group, "event_id": event.id},
                     )
                     await self._dead_letter(topic, record, exc)
-                    return
+                    return False
                 log.warning(
                     "handler failed, retrying",
                     extra={

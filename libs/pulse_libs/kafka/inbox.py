@@ -7,7 +7,7 @@ from typing import Any, Protocol
 
 from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from pulse_libs.clock import utcnow
 
@@ -23,6 +23,14 @@ class Inbox(Protocol):
 
     async def mark(self, group: str, event_id: str) -> None:
         """Record that the group processed this event."""
+        ...
+
+    async def seen_many(self, group: str, event_ids: list[str]) -> set[str]:
+        """The ids among `event_ids` the group already processed (one store round trip)."""
+        ...
+
+    async def mark_many(self, group: str, event_ids: list[str]) -> None:
+        """Record that the group processed these events (one store round trip)."""
         ...
 
 
@@ -47,6 +55,27 @@ class MongoInbox:
         except DuplicateKeyError:
             pass
 
+    async def seen_many(self, group: str, event_ids: list[str]) -> set[str]:
+        """The ids among `event_ids` the group already processed (one `$in` query on `_id`)."""
+        if not event_ids:
+            return set()
+        keys = [f"{group}:{i}" for i in event_ids]
+        found = await self._col.find({"_id": {"$in": keys}}, {"_id": 1}).to_list()
+        cut = len(group) + 1
+        return {doc["_id"][cut:] for doc in found}
+
+    async def mark_many(self, group: str, event_ids: list[str]) -> None:
+        """Record that the group processed these events; ids already recorded are harmless."""
+        if not event_ids:
+            return
+        at = utcnow()
+        docs = [{"_id": f"{group}:{i}", "at": at} for i in dict.fromkeys(event_ids)]
+        try:
+            await self._col.insert_many(docs, ordered=False)
+        except BulkWriteError as exc:
+            if any(err.get("code") != 11000 for err in exc.details.get("writeErrors", [])):
+                raise
+
     async def sweep(self, older_than: timedelta, now: datetime | None = None) -> int:
         """Forget records older than the broker's retention; return how many were removed."""
         cutoff = (now or utcnow()) - older_than
@@ -67,3 +96,11 @@ class MemoryInbox:
     async def mark(self, group: str, event_id: str) -> None:
         """Record that the group processed this event."""
         self.ids.add(f"{group}:{event_id}")
+
+    async def seen_many(self, group: str, event_ids: list[str]) -> set[str]:
+        """The ids among `event_ids` the group already processed."""
+        return {i for i in event_ids if f"{group}:{i}" in self.ids}
+
+    async def mark_many(self, group: str, event_ids: list[str]) -> None:
+        """Record that the group processed these events."""
+        self.ids.update(f"{group}:{i}" for i in event_ids)

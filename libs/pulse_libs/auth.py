@@ -8,9 +8,9 @@ import hmac
 import secrets
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import jwt
 
@@ -156,6 +156,8 @@ class Principal:
     """Units the caller is limited to; None means every unit."""
     agency_code: str | None = None
     """The agency an `agency` user acts for (None for every other caller)."""
+    password_change_required: bool = False
+    """Signed in with a one-time password: no scope until the password is changed."""
 
     def has(self, scope: str) -> bool:
         """True if the caller holds `scope`."""
@@ -213,8 +215,15 @@ def issue_token(
     unit_codes: Iterable[str],
     ttl: timedelta = timedelta(hours=8),
     agency_code: str | None = None,
+    version: int = 0,
+    password_change_required: bool = False,
 ) -> tuple[str, int]:
-    """Sign an access token (HS256 with the shared secret); return (token, expires_in seconds)."""
+    """Sign an access token (HS256 with the shared secret); return (token, expires_in seconds).
+
+    `version` is the user's version at sign-in (claim `ver`): every service refuses the token once
+    intake's directory says the user's access changed after it (see `AccessRevocations`).
+    `password_change_required` (claim `pwc`) marks a sign-in with a one-time password.
+    """
     now = utcnow()
     claims: dict[str, Any] = {
         "sub": user_id,
@@ -227,14 +236,32 @@ def issue_token(
         "nbf": int(now.timestamp()),
         "exp": int((now + ttl).timestamp()),
         "jti": uuid.uuid4().hex,
+        "ver": int(version),
     }
+    if password_change_required:
+        claims["pwc"] = True
     if role == "agency" and agency_code:
         claims["agency_code"] = agency_code
     return jwt.encode(claims, settings.jwt_secret, algorithm="HS256"), int(ttl.total_seconds())
 
 
+class AccessRevocations(Protocol):
+    """What a service knows about users whose access changed (fed by intake's directory events)."""
+
+    def revoked(self, *, user_id: str, token_version: int) -> str | None:
+        """Why a token of `user_id` issued at `token_version` is no longer valid, or None if it is."""
+        ...
+
+
 class TokenVerifier:
-    """Verifies bearer tokens: the shared secret in development, a JWKS URL in production."""
+    """Verifies bearer tokens: the shared secret in development, a JWKS URL in production.
+
+    `revocations`, when set (pulse_libs.directory does it), is consulted after the signature:
+    a deactivated user, one past their term, or one whose role, units or password changed after
+    the token was issued is refused on every service.
+    """
+
+    revocations: AccessRevocations | None = None
 
     def __init__(self, settings: ServiceSettings) -> None:
         self._settings = settings
@@ -277,13 +304,24 @@ class TokenVerifier:
         agency_code = claims.get("agency_code")
         if role == "agency" and (not isinstance(agency_code, str) or not agency_code):
             raise AuthError("an agency token must carry its agency_code")
-        return principal_for_user(
+        version = claims.get("ver", 0)
+        if not isinstance(version, int) or isinstance(version, bool):
+            raise AuthError("the access token carries a bad version")
+        if self.revocations is not None:
+            reason = self.revocations.revoked(user_id=str(claims["sub"]), token_version=version)
+            if reason is not None:
+                raise AuthError(f"the access token is no longer valid: {reason}")
+        principal = principal_for_user(
             user_id=str(claims["sub"]),
             username=str(claims.get("name", claims["sub"])),
             role=role,
             unit_codes=units,
             agency_code=agency_code if role == "agency" else None,
         )
+        if claims.get("pwc") is True:
+            # A one-time password: the holder may only change it (and read who they are).
+            return replace(principal, scopes=frozenset(), unit_codes=frozenset(), password_change_required=True)
+        return principal
 
 
 API_KEY_PREFIX = "pk_"

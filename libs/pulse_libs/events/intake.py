@@ -156,6 +156,9 @@ class UserChanged(EventModel):
     active: bool = True
     version: int
     """Increases on every change of the user (tokens carry the version they were issued at)."""
+    access_version: int = 0
+    """Version of the last change that cut access (role, units, agency, password, deactivation):
+    every service refuses tokens whose `ver` is below it."""
     term_ends_on: date | None = None
     """Last day of the user's term (Asia/Ho_Chi_Minh); access ends after it."""
     changed_at: datetime

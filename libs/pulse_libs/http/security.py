@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import ipaddress
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Annotated, Protocol
 
 from fastapi import Depends, Request
@@ -68,4 +69,45 @@ def require_any(*scopes: str) -> Callable[[Principal], Awaitable[Principal]]:
     return check
 
 
-__all__ = ["AuthError", "CurrentPrincipal", "get_principal", "require", "require_any"]
+IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def parse_networks(values: Sequence[str]) -> tuple[IpNetwork, ...]:
+    """Parse addresses or CIDR ranges ('10.0.0.0/8', '::1'); ValueError on a bad one."""
+    return tuple(ipaddress.ip_network(v.strip(), strict=False) for v in values if v.strip())
+
+
+def _in(address: str, networks: Sequence[IpNetwork]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in net for net in networks)
+
+
+def client_address(request: Request, trusted_proxies: Sequence[IpNetwork]) -> str:
+    """The client's address: the peer, unless the peer is a trusted proxy; then the right-most
+    `X-Forwarded-For` hop that is not itself a trusted proxy (hops to its left are client-written)."""
+    peer = request.client.host if request.client else "unknown"
+    if not trusted_proxies or not _in(peer, trusted_proxies):
+        return peer
+    hops = [h.strip() for h in ",".join(request.headers.getlist("x-forwarded-for")).split(",") if h.strip()]
+    for hop in reversed(hops):
+        if not _in(hop, trusted_proxies):
+            try:
+                return str(ipaddress.ip_address(hop))
+            except ValueError:
+                return peer  # a malformed hop: do not trust anything left of it
+    return hops[0] if hops else peer
+
+
+__all__ = [
+    "AuthError",
+    "CurrentPrincipal",
+    "IpNetwork",
+    "client_address",
+    "get_principal",
+    "parse_networks",
+    "require",
+    "require_any",
+]

@@ -14,15 +14,18 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CollectorRegistry
 from pulse_libs.api_keys import ApiKeyStore
 from pulse_libs.app import build_app
+from pulse_libs.directory import attach_revocations
 from pulse_libs.events.topics import TRIAGE_DECISIONS, TRIAGE_ESCALATIONS
 from pulse_libs.http.problems import problem_response, validation_errors
 from pulse_libs.runtime import Runtime
 
+from pulse_intake.adapters.passwords import limit_concurrent_hashes
 from pulse_intake.adapters.registry_cache import RegistryCache
 from pulse_intake.adapters.store import INDEXES, OUTBOX_COLLECTIONS
 from pulse_intake.adapters.throttle import LoginThrottle
 from pulse_intake.context import IntakeContext
-from pulse_intake.entrypoints import campaigns, open311, people, registry, reports
+from pulse_intake.entrypoints import agencies, campaigns, open311, people, registry, reports
+from pulse_intake.handlers.agencies import seed_agencies
 from pulse_intake.handlers.projection import projection_handlers
 from pulse_intake.handlers.seed import seed_admin, seed_registry
 from pulse_intake.metrics import IntakeMetrics
@@ -32,6 +35,7 @@ log = logging.getLogger(__name__)
 
 ROUTERS: tuple[APIRouter, ...] = (
     people.router,
+    agencies.router,
     registry.router,
     reports.router,
     campaigns.router,
@@ -61,6 +65,8 @@ def bootstrap(settings: IntakeSettings | None = None, **overrides: Any) -> FastA
             await throttle.sweep_loop(stopping, settings.throttle_sweep_seconds)
 
         runtime.add_loop("login-throttle-sweeper", sweep)
+        attach_revocations(runtime, app)
+        limit_concurrent_hashes(settings.max_concurrent_hashes)
         app.state.runtime = runtime
         app.state.readiness = runtime.readiness()
         app.state.api_key_verifier = ApiKeyStore(runtime.db)
@@ -81,6 +87,10 @@ def bootstrap(settings: IntakeSettings | None = None, **overrides: Any) -> FastA
             if changed:
                 relay.kick()
             log.info("registry seeded", extra={"changed": changed})
+            agencies_created = await seed_agencies(db=runtime.db)
+            if agencies_created:
+                relay.kick()
+            log.info("agencies seeded", extra={"created": agencies_created})
         try:
             yield
         finally:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from functools import cached_property
+
+from pulse_libs.http.security import IpNetwork, parse_networks
 from pulse_libs.settings import ServiceSettings
-from pydantic import Field
+from pydantic import Field, field_validator
 
 DEV_ADMIN_USERNAME = "admin"
 DEV_ADMIN_PASSWORD = "pulse-admin-dev-password"  # noqa: S105 - refused in production
@@ -24,6 +27,11 @@ class IntakeSettings(ServiceSettings):
     login_window_seconds: int = Field(default=900, ge=1)
     throttle_sweep_seconds: float = Field(default=60.0, gt=0)
     token_ttl_seconds: int = Field(default=8 * 3600, ge=60)
+    trusted_proxies: list[str] = []
+    """Addresses or CIDR ranges of the ingress proxies whose `X-Forwarded-For` is believed
+    (`PULSE_TRUSTED_PROXIES='["10.0.0.0/8"]'`); empty: the peer address is the client."""
+    max_concurrent_hashes: int = Field(default=2, ge=1, le=16)
+    """argon2 hashes computed at once (each takes 64 MiB); further sign-ins wait their turn."""
 
     clock_skew_seconds: int = Field(default=300, ge=0)
     """How far in the future `observed_at` may lie (phones with a wrong clock)."""
@@ -31,6 +39,17 @@ class IntakeSettings(ServiceSettings):
     registry_cache_seconds: float = Field(default=30.0, ge=0)
     seed_registry: bool = True
     """Seed the Lào Cai units and the default topics at start-up (idempotent)."""
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _valid_networks(cls, value: list[str]) -> list[str]:
+        parse_networks(value)
+        return value
+
+    @cached_property
+    def trusted_proxy_networks(self) -> tuple[IpNetwork, ...]:
+        """The trusted proxies, parsed."""
+        return parse_networks(self.trusted_proxies)
 
     def production_problems(self) -> list[str]:
         """Production needs a real first-admin password."""

@@ -29,3 +29,20 @@ async def record(
             "details": details or {},
         }
     )
+
+
+async def record_system(db: Database, *, action: str, target: str, details: dict[str, Any] | None = None) -> None:
+    """Append an entry whose actor is not signed in (a sign-in attempt, a webhook)."""
+    await db[AUDIT_LOG].insert_one(
+        {
+            "_id": new_report_id(),
+            "at": utcnow(),
+            "actor_id": "anonymous",
+            "actor_kind": "anonymous",
+            "actor_name": "anonymous",
+            "actor_role": None,
+            "action": action,
+            "target": target,
+            "details": details or {},
+        }
+    )

@@ -17,8 +17,20 @@ SURVEYS = "surveys"
 SURVEY_RESPONSES = "survey_responses"
 AUDIT_LOG = "audit_log"
 LOGIN_FAILURES = "login_failures"
+AGENCIES = "agencies"
+ZALO_EVENTS = "zalo_events"
 
-OUTBOX_COLLECTIONS: tuple[str, ...] = (REPORTS, API_KEYS, UNITS, TOPICS, ORIENTATIONS, SURVEYS, SURVEY_RESPONSES)
+OUTBOX_COLLECTIONS: tuple[str, ...] = (
+    REPORTS,
+    API_KEYS,
+    UNITS,
+    TOPICS,
+    ORIENTATIONS,
+    SURVEYS,
+    SURVEY_RESPONSES,
+    USERS,
+    AGENCIES,
+)
 
 INDEXES: dict[str, Sequence[IndexModel]] = {
     USERS: [IndexModel([("username", ASCENDING)], unique=True, name="username_unique")],
@@ -33,5 +45,8 @@ INDEXES: dict[str, Sequence[IndexModel]] = {
     ],
     ORIENTATIONS: [IndexModel([("period_end", ASCENDING)], name="period_end")],
     AUDIT_LOG: [IndexModel([("at", DESCENDING)], name="at")],
-    LOGIN_FAILURES: [IndexModel([("expires_at", ASCENDING)], name="expires_at")],
+    LOGIN_FAILURES: [
+        IndexModel([("expires_at", ASCENDING)], name="expires_at"),
+        IndexModel([("keys", ASCENDING)], name="keys"),
+    ],
 }

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from pulse_libs.auth import Role
@@ -94,6 +94,8 @@ class ReportOut(BaseModel):
     external_ref: str | None = None
     client_id: str | None = None
     triage: TriageOut | None = None
+    outcome: str | None = None
+    """How the hot spot this report belongs to was resolved (once `resolved`, if the department said)."""
     reporter_id: str | None = None
     reporter_name: str | None = None
     reporter_kind: str | None = None
@@ -121,23 +123,47 @@ class BatchOut(BaseModel):
 
 
 class TokenOut(BaseModel):
-    """An OAuth2 bearer token."""
+    """An OAuth2 bearer token; `password_change_required` after a reset (the token then only changes the password)."""
 
     access_token: str
     token_type: Literal["bearer"] = "bearer"  # noqa: S105 - the OAuth2 token type, not a secret
     expires_in: int
+    password_change_required: bool = False
+
+
+Password = Annotated[StrictStr, Field(min_length=10, max_length=256)]
+Phone = Annotated[StrictStr, Field(pattern=r"^\+?[0-9 .-]{8,20}$")]
+Email = Annotated[StrictStr, Field(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+ZaloUserId = Annotated[StrictStr, Field(min_length=1, max_length=64, pattern=r"^[0-9A-Za-z_-]+$")]
 
 
 class UserCreate(Strict):
     """A person who signs in."""
 
     username: Annotated[StrictStr, Field(min_length=3, max_length=64, pattern=r"^[a-z0-9._-]+$")]
-    password: Annotated[StrictStr, Field(min_length=10, max_length=256)]
+    password: Password
     full_name: Name  # type: ignore[valid-type]
     role: Role
     unit_codes: Annotated[list[Code], Field(max_length=200)] = []
-    phone: Annotated[StrictStr, Field(pattern=r"^\+?[0-9 .-]{8,20}$")] | None = None
-    email: Annotated[StrictStr, Field(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")] | None = None
+    phone: Phone | None = None
+    email: Email | None = None
+    agency_code: Code | None = None
+    zalo_user_id: ZaloUserId | None = None
+    term_ends_on: date | None = None
+
+
+class UserPatch(Strict):
+    """Fields of a user to change (admin); a change of role, units or agency, or a deactivation, revokes old tokens."""
+
+    full_name: Name | None = None  # type: ignore[valid-type]
+    role: Role | None = None
+    unit_codes: Annotated[list[Code], Field(max_length=200)] | None = None
+    agency_code: Code | None = None
+    phone: Phone | None = None
+    email: Email | None = None
+    zalo_user_id: ZaloUserId | None = None
+    active: StrictBool | None = None
+    term_ends_on: date | None = None
 
 
 class UserOut(BaseModel):
@@ -150,7 +176,63 @@ class UserOut(BaseModel):
     unit_codes: list[str]
     phone: str | None = None
     email: str | None = None
+    agency_code: str | None = None
+    zalo_user_id: str | None = None
+    active: bool = True
+    term_ends_on: date | None = None
+    version: int = 0
+    password_change_required: bool = False
     created_at: datetime
+    updated_at: datetime | None = None
+
+
+class PasswordChange(Strict):
+    """Change one's own password."""
+
+    current_password: Annotated[StrictStr, Field(min_length=1, max_length=256)]
+    new_password: Password
+
+
+class PasswordResetOut(BaseModel):
+    """A one-time password, shown once; the user must change it at the next sign-in."""
+
+    id: str
+    one_time_password: str
+    password_change_required: Literal[True] = True
+
+
+AgencyKind = Literal["people_committee", "department", "police", "mass_organisation", "other"]
+
+
+class AgencyIn(Strict):
+    """A body that receives directives."""
+
+    code: Annotated[StrictStr, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_:-]+$")]
+    name: Name  # type: ignore[valid-type]
+    kind: AgencyKind
+    unit_code: Code | None = None
+
+
+class AgencyPatch(Strict):
+    """Fields of an agency to change."""
+
+    name: Name | None = None  # type: ignore[valid-type]
+    kind: AgencyKind | None = None
+    unit_code: Code | None = None
+    active: StrictBool | None = None
+
+
+class AgencyOut(BaseModel):
+    """A body that receives directives."""
+
+    id: str
+    code: str
+    name: str
+    kind: AgencyKind
+    unit_code: str | None = None
+    active: bool
+    created_at: datetime
+    updated_at: datetime | None = None
 
 
 class ApiKeyCreate(Strict):

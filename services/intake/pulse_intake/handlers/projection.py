@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 
 from pulse_libs.events import triage as tev
 from pulse_libs.events.envelope import CloudEvent
@@ -58,8 +59,44 @@ def projection_handlers(db: Database) -> Mapping[str, EventHandler]:
 
     async def escalation(event: CloudEvent) -> None:
         change = tev.EscalationChanged.model_validate(event.data)
-        await advance(db=db, report_ids=change.report_ids, status=ESCALATION_STATUS[event.type])
+        status = ESCALATION_STATUS[event.type]
+        await advance(db=db, report_ids=change.report_ids, status=status)
+        if event.type == tev.ESCALATION_RESOLVED:
+            outcome = event.data.get("outcome") or change.comment
+            await resolve_hotspot(
+                db=db,
+                hotspot_id=change.hotspot_id,
+                report_ids=change.report_ids,
+                outcome=outcome if isinstance(outcome, str) else None,
+                resolved_at=change.resolved_at,
+            )
 
-    handlers: dict[str, EventHandler] = {tev.REPORT_TRIAGED: triaged}
+    async def hotspot_resolved(event: CloudEvent) -> None:
+        change = tev.HotspotChanged.model_validate(event.data)
+        await resolve_hotspot(
+            db=db, hotspot_id=change.hotspot_id, report_ids=change.report_ids, outcome=None, resolved_at=None
+        )
+
+    handlers: dict[str, EventHandler] = {tev.REPORT_TRIAGED: triaged, tev.HOTSPOT_RESOLVED: hotspot_resolved}
     handlers.update({t: escalation for t in ESCALATION_STATUS})
     return handlers
+
+
+async def resolve_hotspot(
+    *, db: Database, hotspot_id: str, report_ids: list[str], outcome: str | None, resolved_at: datetime | None
+) -> None:
+    """Every report of the hot spot (listed, or triaged into it later) becomes `resolved`, with the outcome if given.
+
+    Idempotent: the status only moves forward and the outcome is set to the same value again on a replay.
+    """
+    await advance(db=db, report_ids=report_ids, status="resolved")
+    new_rank = rank("resolved")
+    await db[REPORTS].update_many(
+        {"triage.hotspot_id": hotspot_id, "status_rank": {"$lt": new_rank}},
+        {"$set": {"status": "resolved", "status_rank": new_rank}},
+    )
+    if outcome:
+        await db[REPORTS].update_many(
+            {"$or": [{"_id": {"$in": report_ids}}, {"triage.hotspot_id": hotspot_id}]},
+            {"$set": {"outcome": outcome, "outcome_at": resolved_at}},
+        )

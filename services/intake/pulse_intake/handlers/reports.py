@@ -25,7 +25,7 @@ from pulse_intake.domain.text import fold, search_terms
 OUTSIDE_UNITS = "unknown or outside your units"
 PUBLIC_FIELDS = (
     "status", "received_at", "unit_code", "channel", "title", "content", "observed_at", "topic_codes", "sentiment",
-    "people_count", "location", "source_url", "attachments", "external_ref", "client_id", "triage",
+    "people_count", "location", "source_url", "attachments", "external_ref", "client_id", "triage", "outcome",
 )  # fmt: skip
 IDENTITY_FIELDS = ("reporter_id", "reporter_name", "reporter_kind")
 

@@ -7,9 +7,12 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
 scripts/bootstrap.sh
+# The console's browser tests drive Debian's Chromium; the briefing tests render with LibreOffice.
+scripts/ensure-chromium.sh
+scripts/ensure-office.sh
 started=0
 status="$(scripts/infra.sh status)"
-if [[ "$status" != *"kafka: running"* || "$status" != *"ferretdb: running"* ]]; then
+if [[ "$status" != *"kafka: running"* || "$status" != *"ferretdb: running"* || "$status" != *"postgres: running"* ]]; then
   scripts/infra.sh up
   started=1
 fi

@@ -25,3 +25,8 @@ class TriageSettings(ServiceSettings):
         description="Published outbox documents are swept after this (keeps the relay's scan small).",
     )
     overdue_grace_seconds: float = Field(default=60.0, ge=0, description="Due this long without action is overdue.")
+    directive_remind_before_seconds: float = Field(
+        default=86400.0,
+        ge=0,
+        description="Notify reminds a directive's assignee this long before it is due (at most half its lead time).",
+    )

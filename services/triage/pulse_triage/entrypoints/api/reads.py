@@ -2,25 +2,36 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query, Request
+from pulse_libs.auth import Principal
 from pulse_libs.events.common import Urgency
 from pulse_libs.http.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
 from pulse_libs.http.problems import not_found
+from pulse_libs.http.security import require_any
 from pulse_libs.store import Document
 
 from pulse_triage.adapters.store import ESCALATIONS, HOTSPOTS, RESULTS
 from pulse_triage.domain.hotspots import escalation_id_for
-from pulse_triage.entrypoints.api.deps import Ctx, HotspotReader, TriageReader, cursor_position, next_cursor, unit_query
-from pulse_triage.entrypoints.api.schemas import ERRORS, EscalationRead, HotspotRead, TriageRead
+from pulse_triage.entrypoints.api.deps import Ctx, TriageReader, cursor_position, next_cursor, unit_query
+from pulse_triage.entrypoints.api.schemas import ERRORS, EscalationRead, HotspotBrief, HotspotRead, TriageRead
+from pulse_triage.handlers import directives as directive_cases
 
 router = APIRouter(prefix="/v1", responses=ERRORS)
+HotspotViewer = Annotated[Principal, Depends(require_any("hotspots:read", "hotspots:read:assigned"))]
+"""Staff read hot spots in their units; an `agency` user (`hotspots:read:assigned`) only those its directives
+concern."""
 
 
 def escalation_read(doc: Document) -> EscalationRead:
     """API view of a stored escalation."""
     return EscalationRead.model_validate({**doc, "id": doc["_id"]})
+
+
+def hotspot_brief(doc: Document) -> HotspotBrief:
+    """The agency view of a hot spot: what it is about, nothing linked to who reported."""
+    return HotspotBrief.model_validate({**doc, "id": doc["_id"], "report_count": len(doc.get("report_ids", []))})
 
 
 def hotspot_read(doc: Document, escalation: Document | None = None) -> HotspotRead:
@@ -46,31 +57,49 @@ async def get_triage(report_id: str, principal: TriageReader, ctx: Ctx) -> Triag
 
 @router.get("/hotspots", tags=["hotspots"], summary="Hot spots, newest first")
 async def list_hotspots(
-    principal: HotspotReader,
+    principal: HotspotViewer,
     ctx: Ctx,
+    request: Request,
     status: Literal["open", "acknowledged", "resolved"] | None = None,
     unit_code: str | None = Query(default=None, max_length=64),
     topic_code: str | None = Query(default=None, max_length=64),
     urgency: Urgency | None = None,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
-) -> Page[HotspotRead]:
-    """List hot spots in the caller's units."""
+) -> Page[HotspotRead] | Page[HotspotBrief]:
+    """List hot spots in the caller's units (an agency user: those its directives concern, as briefs)."""
     after = cursor_position(cursor)
-    units = unit_query(principal, unit_code)
-    if units is None:
-        return Page(items=[], next_cursor=None)
-    query = dict(units)
+    assigned = not principal.has("hotspots:read")
+    if assigned:
+        ids = await directive_cases.agency_hotspot_ids(request.app.state.directives, principal)
+        query: dict[str, object] = {"_id": {"$in": ids}} | ({"unit_code": unit_code} if unit_code else {})
+    else:
+        units = unit_query(principal, unit_code)
+        if units is None:
+            return Page(items=[], next_cursor=None)
+        query = dict(units)
     for field, value in (("status", status), ("topic_code", topic_code), ("urgency", urgency)):
         if value is not None:
             query[field] = str(value)
     docs = await ctx.store.page(HOTSPOTS, query, time_field="first_seen", after=after, limit=limit)
-    return Page(items=[hotspot_read(d) for d in docs[:limit]], next_cursor=next_cursor(docs, limit, "first_seen"))
+    following = next_cursor(docs, limit, "first_seen")
+    if assigned:
+        return Page(items=[hotspot_brief(d) for d in docs[:limit]], next_cursor=following)
+    return Page(items=[hotspot_read(d) for d in docs[:limit]], next_cursor=following)
 
 
 @router.get("/hotspots/{hotspot_id}", tags=["hotspots"], summary="A hot spot with its escalation")
-async def get_hotspot(hotspot_id: str, principal: HotspotReader, ctx: Ctx) -> HotspotRead:
-    """Return one hot spot, its escalation embedded when there is one."""
+async def get_hotspot(
+    hotspot_id: str, principal: HotspotViewer, ctx: Ctx, request: Request
+) -> HotspotRead | HotspotBrief:
+    """Return one hot spot, its escalation embedded when there is one (an agency user: a brief, and only of a
+    hot spot its directives concern)."""
+    if not principal.has("hotspots:read"):
+        concerned = await directive_cases.agency_reaches_hotspot(request.app.state.directives, principal, hotspot_id)
+        found = await ctx.store.get(HOTSPOTS, hotspot_id) if concerned else None
+        if found is None:
+            raise not_found("hot spot")
+        return hotspot_brief(found)
     doc = await ctx.store.get(HOTSPOTS, hotspot_id)
     if doc is None or not principal.sees_unit(doc["unit_code"]):
         raise not_found("hot spot")

@@ -103,6 +103,20 @@ class HotspotRead(BaseModel):
     escalation: EscalationRead | None = None
 
 
+class HotspotBrief(BaseModel):
+    """A hot spot as an agency sees it (one its directives concern): no report ids, sources or escalation."""
+
+    id: str
+    unit_code: str
+    topic_code: str
+    urgency: Urgency
+    status: Literal["open", "acknowledged", "resolved"]
+    report_count: int
+    channels: list[Channel]
+    first_seen: datetime
+    last_seen: datetime
+
+
 class AckBody(_In):
     """Acknowledge an escalation."""
 

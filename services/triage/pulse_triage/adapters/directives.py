@@ -1,0 +1,406 @@
+"""Storage of directives, their overdue timers, the agencies mirrored from intake, and the gauge counters.
+
+Written for FerretDB 1.24, whose updates are read-modify-write of the whole document:
+- A directive document has one kind of writer (people recording updates), each update conditioned on
+  the version it read. The overdue timer never writes it: its state lives in a separate `directive_timers`
+  document (claimed with a lease, like escalations), and the overdue entry of the timeline is derived from
+  `due_at`.
+- The open/overdue gauges come from counter documents, one per process (`_id` = its owner id), written only
+  by that process: summing a handful of small documents replaces counting the directives (a scan here).
+
+`InMemoryDirectives` is the fake of the same interface for use-case unit tests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from pulse_libs.clock import as_utc
+from pulse_libs.events.envelope import CloudEvent
+from pulse_libs.store import Database, Document
+from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
+from pymongo.errors import DuplicateKeyError
+
+from pulse_triage.adapters.store import EPOCH, EVENTS, TriageStore
+from pulse_triage.domain.directive import Change, Directive, DirectiveState
+
+DIRECTIVES = "directives"
+TIMERS = "directive_timers"
+AGENCIES = "agencies"
+COUNTERS = "directive_counters"
+
+DIRECTIVE_INDEXES: Mapping[str, Sequence[IndexModel]] = {
+    DIRECTIVES: [
+        IndexModel([("created_at", DESCENDING), ("_id", DESCENDING)], name="recent"),
+        IndexModel([("assignee", ASCENDING), ("hotspot_id", ASCENDING)], name="assignee"),
+        IndexModel([("hotspot_id", ASCENDING)], name="hotspot"),
+    ],
+    TIMERS: [IndexModel([("fired", ASCENDING), ("due_at", ASCENDING)], name="due")],
+}
+
+
+@dataclass(frozen=True)
+class Agency:
+    """A body that receives directives, as intake's directory last described it."""
+
+    code: str
+    name: str
+    kind: str
+    unit_code: str | None
+    active: bool
+
+
+@dataclass(frozen=True)
+class DirectiveFilter:
+    """What a directive list may be narrowed to; `assignees`/`units` None means any."""
+
+    state: DirectiveState | None = None
+    assignees: frozenset[str] | None = None
+    hotspot_id: str | None = None
+    units: frozenset[str] | None = None
+
+
+class Directives(Protocol):
+    """The directive repository the use cases depend on."""
+
+    async def add(self, directive: Directive) -> None:
+        """Store a new directive and arm its overdue timer."""
+        ...
+
+    async def get(self, directive_id: str) -> Directive | None:
+        """One directive by id."""
+        ...
+
+    async def save(self, directive: Directive, *, expected_version: int) -> bool:
+        """Write a changed directive if nobody changed it since `expected_version`; False on a conflict."""
+        ...
+
+    async def page(
+        self, flt: DirectiveFilter, *, now: datetime, after: tuple[datetime, str] | None, limit: int
+    ) -> list[Directive]:
+        """Newest first by (created_at, id) after a cursor; up to limit + 1."""
+        ...
+
+    async def concerns(self, hotspot_id: str, assignee: str) -> bool:
+        """True if the hot spot carries a directive to the agency."""
+        ...
+
+    async def hotspots_of(self, assignee: str) -> list[str]:
+        """Hot spot ids the agency has directives on."""
+        ...
+
+    async def claim_due(self, now: datetime, owner: str, lease_until: datetime) -> str | None:
+        """Claim one unfired timer that is due and unleased; the directive id, or None."""
+        ...
+
+    async def holds(self, directive_id: str, owner: str) -> bool:
+        """True if `owner` holds the timer's lease (read back: claims are not atomic on FerretDB)."""
+        ...
+
+    async def fire(self, directive_id: str, owner: str, now: datetime, outcome: str) -> bool:
+        """Mark the timer fired (`overdue`, or `done` when it came due on a finished directive); False if the
+        lease was lost."""
+        ...
+
+    async def timer_fired(self, directive_id: str) -> bool:
+        """True if the overdue transition was already emitted."""
+        ...
+
+
+class Agencies(Protocol):
+    """Triage's mirror of intake's agencies."""
+
+    async def get(self, code: str) -> Agency | None:
+        """The agency with this code."""
+        ...
+
+    async def apply(self, agency: Agency, changed_at: datetime) -> bool:
+        """Apply a change unless a later one is already applied; True if applied."""
+        ...
+
+
+class Counters(Protocol):
+    """Open/overdue counts for the gauges."""
+
+    async def add(self, *, open_delta: int = 0, overdue_delta: int = 0) -> None:
+        """Record a transition of this process."""
+        ...
+
+    async def totals(self) -> tuple[int, int]:
+        """(open, overdue) over every process."""
+        ...
+
+
+def _state_query(state: DirectiveState | None, now: datetime) -> Document:
+    if state is None:
+        return {}
+    if state == "done":
+        return {"state": "done"}
+    return {"state": "open", "due_at": {"$lte": now} if state == "overdue" else {"$gt": now}}
+
+
+class MongoDirectives:
+    """Directives in the store."""
+
+    def __init__(self, db: Database) -> None:
+        self._col = db[DIRECTIVES]
+        self._timers = db[TIMERS]
+
+    async def add(self, directive: Directive) -> None:
+        await self._timers.replace_one(
+            {"_id": directive.id},
+            {
+                "_id": directive.id,
+                "due_at": directive.due_at,
+                "fired": False,
+                "lease_until": EPOCH,
+                "lease_owner": None,
+            },
+            upsert=True,
+        )
+        try:
+            await self._col.insert_one(directive.to_doc())
+        except DuplicateKeyError:
+            pass
+
+    async def get(self, directive_id: str) -> Directive | None:
+        doc = await self._col.find_one({"_id": directive_id})
+        return Directive.from_doc(doc) if doc else None
+
+    async def save(self, directive: Directive, *, expected_version: int) -> bool:
+        doc = directive.to_doc()
+        doc.pop("_id")
+        updated = await self._col.find_one_and_update(
+            {"_id": directive.id, "version": expected_version}, {"$set": doc}, return_document=ReturnDocument.AFTER
+        )
+        if updated is None:
+            return False
+        # Read back: on FerretDB a concurrent writer that read the same version may have overwritten this one.
+        back = await self._col.find_one({"_id": directive.id})
+        if back is None or back.get("version") != directive.version:
+            return False
+        history = back.get("history") or []
+        return len(history) == len(directive.history) and (
+            not history or Change.from_doc(history[-1]) == directive.history[-1]
+        )
+
+    async def page(
+        self, flt: DirectiveFilter, *, now: datetime, after: tuple[datetime, str] | None, limit: int
+    ) -> list[Directive]:
+        query: Document = _state_query(flt.state, now)
+        if flt.assignees is not None:
+            query["assignee"] = {"$in": sorted(flt.assignees)}
+        if flt.units is not None:
+            query["unit_code"] = {"$in": sorted(flt.units)}
+        if flt.hotspot_id is not None:
+            query["hotspot_id"] = flt.hotspot_id
+        if after is not None:
+            t, last_id = after
+            query["$or"] = [{"created_at": {"$lt": t}}, {"created_at": t, "_id": {"$lt": last_id}}]
+        cursor = self._col.find(query).sort([("created_at", DESCENDING), ("_id", DESCENDING)]).limit(limit + 1)
+        return [Directive.from_doc(d) for d in await cursor.to_list()]
+
+    async def concerns(self, hotspot_id: str, assignee: str) -> bool:
+        return await self._col.find_one({"assignee": assignee, "hotspot_id": hotspot_id}, {"_id": 1}) is not None
+
+    async def hotspots_of(self, assignee: str) -> list[str]:
+        ids = {d["hotspot_id"] async for d in self._col.find({"assignee": assignee}, {"hotspot_id": 1})}
+        return sorted(ids)
+
+    async def claim_due(self, now: datetime, owner: str, lease_until: datetime) -> str | None:
+        claimed = await self._timers.find_one_and_update(
+            {"fired": False, "due_at": {"$lte": now}, "lease_until": {"$lte": now}},
+            {"$set": {"lease_until": lease_until, "lease_owner": owner}},
+            sort=[("due_at", ASCENDING)],
+            return_document=ReturnDocument.AFTER,
+        )
+        return str(claimed["_id"]) if claimed else None
+
+    async def holds(self, directive_id: str, owner: str) -> bool:
+        timer = await self._timers.find_one({"_id": directive_id})
+        return timer is not None and timer.get("lease_owner") == owner and not timer.get("fired")
+
+    async def fire(self, directive_id: str, owner: str, now: datetime, outcome: str) -> bool:
+        fired = await self._timers.find_one_and_update(
+            {"_id": directive_id, "lease_owner": owner, "fired": False},
+            {"$set": {"fired": True, "fired_at": now, "outcome": outcome, "lease_owner": None, "lease_until": EPOCH}},
+            return_document=ReturnDocument.AFTER,
+        )
+        return fired is not None
+
+    async def timer_fired(self, directive_id: str) -> bool:
+        timer = await self._timers.find_one({"_id": directive_id})
+        return bool(timer and timer.get("fired") and timer.get("outcome") == "overdue")
+
+
+class MongoAgencies:
+    """The agencies mirror in the store (`_id` = agency code)."""
+
+    def __init__(self, db: Database) -> None:
+        self._col = db[AGENCIES]
+
+    async def get(self, code: str) -> Agency | None:
+        doc = await self._col.find_one({"_id": code})
+        if doc is None:
+            return None
+        return Agency(doc["_id"], doc["name"], doc["kind"], doc.get("unit_code"), bool(doc.get("active")))
+
+    async def apply(self, agency: Agency, changed_at: datetime) -> bool:
+        stored = await self._col.find_one({"_id": agency.code}, {"changed_at": 1})
+        if stored is not None and as_utc(stored["changed_at"]) > as_utc(changed_at):
+            return False  # an older change delivered late
+        fields = {"name": agency.name, "kind": agency.kind, "unit_code": agency.unit_code, "active": agency.active}
+        await self._col.replace_one({"_id": agency.code}, fields | {"changed_at": changed_at}, upsert=True)
+        return True
+
+
+class MongoCounters:
+    """Per-process counter documents; only this process writes its own (`_id` = owner)."""
+
+    def __init__(self, db: Database, owner: str) -> None:
+        self._col = db[COUNTERS]
+        self._owner = owner
+        self._open = 0
+        self._overdue = 0
+        self._lock = asyncio.Lock()
+
+    async def add(self, *, open_delta: int = 0, overdue_delta: int = 0) -> None:
+        async with self._lock:
+            self._open += open_delta
+            self._overdue += overdue_delta
+            doc = {"open": self._open, "overdue": self._overdue}
+            await self._col.replace_one({"_id": self._owner}, doc, upsert=True)
+
+    async def totals(self) -> tuple[int, int]:
+        rows = await self._col.find({}).to_list()
+        return sum(int(r.get("open", 0)) for r in rows), sum(int(r.get("overdue", 0)) for r in rows)
+
+
+class InMemoryDirectives:
+    """The repository as a dict, for use-case unit tests."""
+
+    def __init__(self) -> None:
+        self.items: dict[str, Directive] = {}
+        self.timers: dict[str, dict[str, Any]] = {}
+
+    async def add(self, directive: Directive) -> None:
+        self.timers[directive.id] = {"due_at": directive.due_at, "fired": False, "lease_until": EPOCH, "owner": None}
+        self.items.setdefault(directive.id, directive.copy())
+
+    async def get(self, directive_id: str) -> Directive | None:
+        found = self.items.get(directive_id)
+        return found.copy() if found else None
+
+    async def save(self, directive: Directive, *, expected_version: int) -> bool:
+        current = self.items.get(directive.id)
+        if current is None or current.version != expected_version:
+            return False
+        self.items[directive.id] = directive.copy()
+        return True
+
+    async def page(
+        self, flt: DirectiveFilter, *, now: datetime, after: tuple[datetime, str] | None, limit: int
+    ) -> list[Directive]:
+        out = [
+            d.copy()
+            for d in self.items.values()
+            if (flt.state is None or d.state(now) == flt.state)
+            and (flt.assignees is None or d.assignee in flt.assignees)
+            and (flt.units is None or d.unit_code in flt.units)
+            and (flt.hotspot_id is None or d.hotspot_id == flt.hotspot_id)
+            and (after is None or (d.created_at, d.id) < after)
+        ]
+        return sorted(out, key=lambda d: (d.created_at, d.id), reverse=True)[: limit + 1]
+
+    async def concerns(self, hotspot_id: str, assignee: str) -> bool:
+        return any(d.hotspot_id == hotspot_id and d.assignee == assignee for d in self.items.values())
+
+    async def hotspots_of(self, assignee: str) -> list[str]:
+        return sorted({d.hotspot_id for d in self.items.values() if d.assignee == assignee})
+
+    async def claim_due(self, now: datetime, owner: str, lease_until: datetime) -> str | None:
+        due = [(t["due_at"], i) for i, t in self.timers.items() if not t["fired"] and t["due_at"] <= now]
+        for _, directive_id in sorted(due):
+            timer = self.timers[directive_id]
+            if timer["lease_until"] <= now:
+                timer["lease_until"], timer["owner"] = lease_until, owner
+                return directive_id
+        return None
+
+    async def holds(self, directive_id: str, owner: str) -> bool:
+        timer = self.timers.get(directive_id)
+        return timer is not None and timer["owner"] == owner and not timer["fired"]
+
+    async def fire(self, directive_id: str, owner: str, now: datetime, outcome: str) -> bool:
+        timer = self.timers.get(directive_id)
+        if timer is None or timer["owner"] != owner or timer["fired"]:
+            return False
+        timer.update(fired=True, outcome=outcome, owner=None, lease_until=EPOCH)
+        return True
+
+    async def timer_fired(self, directive_id: str) -> bool:
+        timer = self.timers.get(directive_id)
+        return bool(timer and timer["fired"] and timer.get("outcome") == "overdue")
+
+
+class InMemoryAgencies:
+    """The agencies mirror as a dict."""
+
+    def __init__(self, *agencies: Agency) -> None:
+        self.items = {a.code: (a, EPOCH) for a in agencies}
+
+    async def get(self, code: str) -> Agency | None:
+        found = self.items.get(code)
+        return found[0] if found else None
+
+    async def apply(self, agency: Agency, changed_at: datetime) -> bool:
+        stored = self.items.get(agency.code)
+        if stored is not None and stored[1] > changed_at:
+            return False
+        self.items[agency.code] = (agency, changed_at)
+        return True
+
+
+class InMemoryCounters:
+    """Counters as two integers."""
+
+    def __init__(self) -> None:
+        self.open = 0
+        self.overdue = 0
+
+    async def add(self, *, open_delta: int = 0, overdue_delta: int = 0) -> None:
+        self.open += open_delta
+        self.overdue += overdue_delta
+
+    async def totals(self) -> tuple[int, int]:
+        return self.open, self.overdue
+
+
+class StoreOutbox:
+    """Events into triage's insert-only outbox, one document per event id."""
+
+    def __init__(self, store: TriageStore) -> None:
+        self._store = store
+
+    async def emit_once(self, event: tuple[str, CloudEvent], now: datetime) -> bool:
+        """Store the event; False if an event with its id is already stored."""
+        topic, cloud_event = event
+        return await self._store.insert(EVENTS, {"_id": cloud_event.id, "created_at": now}, [(topic, cloud_event)])
+
+
+class InMemoryOutbox:
+    """The outbox as a dict of events by id."""
+
+    def __init__(self) -> None:
+        self.events: dict[str, tuple[str, CloudEvent]] = {}
+
+    async def emit_once(self, event: tuple[str, CloudEvent], now: datetime) -> bool:
+        """Keep the event; False if its id is already kept."""
+        if event[1].id in self.events:
+            return False
+        self.events[event[1].id] = event
+        return True

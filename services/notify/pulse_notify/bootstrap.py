@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 from pulse_libs.api_keys import ApiKeyStore
 from pulse_libs.app import build_app
+from pulse_libs.directory import attach_revocations
 from pulse_libs.runtime import Runtime
 
 from pulse_notify.adapters import deliveries, directory
@@ -43,6 +44,7 @@ def bootstrap(settings: NotifySettings | None = None, **overrides: Any) -> FastA
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runtime = Runtime(settings, registry)
+        attach_revocations(runtime, app)  # refuse revoked tokens (intake's directory)
         app.state.runtime = runtime
         app.state.readiness = runtime.readiness()
         app.state.api_key_verifier = ApiKeyStore(runtime.db)

@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 from pulse_libs.api_keys import ApiKeyStore, api_key_mirror_handlers
 from pulse_libs.app import build_app
+from pulse_libs.directory import attach_revocations
 from pulse_libs.events.topics import ALL_TOPICS
 from pulse_libs.runtime import Runtime
 
@@ -31,6 +32,7 @@ def bootstrap(settings: ReportingSettings | None = None, **overrides: Any) -> Fa
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runtime = Runtime(settings, registry)
+        attach_revocations(runtime, app)  # refuse revoked tokens (intake's directory)
         projector = CounterProjector(
             runtime.db, tz=ZoneInfo(settings.timezone), takeover_seconds=settings.move_takeover_seconds
         )

@@ -13,15 +13,29 @@ from prometheus_client import CollectorRegistry
 from pulse_libs.api_keys import ApiKeyStore
 from pulse_libs.app import build_app
 from pulse_libs.directory import attach_revocations
-from pulse_libs.events.topics import INTAKE_REGISTRY, INTAKE_REPORTS
+from pulse_libs.events.topics import INTAKE_DIRECTORY, INTAKE_REGISTRY, INTAKE_REPORTS
 from pulse_libs.http.problems import problem_response
 from pulse_libs.runtime import Runtime
 
-from pulse_triage.adapters.store import INDEXES, OUTBOX_COLLECTIONS, TriageStore
+from pulse_triage.adapters.directives import (
+    DIRECTIVE_INDEXES,
+    MongoAgencies,
+    MongoCounters,
+    MongoDirectives,
+    StoreOutbox,
+)
+from pulse_triage.adapters.store import HOTSPOTS, INDEXES, OUTBOX_COLLECTIONS, TriageStore
 from pulse_triage.context import TriageContext
 from pulse_triage.domain.errors import ConflictError, NotFoundError
-from pulse_triage.entrypoints.api import ack_links, admin, escalations, reads
+from pulse_triage.entrypoints.api import ack_links, admin, directives, escalations, reads
 from pulse_triage.entrypoints.consumers import REGISTRY_GROUP, REPORTS_GROUP, registry_handlers, report_handlers
+from pulse_triage.handlers.directives import (
+    AGENCIES_GROUP,
+    DirectiveMetrics,
+    DirectiveService,
+    directory_handlers,
+    overdue_loop,
+)
 from pulse_triage.handlers.escalations import scheduler_loop
 from pulse_triage.handlers.upkeep import gauges_loop, silence_sweeper
 from pulse_triage.metrics import TriageMetrics
@@ -38,6 +52,7 @@ def bootstrap(settings: TriageSettings | None = None, **overrides: Any) -> FastA
     settings = settings or TriageSettings()
     registry = CollectorRegistry()
     metrics = TriageMetrics.create(registry)
+    directive_metrics = DirectiveMetrics.create(registry)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -63,7 +78,23 @@ def bootstrap(settings: TriageSettings | None = None, **overrides: Any) -> FastA
         runtime.add_loop("escalation-scheduler", loop(scheduler_loop))
         runtime.add_loop("triage-gauges", loop(gauges_loop))
         runtime.add_loop("silence-sweeper", loop(silence_sweeper))
-        await runtime.start(indexes=INDEXES)
+        app.state.directives = directive_service = DirectiveService(
+            directives=MongoDirectives(runtime.db),
+            agencies=MongoAgencies(runtime.db),
+            counters=MongoCounters(runtime.db, ctx.owner),
+            outbox=StoreOutbox(store),
+            hotspot=lambda hotspot_id: store.get(HOTSPOTS, hotspot_id),
+            remind_cap_seconds=settings.directive_remind_before_seconds,
+            lease_seconds=settings.lease_seconds,
+            interval_seconds=settings.scheduler_interval_seconds,
+            now=lambda: ctx.now(),
+            kick=relay.kick,
+            owner=ctx.owner,
+            metrics=directive_metrics,
+        )
+        runtime.add_consumer(AGENCIES_GROUP, [INTAKE_DIRECTORY], directory_handlers(directive_service))
+        runtime.add_loop("directive-overdue", lambda stopping: overdue_loop(directive_service, stopping))
+        await runtime.start(indexes={**INDEXES, **DIRECTIVE_INDEXES})
         try:
             yield
         finally:
@@ -75,7 +106,7 @@ def bootstrap(settings: TriageSettings | None = None, **overrides: Any) -> FastA
         description=DESCRIPTION,
         registry=registry,
         lifespan=lifespan,
-        routers=[reads.router, escalations.router, ack_links.router, admin.router],
+        routers=[reads.router, escalations.router, ack_links.router, directives.router, admin.router],
     )
 
     async def not_found(request: Request, exc: Exception) -> JSONResponse:

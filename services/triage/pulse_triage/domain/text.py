@@ -1,4 +1,5 @@
-"""Vietnamese text normalisation: NFC, unified tone marks, case-fold, diacritic folding, word segmentation."""
+"""Vietnamese text normalisation: NFC, unified tone marks, case-fold, diacritic folding, telex repair, word
+segmentation, and phrase matching that forgives missing marks, telex leftovers and one typo."""
 
 from __future__ import annotations
 
@@ -7,26 +8,63 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
+from rapidfuzz.distance import OSA
 from underthesea import text_normalize, word_tokenize
 
 _SYLLABLE = re.compile(r"\w+", re.UNICODE)
+MAX_TEXT_CHARS = 6000
+"""Only this much of a report is read: scoring time stays bounded whatever a client sends."""
+MAX_SYLLABLE_CHARS = 24
+_TELEX_HINT = re.compile(r"dd|[aeiouy]w|aa|ee|oo|[a-z][sfrxj]$")
+_TELEX_VOWEL = re.compile(r"([aeiouy])w")
+_TELEX_DOUBLE = re.compile(r"(a|e|o)\1")
+_TELEX_TONE = re.compile(r"(?<=[a-z])[sfrxj]$")
+FUZZY_MIN_CHARS = 5
+"""A syllable is allowed one typo only when both it and the phrase's syllable have at least this many letters."""
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=8192)
 def fold(text: str) -> str:
     """Remove Vietnamese diacritics (đ→d) from lower- or mixed-case text."""
     decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
     return "".join(c for c in decomposed if unicodedata.category(c) != "Mn")
 
 
+@lru_cache(maxsize=8192)
+def marks(syllable: str) -> frozenset[str]:
+    """The diacritics a written syllable carries (combining marks, and đ)."""
+    decomposed = unicodedata.normalize("NFD", syllable)
+    found = {c for c in decomposed if unicodedata.category(c) == "Mn"}
+    return frozenset(found | ({"đ"} if "đ" in syllable else set()))
+
+
+@lru_cache(maxsize=8192)
+def detelex(folded: str) -> str:
+    """Undo telex typing left in a folded syllable ("dduwowngf" → "duong"); other syllables are unchanged.
+
+    No Vietnamese syllable contains "dd", "w" after a vowel, a doubled a/e/o, or ends in s, f, r, x, j, so a
+    syllable with one of those was typed in telex without the keyboard converting it."""
+    if not _TELEX_HINT.search(folded):
+        return folded
+    out = folded.replace("dd", "d")
+    out = _TELEX_VOWEL.sub(r"\1", out)
+    out = _TELEX_DOUBLE.sub(r"\1", out)
+    return _TELEX_TONE.sub("", out) or folded
+
+
 @dataclass(frozen=True)
 class Syllable:
-    """One syllable of the text: its case-folded form, its diacritic-free form, and the word it belongs to."""
+    """One syllable: case-folded, diacritic-free and telex-repaired forms, and the word it belongs to."""
 
     text: str
     folded: str
     word: int
     word_len: int
+
+    @property
+    def plain(self) -> str:
+        """The diacritic-free form with telex leftovers repaired."""
+        return detelex(self.folded)
 
 
 @dataclass(frozen=True)
@@ -40,6 +78,14 @@ class NormalizedText:
     tokens: tuple[str, ...]
     syllables: tuple[Syllable, ...]
 
+    @property
+    def plain_words(self) -> tuple[str, ...]:
+        """The segmented words, folded and telex-repaired, syllables joined by "_"."""
+        words: dict[int, list[str]] = {}
+        for s in self.syllables:
+            words.setdefault(s.word, []).append(s.plain)
+        return tuple("_".join(parts) for _, parts in sorted(words.items()))
+
 
 def nfc(text: str) -> str:
     """Unicode NFC with the tone-mark placement unified ("hoà" → "hòa")."""
@@ -51,8 +97,9 @@ def nfc(text: str) -> str:
 
 
 def normalize(text: str) -> NormalizedText:
-    """Normalise a report's text; tokens come from underthesea word segmentation (compounds joined by space)."""
-    normalized = nfc(text)
+    """Normalise a report's text (its first MAX_TEXT_CHARS characters); tokens come from underthesea word
+    segmentation (compounds joined by space)."""
+    normalized = nfc(text[:MAX_TEXT_CHARS])
     lowered = normalized.casefold()
     try:
         words = [w for w in word_tokenize(normalized) if _SYLLABLE.search(w)]
@@ -61,7 +108,7 @@ def normalize(text: str) -> NormalizedText:
     syllables: list[Syllable] = []
     tokens: list[str] = []
     for index, word in enumerate(words):
-        parts = _SYLLABLE.findall(word.casefold())
+        parts = [p[:MAX_SYLLABLE_CHARS] for p in _SYLLABLE.findall(word.casefold())]
         tokens.append(" ".join(parts))
         for part in parts:
             syllables.append(Syllable(part, fold(part), index, len(parts)))
@@ -80,26 +127,57 @@ def phrase_syllables(phrase: str) -> tuple[str, ...]:
     return tuple(_SYLLABLE.findall(nfc(phrase).casefold()))
 
 
-def find_phrase(text: NormalizedText, phrase: tuple[str, ...]) -> bool:
-    """True if `phrase` occurs as whole syllables; see `matches_at` for the diacritic rule."""
+def find_phrase(text: NormalizedText, phrase: tuple[str, ...], *, fuzzy: bool = True) -> bool:
+    """True if `phrase` occurs as whole syllables; see `matches_at` for what is forgiven."""
+    return first_match(text, phrase, fuzzy=fuzzy) is not None
+
+
+def first_match(text: NormalizedText, phrase: tuple[str, ...], *, fuzzy: bool = True) -> int | None:
+    """Index of the first syllable where `phrase` matches, or None."""
     n = len(phrase)
     if n == 0:
-        return False
+        return None
     folded = tuple(fold(p) for p in phrase)
     sylls = text.syllables
-    starts = (i for i in range(len(sylls) - n + 1) if sylls[i].folded == folded[0])
-    return any(matches_at(sylls, i, phrase, folded) for i in starts)
+    allow = 1 if fuzzy and n > 1 else 0
+    for i in range(len(sylls) - n + 1):
+        if matches_at(sylls, i, phrase, folded, typos=allow):
+            return i
+    return None
 
 
-def matches_at(sylls: tuple[Syllable, ...], i: int, phrase: tuple[str, ...], folded: tuple[str, ...]) -> bool:
-    """Match at position i: folded forms equal, and each written syllable either carries the phrase's
-    diacritics or none at all (so unaccented typing matches, but "đạt" never matches "đất").
-    A one-syllable phrase must also be a whole word, so "đất" does not match inside "đất nước"."""
+def _same(s: Syllable, written: str, folded: str) -> bool:
+    if s.folded == folded:
+        # Marks left out are forgiven ("tụ tâp" for «tụ tập»); marks added or different are not ("đạt" ≠ «đất»).
+        return s.text == written or marks(s.text) <= marks(written)
+    return s.plain == folded and s.text == s.folded
+
+
+def _typo(s: Syllable, folded: str, written: str) -> bool:
+    if len(folded) < FUZZY_MIN_CHARS or len(s.plain) < FUZZY_MIN_CHARS or s.plain == folded:
+        return False  # same letters with other marks is another word ("gia đình" is not «giả định»), not a typo
+    if not marks(s.text) <= marks(written):
+        return False
+    return OSA.distance(s.plain, folded, score_cutoff=1) <= 1
+
+
+def matches_at(
+    sylls: tuple[Syllable, ...], i: int, phrase: tuple[str, ...], folded: tuple[str, ...], *, typos: int = 0
+) -> bool:
+    """Match at position i: each syllable equal once folded, carrying the phrase's diacritics, some of them, or
+    none (so unaccented typing and a forgotten tone mark match, but "đạt" never matches «đất»); telex leftovers
+    repaired; up to `typos` syllables of a multi-syllable phrase one edit away. A one-syllable phrase must
+    also be a whole word, so «đất» does not match inside "đất nước"."""
     n = len(phrase)
+    left = typos
     for k in range(n):
         s = sylls[i + k]
-        if s.folded != folded[k] or (s.text != phrase[k] and s.text != s.folded):
-            return False
+        if _same(s, phrase[k], folded[k]):
+            continue
+        if left and k > 0 and _typo(s, folded[k], phrase[k]):
+            left -= 1
+            continue
+        return False
     return not (n == 1 and sylls[i].word_len > 1)
 
 

@@ -1,0 +1,259 @@
+"""Fit the urgency model and the similarity threshold: `python -m pulse_triage.calibrate`.
+
+Subcommands: `split` rebuilds tests/data/triage/split.json and pairs.jsonl from the corpus files; `freeze`
+records the test split (ids + sha256) once the corpus is complete; `fit` (the default) fits on train ∪ dev,
+choosing the regularisation and the per-level offsets by out-of-fold predictions grouped by matter (the test
+split is never read by fitting), adds officers' reviews (`--reviews reviews.jsonl`, the export of
+`GET /v1/triage/reviews?format=jsonl`) as training data, writes pulse_triage/data/urgency_model.json, and prints
+the shipped model's and the new model's figures on the frozen test split (before / after).
+scikit-learn is needed here only (a dev dependency); the service applies the JSON without it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from pulse_libs.clock import utcnow
+from pulse_libs.events.common import Channel
+
+from pulse_triage import data
+from pulse_triage.domain.features import Extracted, Facts, extract
+from pulse_triage.domain.model import LEVELS, UrgencyModel
+from pulse_triage.domain.rules import RuleSet
+from pulse_triage.domain.similarity import SimilarityModel, document_frequencies
+from pulse_triage.domain.text import normalize
+from pulse_triage.evaluation import (
+    FROZEN_FILE,
+    LEVEL_NAMES,
+    Example,
+    Metrics,
+    evaluate,
+    freeze,
+    frozen_test,
+    load,
+    load_pairs,
+    write_split_files,
+)
+from pulse_triage.rules_schema import default_rules
+
+MODEL_PATH = Path(data.__file__).parent / data.MODEL_FILE
+C_GRID = (0.3, 1.0, 3.0, 10.0)
+OFFSET_GRID = (-1.0, -0.5, 0.0, 0.5, 1.0, 1.5)
+DENSE_WEIGHT = 1.0
+
+
+def featurize(examples: Sequence[Example], rules: RuleSet) -> list[Extracted]:
+    """Rule features and terms of each example (no reporter facts: the corpus has text and channel only)."""
+    lexicon = data.lexicon()
+    out = []
+    for e in examples:
+        channel = Channel(e.channel) if e.channel in Channel._value2member_map_ else Channel.OTHER
+        out.append(extract(normalize(f"{e.title}\n{e.content}"), Facts(channel), rules, lexicon))
+    return out
+
+
+def _fit(feats: Sequence[Extracted], labels: Sequence[int], c: float) -> dict[str, Any]:
+    import numpy as np
+    from scipy.sparse import csr_matrix, hstack  # type: ignore[import-untyped]
+    from sklearn.feature_extraction.text import TfidfVectorizer  # type: ignore[import-untyped]
+    from sklearn.linear_model import LogisticRegression  # type: ignore[import-untyped]
+
+    names = sorted({n for f in feats for n in f.values})
+    dense = np.array([[f.values.get(n, 0.0) for n in names] for f in feats])
+    mean, scale = dense.mean(axis=0), dense.std(axis=0)
+    scale[scale == 0] = 1.0
+    vectorizer = TfidfVectorizer(analyzer=lambda terms: terms, sublinear_tf=True, min_df=2)
+    text = vectorizer.fit_transform([list(f.terms) for f in feats])
+    x = hstack([csr_matrix((dense - mean) / scale * DENSE_WEIGHT), text]).tocsr()
+    clf = LogisticRegression(C=c, max_iter=5000, class_weight="balanced")
+    clf.fit(x, labels)
+    coef = np.zeros((len(LEVELS), x.shape[1]))
+    for row, cls in enumerate(clf.classes_):
+        coef[int(cls)] = clf.coef_[row]
+    intercept = np.full(len(LEVELS), -30.0)
+    intercept[clf.classes_] = clf.intercept_
+    vocab = vectorizer.vocabulary_
+    nd = len(names)
+    return {
+        "dense": {
+            "names": names,
+            "mean": mean.tolist(),
+            "scale": scale.tolist(),
+            "coef": (coef[:, :nd] * DENSE_WEIGHT).round(5).tolist(),
+        },
+        "text": {
+            "idf": {t: round(float(vectorizer.idf_[i]), 5) for t, i in vocab.items()},
+            "coef": {
+                t: coef[:, nd + i].round(5).tolist() for t, i in vocab.items() if abs(coef[:, nd + i]).max() > 1e-4
+            },
+        },
+        "intercept": intercept.round(5).tolist(),
+        "offsets": [0.0] * len(LEVELS),
+    }
+
+
+def _cost(m: Metrics) -> float:
+    """What selection minimises: misses, under-calls twice, a serious report called routine ten times."""
+    return (1 - m.exact) + 2 * m.under + 10 * m.serious_called_routine / max(1, m.n)
+
+
+def _out_of_fold(feats: list[Extracted], labels: list[int], groups: list[str], c: float) -> list[list[float]]:
+    """Log-odds of each example from models fitted without its matter (5 folds grouped by matter)."""
+    from sklearn.model_selection import GroupKFold  # type: ignore[import-untyped]
+
+    out: list[list[float]] = [[] for _ in feats]
+    for train_idx, held_idx in GroupKFold(n_splits=5).split(feats, labels, groups):
+        model = UrgencyModel.from_dict(_fit([feats[i] for i in train_idx], [labels[i] for i in train_idx], c))
+        for i in held_idx:
+            p = model.predict(feats[i].values, feats[i].terms).probabilities
+            out[i] = [float(_log(v)) for v in p]
+    return out
+
+
+def _log(v: float) -> float:
+    import math
+
+    return math.log(max(v, 1e-12))
+
+
+def _choose(logodds: list[list[float]], labels: list[int]) -> tuple[float, tuple[float, ...]]:
+    best: tuple[float, tuple[float, ...]] = (float("inf"), (0.0,) * len(LEVELS))
+    for offs in itertools.product(OFFSET_GRID, repeat=len(LEVELS) - 1):
+        offsets = (0.0, *offs)
+        predicted = [_argmax([v + o for v, o in zip(row, offsets, strict=True)]) for row in logodds]
+        cost = _cost(_metrics(labels, predicted))
+        if cost < best[0] - 1e-9:
+            best = (cost, offsets)
+    return best
+
+
+def _argmax(values: Sequence[float]) -> int:
+    return max(range(len(values)), key=values.__getitem__)
+
+
+def _metrics(labels: Sequence[int], predicted: Sequence[int]) -> Metrics:
+    from pulse_triage.evaluation import measure
+
+    return measure((LEVEL_NAMES[a], LEVEL_NAMES[b]) for a, b in zip(labels, predicted, strict=True))
+
+
+def fit(examples: Sequence[Example], rules: RuleSet) -> tuple[dict[str, Any], str]:
+    """Choose C and offsets out of fold, then fit on every example; the model document and a log."""
+    feats = featurize(examples, rules)
+    labels = [LEVEL_NAMES.index(e.urgency) for e in examples]
+    groups = [e.matter for e in examples]
+    log = []
+    best: tuple[float, float, tuple[float, ...]] | None = None
+    for c in C_GRID:
+        cost, offsets = _choose(_out_of_fold(feats, labels, groups, c), labels)
+        log.append(f"C={c}: out-of-fold cost {cost:.3f} with offsets {offsets}")
+        if best is None or cost < best[0]:
+            best = (cost, c, offsets)
+    assert best is not None
+    doc = _fit(feats, labels, best[1])
+    doc["offsets"] = list(best[2])
+    return doc, "\n".join(log)
+
+
+def similarity_doc(examples: Sequence[Example], rules: RuleSet) -> dict[str, Any]:
+    """IDF of the fitting texts and the pair threshold chosen on train and dev pairs (best F1)."""
+    feats = {e.id: f for e, f in zip(examples, featurize(examples, rules), strict=True)}
+    idf = document_frequencies([f.terms for f in feats.values()])
+    model = SimilarityModel(idf, threshold=0.0, default_idf=max(idf.values()))
+    pairs = [p for p in load_pairs() if p.split != "test" and p.a in feats and p.b in feats]
+    scored = [(model.cosine(feats[p.a].terms, feats[p.b].terms), p.same) for p in pairs]
+    best = (0.0, 0.5)
+    for t in [i / 100 for i in range(5, 95)]:
+        tp = sum(1 for s, same in scored if s >= t and same)
+        fp = sum(1 for s, same in scored if s >= t and not same)
+        fn = sum(1 for s, same in scored if s < t and same)
+        f1 = 2 * tp / max(1, 2 * tp + fp + fn)
+        if f1 > best[0]:
+            best = (f1, t)
+    return {"idf": model.idf, "threshold": best[1], "fit_pairs": len(pairs), "fit_f1": round(best[0], 3)}
+
+
+def reviews_as_examples(path: Path) -> list[Example]:
+    """Officers' corrections (JSON lines of GET /v1/triage/reviews?format=jsonl) as training examples."""
+    out = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        r = json.loads(line)
+        if not r.get("urgency") or not r.get("text"):
+            continue
+        out.append(
+            Example(
+                id="review-" + r["report_id"],
+                unit_code=r["unit_code"],
+                channel=r.get("channel") or "other",
+                title="",
+                content=r["text"],
+                urgency=r["urgency"],
+                topic_codes=tuple(r.get("topic_codes") or ()),
+                matter="review-" + r["report_id"],
+            )
+        )
+    return out
+
+
+def score_with(doc: dict[str, Any], examples: Sequence[Example], rules: RuleSet) -> Metrics:
+    """Figures of a model document on labelled examples."""
+    model = UrgencyModel.from_dict(doc)
+    feats = dict(zip((e.id for e in examples), featurize(examples, rules), strict=True))
+    return evaluate(examples, lambda e: model.predict(feats[e.id].values, feats[e.id].terms).urgency.value)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command line entry point."""
+    parser = argparse.ArgumentParser(prog="python -m pulse_triage.calibrate", description=__doc__)
+    parser.add_argument("command", nargs="?", default="fit", choices=["fit", "split", "freeze", "evaluate"])
+    parser.add_argument("--reviews", type=Path, help="JSON lines exported from GET /v1/triage/reviews")
+    parser.add_argument("--out", type=Path, default=MODEL_PATH)
+    args = parser.parse_args(argv)
+    if args.command == "split":
+        print(write_split_files(load()))
+        return 0
+    if args.command == "freeze":
+        if FROZEN_FILE.exists():
+            print(f"{FROZEN_FILE} exists: the test split is frozen already", file=sys.stderr)
+            return 1
+        FROZEN_FILE.write_text(json.dumps(freeze(), indent=1) + "\n", encoding="utf-8")
+        return 0
+    rules = default_rules().to_rule_set()
+    test = frozen_test() if FROZEN_FILE.exists() else []
+    before = score_with(data.model_data(), test, rules) if test and args.out.exists() else None
+    if args.command == "evaluate":
+        print(before.summary() if before else "no model", "\n" + (before.table() if before else ""))
+        return 0
+    fitting = [e for e in load() if e.split in ("train", "dev")]
+    reviews = reviews_as_examples(args.reviews) if args.reviews else []
+    doc, log = fit([*fitting, *reviews], rules)
+    doc["similarity"] = similarity_doc(fitting, rules)
+    after = score_with(doc, test, rules) if test else None
+    doc["meta"] = {
+        "fitted_at": utcnow().isoformat(),
+        "examples": len(fitting),
+        "reviews": len(reviews),
+        "lexicon_sha256": data.lexicon_sha256(),
+        "selection": log,
+    }
+    args.out.write_text(json.dumps(doc, ensure_ascii=False, separators=(",", ":")) + "\n", encoding="utf-8")
+    print(log)
+    sim = doc["similarity"]
+    print(f"fitted on {len(fitting)} corpus reports + {len(reviews)} reviews")
+    print(f"similarity threshold {sim['threshold']} (F1 {sim['fit_f1']} on {sim['fit_pairs']} train/dev pairs)")
+    print("before (shipped model) on the frozen test split:", before.summary() if before else "none")
+    print("after  (this fit)      on the frozen test split:", after.summary() if after else "not frozen yet")
+    print(after.table() if after else "")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,38 @@
+"""Data shipped with triage: the feature lexicon and the fitted urgency model (loaded offline, never downloaded)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+import yaml
+
+from pulse_triage.domain.features import Lexicon
+
+LEXICON_FILE = "features.yaml"
+MODEL_FILE = "urgency_model.json"
+
+
+def _read(name: str) -> bytes:
+    return resources.files(__package__).joinpath(name).read_bytes()
+
+
+def lexicon_sha256() -> str:
+    """Fingerprint of the lexicon file, recorded in the fitted model."""
+    return hashlib.sha256(_read(LEXICON_FILE)).hexdigest()
+
+
+@lru_cache(maxsize=1)
+def lexicon() -> Lexicon:
+    """The feature lexicon."""
+    return Lexicon.from_data(yaml.safe_load(_read(LEXICON_FILE)))
+
+
+@lru_cache(maxsize=1)
+def model_data() -> dict[str, Any]:
+    """The fitted model as parsed JSON."""
+    data: dict[str, Any] = json.loads(_read(MODEL_FILE))
+    return data

@@ -1,0 +1,124 @@
+"""The calibrated urgency model, applied without scikit-learn: a multinomial logistic regression over rule
+features and TF-IDF text terms, fitted by `python -m pulse_triage.calibrate` and shipped as JSON."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from pulse_libs.events.common import Urgency
+
+LEVELS = (Urgency.ROUTINE, Urgency.URGENT, Urgency.VERY_URGENT, Urgency.FLASH)
+
+
+@dataclass(frozen=True)
+class Contribution:
+    """How much one input pushed the decision towards the chosen level (log-odds against the other levels)."""
+
+    name: str
+    weight: float
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """Probabilities per level, the chosen level and the inputs that weighed most."""
+
+    probabilities: tuple[float, ...]
+    urgency: Urgency
+    towards: tuple[Contribution, ...]
+    against: tuple[Contribution, ...]
+
+    @property
+    def score(self) -> float:
+        """Expected level on a 0–100 scale (0 thường … 100 hỏa tốc)."""
+        return round(100 * sum(i * p for i, p in enumerate(self.probabilities)) / (len(LEVELS) - 1), 1)
+
+
+def tfidf(terms: Sequence[str], idf: Mapping[str, float], default: float | None = None) -> dict[str, float]:
+    """Sublinear TF-IDF, L2-normalised (as scikit-learn's TfidfVectorizer): unknown terms are dropped, or
+    weighted `default` when one is given."""
+    counts = Counter(t for t in terms if default is not None or t in idf)
+    weights = {t: (1.0 + math.log(n)) * idf.get(t, default or 0.0) for t, n in counts.items()}
+    norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
+    return {t: w / norm for t, w in weights.items()}
+
+
+@dataclass(frozen=True)
+class UrgencyModel:
+    """Fitted weights: dense rule features (standardised) and text terms, per level, plus dev-tuned offsets."""
+
+    dense_names: tuple[str, ...]
+    dense_mean: tuple[float, ...]
+    dense_scale: tuple[float, ...]
+    dense_coef: tuple[tuple[float, ...], ...]
+    """One row per level, one column per dense feature."""
+    idf: Mapping[str, float]
+    term_coef: Mapping[str, tuple[float, ...]]
+    intercept: tuple[float, ...]
+    offsets: tuple[float, ...]
+    """Added to the log-odds of each level; chosen on the dev split so serious reports are not under-called."""
+    meta: Mapping[str, Any]
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> UrgencyModel:
+        """Build from the JSON document calibrate writes."""
+        dense = data["dense"]
+        return cls(
+            dense_names=tuple(dense["names"]),
+            dense_mean=tuple(dense["mean"]),
+            dense_scale=tuple(dense["scale"]),
+            dense_coef=tuple(tuple(row) for row in dense["coef"]),
+            idf=dict(data["text"]["idf"]),
+            term_coef={t: tuple(w) for t, w in data["text"]["coef"].items()},
+            intercept=tuple(data["intercept"]),
+            offsets=tuple(data["offsets"]),
+            meta=dict(data.get("meta", {})),
+        )
+
+    def standardised(self, values: Mapping[str, float]) -> list[float]:
+        """The dense features in model order, centred and scaled as at fit time."""
+        return [
+            (values.get(n, 0.0) - m) / s
+            for n, m, s in zip(self.dense_names, self.dense_mean, self.dense_scale, strict=True)
+        ]
+
+    def predict(self, values: Mapping[str, float], terms: Sequence[str], *, top: int = 4) -> Prediction:
+        """Probabilities of each level, the chosen level and the strongest reasons for and against it."""
+        x = self.standardised(values)
+        text = tfidf(terms, self.idf)
+        k = len(LEVELS)
+        logits = [self.intercept[c] + self.offsets[c] for c in range(k)]
+        for c in range(k):
+            logits[c] += sum(w * v for w, v in zip(self.dense_coef[c], x, strict=True))
+            logits[c] += sum(self.term_coef[t][c] * v for t, v in text.items() if t in self.term_coef)
+        peak = max(logits)
+        exp = [math.exp(v - peak) for v in logits]
+        total = sum(exp)
+        probs = tuple(e / total for e in exp)
+        chosen = max(range(k), key=lambda c: logits[c])
+        parts = [
+            Contribution(n, v * _margin(self.dense_coef, chosen, j))
+            for j, (n, v) in enumerate(zip(self.dense_names, x, strict=True))
+            if values.get(n, 0.0)
+        ]
+        parts += [
+            Contribution("term:" + t, v * _margin_row(self.term_coef[t], chosen))
+            for t, v in text.items()
+            if t in self.term_coef
+        ]
+        parts.sort(key=lambda p: -abs(p.weight))
+        towards = tuple(p for p in parts if p.weight > 0.05)[:top]
+        against = tuple(p for p in parts if p.weight < -0.05)[: max(1, top // 2)]
+        return Prediction(probs, LEVELS[chosen], towards, against)
+
+
+def _margin(rows: Sequence[Sequence[float]], chosen: int, j: int) -> float:
+    return _margin_row([row[j] for row in rows], chosen)
+
+
+def _margin_row(row: Sequence[float], chosen: int) -> float:
+    others = [w for c, w in enumerate(row) if c != chosen]
+    return row[chosen] - sum(others) / len(others)

@@ -38,7 +38,12 @@ class IntakeSettings(ServiceSettings):
     batch_max_reports: int = Field(default=500, ge=1, le=500)
     registry_cache_seconds: float = Field(default=30.0, ge=0)
     seed_registry: bool = True
-    """Seed the Lào Cai units and the default topics at start-up (idempotent)."""
+    """Seed the province's units and the default topics at start-up (idempotent)."""
+    registry_province: str = "Lào Cai"
+    """The province whose 2025 units are seeded: its name or GSO code in `vietnam-provinces`
+    (`PULSE_REGISTRY_PROVINCE=01` or `"Hà Nội"`)."""
+    open311_jurisdiction_id: str = "laocai.gov.vn"
+    """The Open311 `jurisdiction_id` this endpoint serves; requests naming another get 404."""
 
     @field_validator("trusted_proxies")
     @classmethod

@@ -34,7 +34,7 @@ from tests.support.pulse_system import PulseSystem
 from tests.support.servers import RecordingHttpServer
 
 ROOT = Path(__file__).resolve().parents[2]
-KAFKA_PORT, MONGO_PORT, BASE_PORT = 19292, 27117, 18100
+KAFKA_PORT, MONGO_PORT, BASE_PORT, PG_PORT = 19292, 27117, 18100, 54449
 ROUNDS = int(os.environ.get("PULSE_FAULT_ROUNDS", "1"))
 FULL = ROUNDS >= 2
 RECOVERY_SECONDS = 180.0
@@ -52,7 +52,7 @@ class Ledger:
 
 
 class Infra:
-    """A private Kafka and FerretDB for this test, so the shared ones are never killed."""
+    """A private Kafka, PostgreSQL and FerretDB for this test, so the shared ones are never killed."""
 
     def __init__(self, var: Path) -> None:
         self.env = {
@@ -61,6 +61,7 @@ class Infra:
             "PULSE_KAFKA_PORT": str(KAFKA_PORT),
             "PULSE_KAFKA_CONTROLLER_PORT": str(KAFKA_PORT + 1),
             "PULSE_MONGO_PORT": str(MONGO_PORT),
+            "PULSE_PG_PORT": str(PG_PORT),
             "PULSE_KAFKA_HEAP": "-Xms128m -Xmx512m",
         }
 
@@ -218,15 +219,15 @@ def test_nothing_accepted_is_lost_or_doubled_under_faults(tmp_path: Path) -> Non
         load.start()
         rng = random.Random(20261126)
         victims = (
-            ["kafka", "ferretdb", "intake", "triage", "notify", "reporting"]
+            ["kafka", "postgres", "ferretdb", "intake", "triage", "notify", "reporting"]
             if FULL
-            else ["kafka", "ferretdb", "triage"]
+            else ["kafka", "postgres", "ferretdb", "triage"]
         )
         for _ in range(ROUNDS):
             for victim in victims:
                 time.sleep(rng.uniform(3, 8))
                 events.append(f"{time.strftime('%H:%M:%S')} kill -9 {victim}")
-                if victim in ("kafka", "ferretdb"):
+                if victim in ("kafka", "ferretdb", "postgres"):
                     infra.run(f"{victim}-kill")
                     time.sleep(rng.uniform(2, 5))
                     infra.run(f"{victim}-up")

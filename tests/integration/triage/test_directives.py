@@ -13,7 +13,7 @@ import pulse_libs.events.intake as intake_events
 import pulse_libs.events.topics as topics
 import pulse_libs.events.triage as ev
 from fastapi import FastAPI
-from pulse_libs.auth import issue_token
+from pulse_libs.auth import issue_token, new_api_key
 from pulse_libs.clock import utcnow
 from pulse_libs.events.envelope import new_event
 
@@ -257,4 +257,52 @@ async def test_overdue_is_emitted_once_across_two_replicas_and_a_restart(
             lambda: directive_events(collector, directive_id=directive_id, change="done"), what="done event"
         )
     assert len(directive_events(collector, directive_id=directive_id, change="overdue")) == 1
+    await collector.stop()
+
+
+async def test_resolve_with_notify_reporters_carries_the_outcome_and_the_collaborators(
+    harness: Harness, app_factory: Callable[[], FastAPI]
+) -> None:
+    collector = Collector(harness.settings, [topics.TRIAGE_ESCALATIONS])
+    harness.collector = collector
+    async with serve(app_factory()) as client:
+        await collector.start()
+        key_id, _, key_hash = new_api_key()
+        issued = intake_events.ApiKeyIssued(
+            key_id=key_id, name="Cổng 1022", key_hash=key_hash, scopes=["reports:write"], issued_at=utcnow()
+        )
+        await harness.producer.publish(
+            topics.INTAKE_REGISTRY,
+            new_event(intake_events.API_KEY_ISSUED, source=intake_events.SOURCE, data=issued, key=key_id),
+        )
+        hotspot_id = await flash_hotspot(harness, collector, reporter="ctv-1")
+        for reporter in ("ctv-2", "ctv-3", "ctv-2", key_id):
+            await harness.submit(*FLASH, reporter=reporter)
+        dept = harness.headers("department", [])
+
+        async def gathered() -> bool:
+            spot = (await client.get(f"/v1/hotspots/{hotspot_id}", headers=dept)).json()
+            return len(spot["report_ids"]) == 5
+
+        await wait_until(gathered, what="five reports in the hot spot")
+        escalation_id = (await client.get(f"/v1/hotspots/{hotspot_id}", headers=dept)).json()["escalation"]["id"]
+        outcome = "UBND phường đã đối thoại, các hộ dân đồng thuận; chợ hoạt động bình thường."
+        bad = await client.post(
+            f"/v1/escalations/{escalation_id}/resolve",
+            json={"comment": outcome, "notify_reporters": "có"},
+            headers=dept,
+        )
+        assert bad.status_code == 422
+        resolved = await client.post(
+            f"/v1/escalations/{escalation_id}/resolve",
+            json={"comment": outcome, "notify_reporters": True},
+            headers=dept,
+        )
+        assert resolved.status_code == 200, resolved.text
+        assert resolved.json()["history"][-1]["notify_reporters"] is True
+        [event] = await wait_until(lambda: collector.of(ev.ESCALATION_RESOLVED), what="resolved event")
+        assert event.data["notify_reporters"] is True
+        assert event.data["outcome"] == outcome
+        # The three collaborators, each once; the provincial system's key is no collaborator.
+        assert sorted(event.data["reporter_ids"]) == ["ctv-1", "ctv-2", "ctv-3"]
     await collector.stop()

@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 import pulse_libs.events.triage as ev
+from pulse_libs.api_keys import API_KEYS_COLLECTION
 from pulse_libs.auth import Principal
 from pulse_libs.events.common import Urgency
 from pulse_libs.store import Document
@@ -211,9 +212,22 @@ async def acknowledge_by_link(
     return await _close(ctx, escalation_id, principal, comment, "acknowledged", link=link, token_id=token_id)
 
 
-async def resolve(*, ctx: TriageContext, escalation_id: str, principal: Principal, comment: str) -> Document:
-    """Resolve a pending or acknowledged escalation with a comment; its hot spot becomes resolved."""
-    return await _close(ctx, escalation_id, principal, comment, "resolved")
+async def resolve(
+    *, ctx: TriageContext, escalation_id: str, principal: Principal, comment: str, notify_reporters: bool = False
+) -> Document:
+    """Resolve a pending or acknowledged escalation with a comment; its hot spot becomes resolved.
+
+    With `notify_reporters`, the resolved event carries the comment as `outcome` and the internal ids of the
+    collaborators whose reports formed the hot spot (`reporter_ids`), so notify tells each their outcome."""
+    return await _close(ctx, escalation_id, principal, comment, "resolved", notify_reporters=notify_reporters)
+
+
+async def reporter_ids(ctx: TriageContext, hotspot: Document) -> list[str]:
+    """The collaborators behind a hot spot: its distinct sources (learnt from report.submitted) that are people,
+    not provincial systems' API keys (mirrored from intake's registry; looked up by id)."""
+    sources = [str(s) for s in hotspot.get("sources", [])]
+    keys = {d["_id"] async for d in ctx.store.db[API_KEYS_COLLECTION].find({"_id": {"$in": sources}}, {"_id": 1})}
+    return [s for s in sources if s not in keys]
 
 
 async def _close(
@@ -224,6 +238,7 @@ async def _close(
     state: str,
     link: Document | None = None,
     token_id: str | None = None,
+    notify_reporters: bool = False,
 ) -> Document:
     esc = await visible_escalation(ctx, escalation_id, principal)
     esc = await _wait_for_lease(ctx, esc)
@@ -239,11 +254,19 @@ async def _close(
         fields |= {"acknowledged_at": esc.get("acknowledged_at") or now}
     after = {**esc, **fields}
     event_type = ev.ESCALATION_ACKNOWLEDGED if state == "acknowledged" else ev.ESCALATION_RESOLVED
-    event = escalation_changed(event_type, after, hotspot, now, state, actor_id=principal.subject, comment=comment)
+    outcome: Document = {}
+    if state == "resolved":
+        outcome = {"notify_reporters": notify_reporters, "outcome": comment}
+        outcome["reporter_ids"] = await reporter_ids(ctx, hotspot) if notify_reporters else []
+    event = escalation_changed(
+        event_type, after, hotspot, now, state, actor_id=principal.subject, comment=comment, **outcome
+    )
     moved = {**hotspot, "status": state}
     hotspot_type = ev.HOTSPOT_ACKNOWLEDGED if state == "acknowledged" else ev.HOTSPOT_RESOLVED
     entry = _history(state, after, now, actor_id=principal.subject, actor_name=principal.name, comment=comment)
     entry |= link or {}
+    if state == "resolved":
+        entry["notify_reporters"] = notify_reporters
     if STATUS_ORDER.index(hotspot["status"]) < STATUS_ORDER.index(state):
         await ctx.store.emit([event, hotspot_changed(hotspot_type, moved, now, state)], now)
     else:

@@ -63,6 +63,13 @@ async def ack_escalation(
 async def resolve_escalation(
     escalation_id: str, body: ResolveBody, principal: Acknowledger, ctx: Ctx
 ) -> EscalationRead:
-    """Resolve a pending or acknowledged escalation; the comment is required."""
-    doc = await use_cases.resolve(ctx=ctx, escalation_id=escalation_id, principal=principal, comment=body.comment)
+    """Resolve a pending or acknowledged escalation; the comment is required. With `notify_reporters: true`
+    the collaborators whose reports formed the hot spot receive the comment as the outcome."""
+    doc = await use_cases.resolve(
+        ctx=ctx,
+        escalation_id=escalation_id,
+        principal=principal,
+        comment=body.comment,
+        notify_reporters=body.notify_reporters,
+    )
     return escalation_read(doc)

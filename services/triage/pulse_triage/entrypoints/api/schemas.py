@@ -63,6 +63,7 @@ class HistoryEntry(BaseModel):
     by: str | None = None
     via: Literal["link"] | None = Field(default=None, description="`link`: acknowledged through a one-tap link")
     channel: str | None = Field(default=None, description="The channel whose notice carried the link")
+    notify_reporters: bool | None = Field(default=None, description="On resolved: the outcome went to the reporters")
 
 
 class EscalationRead(BaseModel):
@@ -124,9 +125,13 @@ class AckBody(_In):
 
 
 class ResolveBody(_In):
-    """Resolve an escalation: the comment says how."""
+    """Resolve an escalation: the comment says how (the outcome)."""
 
     comment: str = Field(min_length=1, max_length=2000)
+    notify_reporters: bool = Field(
+        default=False,
+        description="Send the outcome to the collaborators whose reports formed the hot spot (each only their own)",
+    )
 
     @field_validator("comment")
     @classmethod

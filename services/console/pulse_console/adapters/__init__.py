@@ -1,0 +1,1 @@
+"""HTTP clients of the four Pulse APIs, called on the signed-in person's behalf."""

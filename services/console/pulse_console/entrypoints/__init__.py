@@ -1,0 +1,1 @@
+"""The console's routes: pages, partial panels and forms."""

@@ -13,3 +13,5 @@ if ! command -v uv >/dev/null 2>&1; then
   hash -r
 fi
 uv sync --frozen --quiet
+# The console's browser libraries (htmx, Chart.js) from its npm lockfile; served by the console itself.
+if [ -f services/console/package-lock.json ] && command -v npm >/dev/null 2>&1; then npm ci --prefix services/console --no-audit --no-fund --silent; else echo "[bootstrap] warning: npm missing; the console's pages will lack htmx and Chart.js" >&2; fi

@@ -15,6 +15,8 @@ import httpx
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES = ("intake", "triage", "notify", "reporting")
+CONSOLE = "console"
+"""The web console: no store of its own; started on demand (`start("console")`) on `base_port`."""
 
 
 @dataclass
@@ -30,7 +32,9 @@ class PulseSystem:
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
     def port(self, service: str) -> int:
-        """The port a service listens on."""
+        """The port a service listens on (the console on `base_port`, the APIs after it)."""
+        if service == CONSOLE:
+            return self.base_port
         return self.base_port + 1 + SERVICES.index(service)
 
     def url(self, service: str) -> str:
@@ -54,8 +58,11 @@ class PulseSystem:
                 "PULSE_OUTBOX_POLL_SECONDS": "0.2",
                 f"PULSE_{service.upper()}_PORT": str(self.port(service)),
                 f"PULSE_{service.upper()}_MONGO_DB": self.database(service),
+                "PULSE_NOTIFY_CONSOLE_BASE_URL": self.url(CONSOLE),
             }
         )
+        if service == CONSOLE:
+            env.update({f"PULSE_CONSOLE_{name.upper()}_URL": self.url(name) for name in SERVICES})
         env.update(self.env)
         return env
 

@@ -15,6 +15,9 @@ class NotifyMetrics:
     attempts: Counter
     pending: Gauge
     seconds: Histogram
+    zalo_refreshes: Counter
+    rota_gap: Gauge
+    rota_gap_pages: Counter
 
     @classmethod
     def create(cls, registry: CollectorRegistry) -> NotifyMetrics:
@@ -34,6 +37,22 @@ class NotifyMetrics:
                 "Time from the event to the delivery being sent.",
                 ["channel"],
                 buckets=(0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 900, 3600),
+                registry=registry,
+            ),
+            zalo_refreshes=Counter(
+                "pulse_zalo_token_refreshes",
+                "Zalo OA access-token refreshes by outcome.",
+                ["outcome"],
+                registry=registry,
+            ),
+            rota_gap=Gauge(
+                "pulse_duty_rota_gap",
+                "1 while a duty rota is set and nobody is on duty now (all duty officers are paged meanwhile).",
+                registry=registry,
+            ),
+            rota_gap_pages=Counter(
+                "pulse_duty_rota_gap_pages",
+                "Level-1 pages that found nobody on duty in the rota and went to every duty officer.",
                 registry=registry,
             ),
         )

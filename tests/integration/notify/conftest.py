@@ -191,6 +191,7 @@ def notify_settings(make_settings: Callable[..., Any], gateways: Gateways, smtp:
             "sms_brand_name": "BTG-LAOCAI",
             "smtp_host": "127.0.0.1",
             "smtp_port": smtp.port,
+            "smtp_starttls": False,  # this local server speaks plain SMTP; STARTTLS is tested in test_providers
             "webhook_allow_private": True,
             "worker_poll_seconds": 0.1,
             "backoff_initial_seconds": 0.2,

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pulse_libs.events.triage as triage_events
+from pulse_libs import acktoken
+from pulse_libs.clock import utcnow
 
 OFFICER = {
     "name": "Nguyễn Văn An",
@@ -57,8 +59,10 @@ async def test_escalation_reaches_each_recipient_of_its_level_once_per_channel(
         html = mail.get_body(preferencelist=("html",)).get_content()
         assert "Kính gửi đồng chí Trần Thị Bình" in plain
         assert "Số phản ánh: 3, từ 2 nguồn" in plain
-        assert "/v1/escalations/esc-a1/ack" in plain
-        assert "/v1/escalations/esc-a1/ack" in html
+        link = next(w for w in plain.split() if w.startswith(f"{settings.console_base_url}/ack/"))
+        claim = acktoken.verify(settings.ack_secret, link.rsplit("/", 1)[1], now=utcnow())
+        assert (claim.escalation_id, claim.level, claim.channel) == ("esc-a1", 1, "email")
+        assert f'href="{link}"' in html
 
         zalo = gateways.ok("/zalo")
         assert len(zalo) == 1

@@ -8,7 +8,16 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from pulse_notify.adapters.templates import KINDS, Renderer
-from pulse_notify.domain.notices import escalation_context, orientation_context, receipt_context, sms_segments
+from pulse_notify.domain.notices import (
+    GSM7_BASIC,
+    GSM7_EXTENSION,
+    escalation_context,
+    fold,
+    orientation_context,
+    receipt_context,
+    report_facts,
+    sms_segments,
+)
 
 HCM = ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -76,16 +85,57 @@ def test_urgency_is_named_as_in_official_practice(urgency: str) -> None:
     assert Renderer().render("raised", "zalo", context(urgency=urgency)).text.startswith(f"[{label}]")
 
 
+ACK = "http://127.0.0.1:8000/ack/AQEBaSQ3rQAAAAB_c2VzYy03ZjNhgHJjXzAxMjM0NTY3ODlhYmNkZWYwMTIzNDU2Nzg5YWJjZGVm"
+
+
 @pytest.mark.parametrize("kind", ["raised", "escalated", "reminded", "acknowledged", "resolved"])
-def test_sms_fits_two_segments_even_with_long_names(kind: str) -> None:
+def test_sms_fits_three_unicode_segments_with_the_ack_link_even_with_long_names(kind: str) -> None:
     ctx = context(reminder_seq=2, level=2) | {
         "unit": "Phường Nam Cường thuộc tỉnh Lào Cai (trước đây là thành phố Yên Bái, tỉnh Yên Bái)",
         "topic": "Bồi thường, hỗ trợ, tái định cư khi Nhà nước thu hồi đất thực hiện dự án",
+        "ack_url": ACK,
     }
     text = Renderer().render(kind, "sms", ctx).text
-    assert sms_segments(text) <= 2
+    assert sms_segments(text) <= 3
+    assert "HỎA TỐC" in text or "Nhắc" in text or kind in ("acknowledged", "resolved")
     if kind in ("raised", "escalated", "reminded"):
-        assert text.endswith("/v1/escalations/esc-7f3a/ack")
+        assert text.endswith(ACK)
+
+
+@pytest.mark.parametrize("kind", ["raised", "escalated", "reminded"])
+def test_accent_free_sms_is_gsm7_within_two_segments(kind: str) -> None:
+    ctx = context() | {"unit": "Phường Nam Cường, tỉnh Lào Cai", "topic": "Đền bù giải phóng mặt bằng", "ack_url": ACK}
+    text = Renderer(sms_accent_free=True, sms_max_segments=2).render(kind, "sms", ctx).text
+    assert all(ch in GSM7_BASIC or ch in GSM7_EXTENSION for ch in text), text
+    assert sms_segments(text) <= 2
+    assert "Den bu giai phong mat bang" in text or "Den bu" in text
+    assert text.endswith(ACK)
+
+
+def test_fold_removes_vietnamese_diacritics() -> None:
+    assert fold("Đường Hoàng Liên, phường Cốc Lếu: ngập úng") == "Duong Hoang Lien, phuong Coc Leu: ngap ung"
+
+
+def test_escalation_notice_carries_reasons_and_a_text_sample() -> None:
+    facts = report_facts(
+        ["r1", "r2"],
+        [
+            {"_id": "r1", "title": "Cũ", "content": "cũ"},
+            {"_id": "r2", "title": "Dân tụ tập", "content": "Khoảng 50 người"},
+        ],
+        [
+            {"_id": "r1", "reasons": ["từ khóa: khiếu kiện"]},
+            {"_id": "r2", "reasons": ["đông người: 50", "từ khóa: khiếu kiện"]},
+        ],
+    )
+    assert facts["sample"] == "Dân tụ tập: Khoảng 50 người"
+    assert facts["reasons"] == ["đông người: 50", "từ khóa: khiếu kiện"]
+    ctx = context() | facts | {"ack_url": ACK}
+    for channel in ("zalo", "email"):
+        message = Renderer().render("raised", channel, ctx)  # type: ignore[arg-type]
+        assert "đông người: 50; từ khóa: khiếu kiện" in message.text
+        assert "Dân tụ tập: Khoảng 50 người" in message.text
+        assert ACK in message.text
 
 
 def test_every_kind_renders_on_every_channel() -> None:
@@ -104,14 +154,45 @@ def test_every_kind_renders_on_every_channel() -> None:
         topic_names={"dat-dai": "Quản lý đất đai"},
         tz=HCM,
     )
-    bulletin = {"title": "Thông tin chuyên đề", "body": "Nội dung", "units": [], "topics": []}
+    bulletin = {"title": "Thông tin chuyên đề", "body": "Nội dung", "units": [], "topics": [], "link": "http://c/b/1"}
+    directive = {
+        "directive_id": "dr_1",
+        "hotspot_id": "hs-1",
+        "unit": "Phường Yên Bái",
+        "topic": "Quản lý đất đai",
+        "assignee": "UBND phường Yên Bái",
+        "assignee_code": "ubnd-04252",
+        "instruction": "Đối thoại với các hộ dân",
+        "due": "17:00 27/11/2026",
+        "due_short": "17:00 27/11",
+        "state_label": "đang thực hiện",
+        "note": None,
+        "result": None,
+        "link": "http://127.0.0.1:8000/directives/dr_1",
+    }
+    outcome = {
+        "escalation_id": "esc-1",
+        "hotspot_id": "hs-1",
+        "unit": "Phường Yên Bái",
+        "topic": "Đất đai",
+        "outcome": "Đã đối thoại, người dân đồng thuận",
+        "resolved_at": "",
+    }
     receipt = receipt_context(
         {"report_id": "r-1", "title": "Đường ngập", "unit_code": "04252", "received_at": "2026-11-26T01:00:00+00:00"},
         unit_names={"04252": "Phường Yên Bái"},
         tz=HCM,
     )
     for kind in KINDS:
-        contexts = {"orientation": orientation, "bulletin": bulletin, "receipt": receipt}
+        contexts = {
+            "orientation": orientation,
+            "bulletin": bulletin,
+            "receipt": receipt,
+            "directive": directive,
+            "directive_reminder": directive,
+            "directive_overdue": directive,
+            "outcome": outcome,
+        }
         ctx = contexts.get(kind, context(comment="Đã giao xử lý"))
         for channel in ("zalo", "sms", "email", "webhook"):
             message = renderer.render(kind, channel, ctx | {"recipient_name": "Lê Văn Cường"})  # type: ignore[arg-type]

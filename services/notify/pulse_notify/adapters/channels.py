@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
+import ssl
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
@@ -15,16 +16,12 @@ import aiosmtplib
 import httpx
 from pulse_libs.clock import utcnow
 
+from pulse_notify.adapters.sms import build_sms
+from pulse_notify.adapters.zalo import ZaloChannel, ZaloTokens
 from pulse_notify.domain import netguard, signing
 from pulse_notify.domain.model import ChannelName, Message
 from pulse_notify.domain.retry import DeliveryFailed, classify_http, parse_retry_after, permanent, transient
 from pulse_notify.settings import NotifySettings
-
-ZALO_TEXT_MAX = 2000
-# Zalo OA answers HTTP 200 with {"error": <code>}: these codes pass with time (rate limit, quota,
-# an access token the operator or a refresh job rotates, Zalo's own "try again" errors); any other
-# non-zero code (bad user id, user not following the OA, invalid message) is permanent.
-ZALO_TRANSIENT_CODES = {-32: 60.0, -124: 300.0, -201: 300.0, -216: 300.0, -211: 900.0, -100: None, -1: None}
 
 
 @dataclass(frozen=True)
@@ -69,56 +66,14 @@ async def _post(client: httpx.AsyncClient, what: str, url: str, **kwargs: Any) -
         raise transient(f"{what} unreachable: {type(exc).__name__}: {exc}") from None
 
 
-class ZaloChannel:
-    """Zalo Official Account customer-service message API (`access_token` header, JSON body)."""
-
-    name: ChannelName = "zalo"
-
-    def __init__(self, settings: NotifySettings, client: httpx.AsyncClient) -> None:
-        self._url = settings.zalo_url
-        self._token = settings.zalo_access_token
-        self._client = client
-
-    async def send(self, out: Outgoing) -> None:
-        """POST the text to the user; Zalo's `error` field decides success."""
-        body = {"recipient": {"user_id": out.address}, "message": {"text": out.message.text[:ZALO_TEXT_MAX]}}
-        response = await _post(self._client, "Zalo OA", self._url, json=body, headers={"access_token": self._token})
-        _check_http(response, "Zalo OA")
-        try:
-            answer = response.json()
-            code = int(answer.get("error", 0))
-        except (ValueError, AttributeError, TypeError):
-            raise transient(f"Zalo OA answered a non-JSON body: {response.text[:200]}") from None
-        if code == 0:
-            return
-        reason = f"Zalo OA error {code}: {str(answer.get('message', ''))[:200]}"
-        if code in ZALO_TRANSIENT_CODES:
-            raise transient(reason, ZALO_TRANSIENT_CODES[code])
-        raise permanent(reason)
-
-
-class SmsChannel:
-    """SMS through an HTTP gateway: JSON POST with HTTP Basic credentials and an idempotency key."""
-
-    name: ChannelName = "sms"
-
-    def __init__(self, settings: NotifySettings, client: httpx.AsyncClient) -> None:
-        self._settings = settings
-        self._client = client
-
-    async def send(self, out: Outgoing) -> None:
-        """POST {from, to, text, request_id}; any 2xx is accepted."""
-        s = self._settings
-        body = {"from": s.sms_brand_name, "to": out.address, "text": out.message.text, "request_id": out.id}
-        response = await _post(
-            self._client,
-            "SMS gateway",
-            s.sms_url,
-            json=body,
-            auth=(s.sms_username, s.sms_password),
-            headers={"Idempotency-Key": out.id},
-        )
-        _check_http(response, "SMS gateway")
+def tls_context(settings: NotifySettings) -> ssl.SSLContext:
+    """The client TLS context for SMTP: the system's trust store or `SMTP_CA_FILE`, verification on by default."""
+    context = ssl.create_default_context(cafile=settings.smtp_ca_file or None)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    if not settings.smtp_tls_verify:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    return context
 
 
 class EmailChannel:
@@ -128,6 +83,7 @@ class EmailChannel:
 
     def __init__(self, settings: NotifySettings) -> None:
         self._settings = settings
+        self._tls = tls_context(settings) if settings.smtp_starttls or settings.smtp_tls else None
 
     def build(self, out: Outgoing) -> EmailMessage:
         """The MIME message of a delivery."""
@@ -153,8 +109,9 @@ class EmailChannel:
                 port=s.smtp_port,
                 username=s.smtp_username or None,
                 password=s.smtp_password or None,
-                start_tls=s.smtp_starttls,
+                start_tls=s.smtp_starttls and not s.smtp_tls,
                 use_tls=s.smtp_tls,
+                tls_context=self._tls,
                 timeout=s.send_timeout_seconds,
             )
         except aiosmtplib.SMTPRecipientsRefused as exc:
@@ -178,21 +135,27 @@ class WebhookChannel:
         self._global_secret = settings.webhook_secret
         self._client = client
 
-    async def check_target(self, url: str) -> None:
-        """Refuse a malformed URL or, unless allowed, one that resolves to a non-public address."""
+    async def check_target(self, url: str) -> list[str]:
+        """Refuse a malformed URL or, unless allowed, one that resolves to a non-public address.
+
+        Returns the vetted addresses (empty when private targets are allowed): `send` connects to the
+        first of them itself, so no second DNS resolution can swap in another address (rebinding).
+        """
         parts = netguard.check_url(url)
         if self._allow_private:
-            return
+            return []
         host = parts.hostname or ""
         ip = netguard.literal_ip(host)
         if ip is not None:
             netguard.check_addresses([str(ip)])
-            return
+            return [str(ip)]
         try:
             infos = await asyncio.get_running_loop().getaddrinfo(host, parts.port or 443, type=socket.SOCK_STREAM)
         except (OSError, UnicodeError):
             raise netguard.UnsafeTarget("the host does not resolve") from None
-        netguard.check_addresses([str(info[4][0]) for info in infos])
+        addresses = [str(info[4][0]) for info in infos]
+        netguard.check_addresses(addresses)
+        return addresses
 
     def body(self, out: Outgoing) -> bytes:
         """The JSON payload: {type, timestamp, data} per the Standard Webhooks convention."""
@@ -202,7 +165,7 @@ class WebhookChannel:
     async def send(self, out: Outgoing) -> None:
         """Sign and POST; `webhook-id` is the delivery id so receivers can drop a repeated message."""
         try:
-            await self.check_target(out.address)
+            addresses = await self.check_target(out.address)
         except netguard.UnsafeTarget as exc:
             raise permanent(f"webhook target refused: {exc}") from None
         secret = out.secret or self._global_secret
@@ -211,15 +174,29 @@ class WebhookChannel:
         body = self.body(out)
         headers = signing.signed_headers(secret, out.id, int(utcnow().timestamp()), body)
         headers["content-type"] = "application/json"
-        response = await _post(self._client, "webhook", out.address, content=body, headers=headers)
+        url, host, extensions = pinned(out.address, addresses[0] if addresses else None)
+        if host is not None:
+            headers["host"] = host
+        response = await _post(self._client, "webhook", url, content=body, headers=headers, extensions=extensions)
         _check_http(response, "webhook")
 
 
-def build_channels(settings: NotifySettings, client: httpx.AsyncClient) -> dict[ChannelName, Channel]:
+def pinned(url: str, address: str | None) -> tuple[str, str | None, dict[str, Any]]:
+    """(URL with the vetted address as host, Host header, extensions): TLS keeps the name for SNI and checks."""
+    parsed = httpx.URL(url)
+    if address is None or parsed.host == address:
+        return url, None, {}
+    extensions: dict[str, Any] = {"sni_hostname": parsed.host} if parsed.scheme == "https" else {}
+    return str(parsed.copy_with(host=address)), parsed.netloc.decode("ascii"), extensions
+
+
+def build_channels(
+    settings: NotifySettings, client: httpx.AsyncClient, tokens: ZaloTokens
+) -> dict[ChannelName, Channel]:
     """Every channel adapter, configured from settings."""
     return {
-        "zalo": ZaloChannel(settings, client),
-        "sms": SmsChannel(settings, client),
+        "zalo": ZaloChannel(settings, client, tokens),
+        "sms": build_sms(settings, client),
         "email": EmailChannel(settings),
         "webhook": WebhookChannel(settings, client),
     }

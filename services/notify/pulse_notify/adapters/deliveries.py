@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pulse_libs.events.notify as notify_events
+import pulse_libs.events.triage as triage_events
 from pulse_libs.clock import as_utc
 from pulse_libs.events.envelope import new_event
 from pulse_libs.events.topics import NOTIFY_DELIVERIES
@@ -123,6 +124,14 @@ class DeliveryStore:
         except DuplicateKeyError:
             return None
         return doc | fields
+
+    async def recipients_of(self, escalation_id: str, level: int) -> list[str]:
+        """Who was paged (raised, escalated or reminded) for an escalation level."""
+        docs = await self._col.find(
+            {"escalation_id": escalation_id, "level": level}, {"recipient_id": 1, "event_type": 1}
+        ).to_list()
+        closing = (triage_events.ESCALATION_ACKNOWLEDGED, triage_events.ESCALATION_RESOLVED)
+        return sorted({str(d["recipient_id"]) for d in docs if d.get("event_type") not in closing})
 
     async def message(self, delivery_id: str) -> Document | None:
         """The rendered message of a delivery (kept apart so that scans of `deliveries` stay light)."""

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from pulse_libs.clock import utcnow
+from pulse_libs.events.intake import UserChanged
 from pulse_libs.store import Database, Document
-from pymongo import ASCENDING, IndexModel, ReturnDocument
+from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
+from pymongo.errors import DuplicateKeyError
 
 from pulse_notify.domain.model import Recipient
 
@@ -17,14 +21,58 @@ WEBHOOKS = "webhooks"
 BULLETINS = "bulletins"
 UNITS = "units"
 TOPICS = "topics"
+AGENCIES = "agencies"
+ROTAS = "rotas"
+REPORT_TEXTS = "report_texts"
+REPORT_REASONS = "report_reasons"
+USER_PREFIX = "us_"
+"""Recipients built from intake's users have the id `us_<user id>` (hand-made ones `rc_…`)."""
 
 INDEXES = {
     RECIPIENTS: [
         IndexModel([("targets", ASCENDING)], name="targets"),
         IndexModel([("user_id", ASCENDING)], name="user_id"),
+        IndexModel([("agency_code", ASCENDING)], name="agency_code"),
     ],
     WEBHOOKS: [IndexModel([("event_types", ASCENDING)], name="event_types")],
+    BULLETINS: [IndexModel([("created_at", DESCENDING), ("_id", DESCENDING)], name="recent")],
 }
+
+ROLE_TARGETS: dict[str, tuple[str, ...]] = {
+    "department": ("duty_officer", "department_head"),
+    "standing_committee": ("standing_committee",),
+    "collaborator": ("collaborator", "reporter"),
+    "unit_officer": ("collaborator", "reporter"),
+    "agency": ("agency",),
+    "admin": (),
+}
+"""What each intake role is paged for. The department's staff are the duty officers (the rota says who
+is on duty at level 1) and, together, the department at level 2; intake has no separate role for the
+head of department, so heads who must be told apart are entered with `POST /v1/recipients`."""
+
+
+def user_recipient(user: UserChanged) -> Document:
+    """The recipient document of an intake user (its id, targets, units and contacts)."""
+    channels = {
+        k: v for k, v in (("email", user.email), ("phone", user.phone), ("zalo_user_id", user.zalo_user_id)) if v
+    }
+    return {
+        "_id": USER_PREFIX + user.user_id,
+        "name": user.full_name,
+        "targets": list(ROLE_TARGETS.get(user.role, ())),
+        "unit_codes": sorted(set(user.unit_codes)),
+        "channels": channels,
+        "webhook_secret": None,
+        "active": user.active,
+        "user_id": user.user_id,
+        "agency_code": user.agency_code,
+        "role": user.role,
+        "term_ends_on": user.term_ends_on.isoformat() if user.term_ends_on else None,
+        "version": user.version,
+        "source": "directory",
+        "created_at": user.changed_at,
+        "updated_at": user.changed_at,
+    }
 
 
 def to_recipient(doc: Document) -> Recipient:
@@ -36,9 +84,16 @@ def to_recipient(doc: Document) -> Recipient:
         unit_codes=frozenset(doc.get("unit_codes") or ()),
         channels={k: str(v) for k, v in (doc.get("channels") or {}).items() if v},
         webhook_secret=doc.get("webhook_secret"),
-        active=bool(doc.get("active", True)),
+        active=bool(doc.get("active", True)) and not _term_over(doc.get("term_ends_on")),
         user_id=doc.get("user_id"),
+        agency_code=doc.get("agency_code"),
     )
+
+
+def _term_over(term_ends_on: str | None) -> bool:
+    if not term_ends_on:
+        return False
+    return utcnow().astimezone(ZoneInfo("Asia/Ho_Chi_Minh")).date() > date.fromisoformat(term_ends_on)
 
 
 class Directory:
@@ -50,6 +105,10 @@ class Directory:
         self._bulletins = db[BULLETINS]
         self._units = db[UNITS]
         self._topics = db[TOPICS]
+        self._agencies = db[AGENCIES]
+        self._rotas = db[ROTAS]
+        self._texts = db[REPORT_TEXTS]
+        self._reasons = db[REPORT_REASONS]
         self._ttl = subscription_ttl
         self._subs: list[Document] | None = None
         self._subs_at = 0.0
@@ -119,6 +178,74 @@ class Directory:
         docs = await self._recipients.find({"targets": target}).to_list()
         return [r for r in map(to_recipient, docs) if r.active]
 
+    async def by_ids(self, recipient_ids: Iterable[str]) -> list[Recipient]:
+        """Active recipients with these ids."""
+        wanted = sorted(set(recipient_ids))
+        docs = await self._recipients.find({"_id": {"$in": wanted}}).to_list() if wanted else []
+        return [r for r in map(to_recipient, docs) if r.active]
+
+    async def users(self, user_ids: Iterable[str]) -> list[Recipient]:
+        """Active recipients that are these Pulse users (whatever their targets)."""
+        wanted = sorted(set(user_ids))
+        docs = await self._recipients.find({"user_id": {"$in": wanted}}).to_list() if wanted else []
+        return [r for r in map(to_recipient, docs) if r.active]
+
+    async def agency_users(self, agency_code: str) -> list[Recipient]:
+        """Active users of an agency."""
+        docs = await self._recipients.find({"agency_code": agency_code}).to_list()
+        return [r for r in map(to_recipient, docs) if r.active and "agency" in r.targets]
+
+    # the people directory, from intake's user and agency events
+    async def apply_user(self, user: UserChanged) -> bool:
+        """Keep the newest version of a user's recipient; False if a newer or equal one is stored."""
+        doc = user_recipient(user)
+        created = doc.pop("created_at")
+        try:
+            result = await self._recipients.update_one(
+                {"_id": doc["_id"], "version": {"$lt": user.version}},
+                {"$set": doc, "$setOnInsert": {"created_at": created}},
+                upsert=True,
+            )
+        except DuplicateKeyError:
+            return False  # stored version is newer or the same: a redelivered or older event
+        self._secrets.pop(doc["_id"], None)
+        return result.modified_count == 1 or result.upserted_id is not None
+
+    async def apply_agency(self, code: str, name: str, active: bool, unit_code: str | None, at: datetime) -> None:
+        """Mirror an agency's name and state."""
+        await self._agencies.update_one(
+            {"_id": code},
+            {"$set": {"name": name, "active": active, "unit_code": unit_code, "updated_at": at}},
+            upsert=True,
+        )
+
+    # the duty rota
+    async def rota(self, name: str) -> Document | None:
+        """The stored rota of a target (only `duty_officer` has one)."""
+        return await self._rotas.find_one({"_id": name})
+
+    async def put_rota(self, name: str, doc: Document) -> None:
+        """Replace a rota."""
+        await self._rotas.replace_one({"_id": name}, {"_id": name, **doc}, upsert=True)
+
+    # facts of reports, for the notices (two collections: two consumer groups never write one document)
+    async def put_report_text(self, report_id: str, doc: Document) -> None:
+        """The title and a sample of a report's text (from report.submitted)."""
+        await self._texts.update_one({"_id": report_id}, {"$set": doc}, upsert=True)
+
+    async def put_report_reasons(self, report_id: str, doc: Document) -> None:
+        """Triage's reasons for a report (from report.triaged)."""
+        await self._reasons.update_one({"_id": report_id}, {"$set": doc}, upsert=True)
+
+    async def report_facts(self, report_ids: list[str]) -> tuple[list[Document], list[Document]]:
+        """(texts, reasons) known for these reports."""
+        if not report_ids:
+            return [], []
+        ids = sorted(set(report_ids))
+        texts = await self._texts.find({"_id": {"$in": ids}}).to_list()
+        reasons = await self._reasons.find({"_id": {"$in": ids}}).to_list()
+        return texts, reasons
+
     # webhook subscriptions
     async def insert_webhook(self, doc: Document) -> None:
         """Store a subscription."""
@@ -155,6 +282,19 @@ class Directory:
         """Record how many deliveries a bulletin produced."""
         await self._bulletins.update_one({"_id": bulletin_id}, {"$set": {"delivery_count": count}})
 
+    async def get_bulletin(self, bulletin_id: str) -> Document | None:
+        """One bulletin."""
+        return await self._bulletins.find_one({"_id": bulletin_id})
+
+    async def list_bulletins(self, *, after: tuple[datetime, str] | None, limit: int) -> list[Document]:
+        """Bulletins newest first, after a (created_at, id) position."""
+        query: dict[str, Any] = {}
+        if after is not None:
+            at, last_id = after
+            query["$or"] = [{"created_at": {"$lt": at}}, {"created_at": at, "_id": {"$lt": last_id}}]
+        cursor = self._bulletins.find(query).sort([("created_at", DESCENDING), ("_id", DESCENDING)]).limit(limit)
+        return await cursor.to_list()
+
     # mirrored registry names
     async def upsert_name(self, kind: str, code: str, name: str, at: datetime) -> None:
         """Mirror the name of a unit or topic from intake's registry events."""
@@ -166,5 +306,5 @@ class Directory:
         wanted = sorted(set(codes))
         if not wanted:
             return {}
-        col = self._units if kind == "unit" else self._topics
+        col = {"unit": self._units, "topic": self._topics, "agency": self._agencies}[kind]
         return {str(d["_id"]): str(d["name"]) async for d in col.find({"_id": {"$in": wanted}})}

@@ -8,16 +8,31 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from pulse_notify.domain.model import ChannelName, Message
-from pulse_notify.domain.notices import clip, fits_sms, nfc
+from pulse_notify.domain.notices import accent_free, clip, fits_sms, nfc
 
-KINDS = ("raised", "escalated", "reminded", "acknowledged", "resolved", "orientation", "bulletin", "receipt")
-_SMS_CLIPS = (60, 40, 28, 20, 14, 10, 6)
+KINDS = (
+    "raised",
+    "escalated",
+    "reminded",
+    "acknowledged",
+    "resolved",
+    "orientation",
+    "bulletin",
+    "receipt",
+    "directive",
+    "directive_reminder",
+    "directive_overdue",
+    "outcome",
+)
+_SMS_CLIPS = (120, 80, 60, 40, 28, 20, 14, 10, 6)
 
 
 class Renderer:
     """Renders one message per (kind, channel) from package templates; HTML is autoescaped."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, sms_accent_free: bool = False, sms_max_segments: int = 3) -> None:
+        self._accent_free = sms_accent_free
+        self._max_segments = sms_max_segments
         self._env = Environment(
             loader=PackageLoader("pulse_notify", "templates"),
             autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
@@ -46,6 +61,8 @@ class Renderer:
         text = ""
         for n in _SMS_CLIPS:
             text = self._render(f"{kind}.sms.txt", {**context, "n": n})
-            if fits_sms(text):
+            if self._accent_free:
+                text = accent_free(text)
+            if fits_sms(text, self._max_segments):
                 return text
-        return clip(text, 134)
+        return clip(text, (153 if self._accent_free else 67) * self._max_segments)

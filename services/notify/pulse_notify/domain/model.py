@@ -15,7 +15,7 @@ DELIVERY_STATUSES: tuple[DeliveryStatus, ...] = ("pending", "sent", "failed", "d
 DUE_STATUSES: tuple[DeliveryStatus, ...] = ("pending", "failed")
 """`failed` = the last attempt failed transiently and a retry is scheduled."""
 
-TARGETS = ("duty_officer", "department_head", "standing_committee", "collaborator", "reporter")
+TARGETS = ("duty_officer", "department_head", "standing_committee", "collaborator", "reporter", "agency")
 
 # Which recipient contact field feeds which channel.
 CONTACT_FIELDS: dict[ChannelName, str] = {
@@ -40,6 +40,8 @@ class Recipient:
     active: bool = True
     user_id: str | None = None
     """The Pulse user this recipient is (intake's user id), for receipts of their own reports."""
+    agency_code: str | None = None
+    """For `agency` users: the agency whose directives they receive."""
 
     def covers_unit(self, unit_code: str) -> bool:
         """True if the recipient is concerned by `unit_code`."""

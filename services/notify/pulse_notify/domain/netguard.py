@@ -34,11 +34,26 @@ def literal_ip(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | Non
         return None
 
 
-def is_public(address: str) -> bool:
-    """True unless the address is loopback, private, link-local, multicast, reserved or unspecified."""
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+NAT64 = (ipaddress.IPv6Network("64:ff9b::/96"), ipaddress.IPv6Network("64:ff9b:1::/48"))
+IPV4_COMPATIBLE = ipaddress.IPv6Network("::/96")
+"""Deprecated IPv4-compatible addresses (::a.b.c.d): some stacks still route them to the IPv4 address."""
+
+
+def embedded_ipv4(ip: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """IPv4 addresses an IPv6 address carries or tunnels to: mapped, 6to4 (2002::/16), Teredo, NAT64, compatible."""
+    out: list[ipaddress.IPv4Address] = []
+    if ip.ipv4_mapped is not None:
+        out.append(ip.ipv4_mapped)
+    if ip.sixtofour is not None:
+        out.append(ip.sixtofour)
+    if ip.teredo is not None:
+        out.extend(ip.teredo)
+    if any(ip in net for net in NAT64) or (ip in IPV4_COMPATIBLE and int(ip) > 1):
+        out.append(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
+    return out
+
+
+def _public_one(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     return not (
         ip.is_loopback
         or ip.is_private
@@ -48,6 +63,23 @@ def is_public(address: str) -> bool:
         or ip.is_unspecified
         or not ip.is_global
     )
+
+
+def is_public(address: str) -> bool:
+    """True unless the address (or an IPv4 address it embeds or tunnels to) is not public.
+
+    Loopback, private, link-local, multicast, reserved, CGNAT and unspecified addresses are refused,
+    also when reached through IPv4-mapped, 6to4 (2002::/16), Teredo (2001::/32), NAT64 (64:ff9b::/96,
+    64:ff9b:1::/48) or IPv4-compatible IPv6 forms.
+    """
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address):
+        inner = embedded_ipv4(ip)
+        if inner:
+            return all(_public_one(v4) for v4 in inner) and (
+                ip.ipv4_mapped is not None or _public_one(ip) or ip.teredo is not None
+            )
+    return _public_one(ip)
 
 
 def check_addresses(addresses: list[str]) -> None:

@@ -13,11 +13,12 @@ from pulse_libs.http.problems import ProblemError, not_found
 from pulse_libs.http.security import require
 
 from pulse_notify.entrypoints.deps import ERRORS, NOT_FOUND, NotifyServices
-from pulse_notify.entrypoints.schemas import BulletinAccepted, BulletinCreate, DeliveryRead
+from pulse_notify.entrypoints.schemas import BulletinAccepted, BulletinCreate, BulletinRead, DeliveryRead
 
 router = APIRouter(tags=["deliveries"])
 Reader = Annotated[Principal, Depends(require("deliveries:read"))]
 BulletinWriter = Annotated[Principal, Depends(require("bulletins:write"))]
+BulletinReader = Annotated[Principal, Depends(require("orientations:read"))]
 Id = Annotated[str, Query(min_length=1, max_length=128)]
 
 
@@ -110,3 +111,67 @@ async def create_bulletin(
         author=principal.subject,
     )
     return BulletinAccepted(id=bulletin_id, deliveries=count)
+
+
+def _bulletin(doc: dict[str, Any], console: str) -> BulletinRead:
+    return BulletinRead(
+        id=doc["_id"],
+        title=doc["title"],
+        body=doc["body"],
+        unit_codes=doc.get("unit_codes", []),
+        topic_codes=doc.get("topic_codes", []),
+        created_at=doc["created_at"],
+        delivery_count=doc.get("delivery_count"),
+        link=f"{console.rstrip('/')}/bulletins/{doc['_id']}",
+    )
+
+
+def _bulletin_visible(principal: Principal, doc: dict[str, Any]) -> bool:
+    units = doc.get("unit_codes") or []
+    return principal.unit_codes is None or not units or bool(principal.unit_codes & set(units))
+
+
+@router.get(
+    "/v1/bulletins",
+    response_model=Page[BulletinRead],
+    responses=ERRORS,
+    tags=["bulletins"],
+    summary="List thematic bulletins",
+)
+async def list_bulletins(
+    principal: BulletinReader, services: NotifyServices, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
+) -> Page[BulletinRead]:
+    """Bulletins newest first; a caller limited to units sees those of its units and those for every unit."""
+    position = decode_cursor(cursor)
+    after = None
+    if position is not None:
+        try:
+            after = (datetime.fromisoformat(str(position["c"])), str(position["i"]))
+        except (KeyError, ValueError):
+            raise ProblemError(
+                400, "The cursor is not valid.", errors=[{"field": "cursor", "message": "malformed"}]
+            ) from None
+    docs = await services.directory.list_bulletins(after=after, limit=limit)
+    next_cursor = None
+    if len(docs) == limit:
+        next_cursor = encode_cursor({"c": isoformat(docs[-1]["created_at"]), "i": docs[-1]["_id"]})
+    console = services.settings.console_base_url
+    items = [_bulletin(d, console) for d in docs if _bulletin_visible(principal, d)]
+    return Page[BulletinRead](items=items, next_cursor=next_cursor)
+
+
+@router.get(
+    "/v1/bulletins/{bulletin_id}",
+    response_model=BulletinRead,
+    responses={**ERRORS, **NOT_FOUND},
+    tags=["bulletins"],
+    summary="Read a thematic bulletin",
+)
+async def get_bulletin(
+    bulletin_id: Annotated[str, Path(max_length=64)], principal: BulletinReader, services: NotifyServices
+) -> BulletinRead:
+    """One bulletin (404 outside the caller's units)."""
+    doc = await services.directory.get_bulletin(bulletin_id)
+    if doc is None or not _bulletin_visible(principal, doc):
+        raise not_found("The bulletin")
+    return _bulletin(doc, services.settings.console_base_url)

@@ -19,6 +19,9 @@ ESCALATIONS_GROUP = "notify-escalations"
 REGISTRY_GROUP = "notify-registry"
 WEBHOOKS_GROUP = "notify-webhooks"
 RECEIPTS_GROUP = "notify-receipts"
+DIRECTORY_GROUP = "notify-directory"
+FACTS_GROUP = "notify-facts"
+DIRECTIVES_GROUP = "notify-directives"
 
 
 def _handler(fn: Callable[[CloudEvent], Awaitable[object]]) -> EventHandler:
@@ -29,7 +32,11 @@ def _handler(fn: Callable[[CloudEvent], Awaitable[object]]) -> EventHandler:
 
 
 def register_consumers(runtime: Runtime, notifier: Notifier) -> None:
-    """Add notify's four consumer groups to the runtime (libs namespaces them with the topic prefix)."""
+    """Add notify's consumer groups to the runtime (libs namespaces them with the topic prefix).
+
+    The directory group reads intake.directory.v1 from the beginning (a fresh group starts at the
+    earliest offset), so a new notify learns every user and agency.
+    """
     notices: dict[str, EventHandler] = {t: _handler(notifier.on_escalation) for t in triage_events.ESCALATION_TYPES}
     notices[intake_events.ORIENTATION_PUBLISHED] = _handler(notifier.on_orientation)
     runtime.add_consumer(ESCALATIONS_GROUP, [topics.TRIAGE_ESCALATIONS, topics.INTAKE_CAMPAIGNS], notices)
@@ -41,6 +48,19 @@ def register_consumers(runtime: Runtime, notifier: Notifier) -> None:
 
     receipts = {intake_events.REPORT_SUBMITTED: _handler(notifier.on_report)}
     runtime.add_consumer(RECEIPTS_GROUP, [topics.INTAKE_REPORTS], receipts)
+
+    people = {
+        intake_events.USER_CHANGED: _handler(notifier.on_user),
+        intake_events.AGENCY_CHANGED: _handler(notifier.on_user),
+    }
+    runtime.add_consumer(DIRECTORY_GROUP, [topics.INTAKE_DIRECTORY], people)
+
+    runtime.add_consumer(
+        FACTS_GROUP, [topics.TRIAGE_DECISIONS], {triage_events.REPORT_TRIAGED: _handler(notifier.on_triaged)}
+    )
+
+    directives = {triage_events.DIRECTIVE_CHANGED: _handler(notifier.on_directive)}
+    runtime.add_consumer(DIRECTIVES_GROUP, [topics.TRIAGE_DIRECTIVES], directives)
 
     forward: Mapping[str, EventHandler] = {t: _handler(notifier.on_any_event) for t in BY_TYPE}
     runtime.add_consumer(WEBHOOKS_GROUP, list(topics.ALL_TOPICS), forward)

@@ -13,6 +13,7 @@ from pulse_libs.http.security import CurrentPrincipal
 from pulse_notify.adapters.channels import WebhookChannel
 from pulse_notify.adapters.deliveries import DeliveryStore
 from pulse_notify.adapters.directory import Directory
+from pulse_notify.adapters.zalo import ZaloTokens
 from pulse_notify.handlers import Notifier
 from pulse_notify.settings import NotifySettings
 
@@ -26,6 +27,7 @@ class Services:
     deliveries: DeliveryStore
     notifier: Notifier
     webhooks: WebhookChannel
+    zalo_tokens: ZaloTokens
 
 
 def _services(request: Request) -> Services:

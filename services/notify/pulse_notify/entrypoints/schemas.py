@@ -133,3 +133,73 @@ class BulletinAccepted(BaseModel):
 
     id: str
     deliveries: int
+
+
+class ShiftWrite(Strict):
+    """One person on duty from `starts_at` to `ends_at` (end excluded); times without offset are in the rota's zone."""
+
+    recipient_id: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None
+    user_id: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None
+    starts_at: datetime
+    ends_at: datetime
+
+
+class RotaWrite(Strict):
+    """The duty officers' rota: shifts, and overrides that win over them where they overlap."""
+
+    timezone: Annotated[str, StringConstraints(min_length=1, max_length=64)] = "Asia/Ho_Chi_Minh"
+    shifts: list[ShiftWrite] = Field(default=[], max_length=2000)
+    overrides: list[ShiftWrite] = Field(default=[], max_length=500)
+
+
+class ShiftRead(BaseModel):
+    """A stored shift (times with their offset)."""
+
+    recipient_id: str | None = None
+    user_id: str | None = None
+    starts_at: datetime
+    ends_at: datetime
+
+
+class RotaRead(BaseModel):
+    """The rota, who is on duty now, and the gaps of the next seven days."""
+
+    target: Literal["duty_officer"] = "duty_officer"
+    timezone: str
+    shifts: list[ShiftRead]
+    overrides: list[ShiftRead]
+    on_duty_now: list[str] = Field(description="Recipient ids paged at level 1 right now")
+    gaps: list[dict[str, datetime]] = Field(description="Uncovered periods of the next 7 days ({starts_at, ends_at})")
+    updated_at: datetime | None = None
+    updated_by: str | None = None
+
+
+class ZaloTokenWrite(Strict):
+    """Tokens an operator got by authorising the OA app again (the refresh token rotates from then on)."""
+
+    refresh_token: Annotated[str, StringConstraints(min_length=10, max_length=2000)]
+    access_token: Annotated[str, StringConstraints(min_length=10, max_length=2000)] | None = None
+    expires_in: int | None = Field(default=None, ge=60, le=10_000_000)
+
+
+class ZaloTokenRead(BaseModel):
+    """The stored Zalo OA token state (never the tokens themselves)."""
+
+    generation: int
+    expires_at: datetime | None = None
+    updated_at: datetime | None = None
+    has_refresh_token: bool
+    last_error: str | None = None
+
+
+class BulletinRead(BaseModel):
+    """A thematic bulletin as collaborators and the console read it."""
+
+    id: str
+    title: str
+    body: str
+    unit_codes: list[str]
+    topic_codes: list[str]
+    created_at: datetime
+    delivery_count: int | None = None
+    link: str

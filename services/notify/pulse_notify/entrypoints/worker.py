@@ -13,6 +13,8 @@ from pulse_libs.store import Document
 from pulse_notify.adapters.channels import Channel, Outgoing
 from pulse_notify.adapters.deliveries import DeliveryStore
 from pulse_notify.adapters.directory import Directory
+from pulse_notify.adapters.zalo import ZaloTokens
+from pulse_notify.domain import rota
 from pulse_notify.domain.model import CHANNELS, ChannelName, Message
 from pulse_notify.domain.ratelimit import TokenBucket
 from pulse_notify.domain.retry import Backoff, DeliveryFailed, permanent, transient
@@ -162,18 +164,37 @@ class DeliveryWorker:
 
 
 async def pending_gauge_loop(
-    stopping: asyncio.Event, *, store: DeliveryStore, metrics: NotifyMetrics, every: float
+    stopping: asyncio.Event,
+    *,
+    store: DeliveryStore,
+    metrics: NotifyMetrics,
+    every: float,
+    directory: Directory | None = None,
+    tokens: ZaloTokens | None = None,
 ) -> None:
-    """Refresh `pulse_deliveries_pending{channel}` until stopped."""
+    """Refresh `pulse_deliveries_pending{channel}` and `pulse_duty_rota_gap` until stopped."""
     while not stopping.is_set():
         try:
             counts = await store.pending_by_channel()
             await store.sweep_claims(older_than=utcnow() - timedelta(days=1))
             for channel in CHANNELS:
                 metrics.pending.labels(channel).set(counts.get(channel, 0))
+            if directory is not None:
+                metrics.rota_gap.set(1 if await rota_gap_now(directory) else 0)
+            if tokens is not None:
+                await tokens.sweep(older_than=utcnow() - timedelta(days=7))
         except Exception as exc:  # noqa: BLE001 - a gauge refresh failing must not stop the loop
             log.warning("pending gauge refresh failed", extra={"error": repr(exc)})
         await _wait(stopping, every)
+
+
+async def rota_gap_now(directory: Directory) -> bool:
+    """True if a duty rota is set and names nobody who can be paged right now."""
+    doc = await directory.rota("duty_officer")
+    if doc is None:
+        return False
+    officers = await directory.recipients_for("duty_officer")
+    return not rota.pick(rota.rota_from(doc).on_duty(utcnow()), officers)
 
 
 async def _wait(stopping: asyncio.Event, seconds: float) -> bool:

@@ -27,6 +27,7 @@ CATALOG: tuple[EventSpec, ...] = (
         "intake",
         "unit code",
     ),
+    EventSpec(intake.REPORT_RECEIPT, topics.INTAKE_REPORTS, intake.ReportReceipt, "intake", "unit code"),
     EventSpec(
         intake.ORIENTATION_PUBLISHED,
         topics.INTAKE_CAMPAIGNS,

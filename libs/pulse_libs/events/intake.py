@@ -17,6 +17,7 @@ UNIT_UPSERTED = "pulse.unit.upserted.v1"
 TOPIC_UPSERTED = "pulse.topic.upserted.v1"
 API_KEY_ISSUED = "pulse.api_key.issued.v1"
 API_KEY_REVOKED = "pulse.api_key.revoked.v1"
+REPORT_RECEIPT = "pulse.report.receipt.v1"
 USER_CHANGED = "pulse.user.changed.v1"
 AGENCY_CHANGED = "pulse.agency.changed.v1"
 
@@ -50,6 +51,21 @@ class ReportSubmitted(EventModel):
     """Internal id of the reporting user or API key; outputs must pseudonymise it."""
     reporter_kind: Literal["user", "api_key"] = "user"
     external_ref: str | None = None
+
+
+class ReportReceipt(EventModel):
+    """Intake acknowledges a report to the collaborator who sent it through a messaging channel
+    (topic intake.reports.v1, key unit code); notify delivers `message` on `channel` to `recipient_id`,
+    whose address it knows from the directory (no address travels here)."""
+
+    report_id: str
+    unit_code: str
+    recipient_id: str
+    """Internal user id of the collaborator (never shown to anyone else)."""
+    channel: Literal["zalo"]
+    message: str
+    """The receipt text, Vietnamese, within the channel's length limit."""
+    received_at: datetime
 
 
 class OrientationPublished(EventModel):

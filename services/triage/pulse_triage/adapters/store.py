@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from pulse_libs.claims import ClaimLocks
 from pulse_libs.events.envelope import CloudEvent
 from pulse_libs.outbox import with_outbox
 from pulse_libs.store import Database, Document
@@ -55,6 +56,7 @@ class TriageStore:
         self.silences = db[SILENCES]
         self.rules = db[RULES]
         self.topics = db[TOPICS]
+        self.claims = ClaimLocks(db)
 
     async def insert(self, collection: str, doc: Document, events: Sequence[tuple[str, CloudEvent]]) -> bool:
         """Insert a document with its outbox; False if its id exists already (a replay)."""
@@ -111,13 +113,24 @@ class TriageStore:
         return (await self.db[EVENTS].delete_many(query)).deleted_count
 
     async def claim_due(self, now: datetime, owner: str, lease_until: datetime) -> Document | None:
-        """Claim one pending escalation whose next action is due and whose lease (if any) expired."""
-        return await self.escalations.find_one_and_update(
+        """Claim one pending escalation whose next action is due and whose lease (if any) expired.
+
+        The store's findAndModify is not atomic against a concurrent claimer (both may "win" from the
+        same stale read, and so both see the same `claim_seq`): the claim counts only with the
+        unique lock of that sequence number, which exactly one claimer can insert."""
+        esc = await self.escalations.find_one_and_update(
             {"state": "pending", "next_action_at": {"$lte": now}, "lease_until": {"$lte": now}},
-            {"$set": {"lease_until": lease_until, "lease_owner": owner}},
+            {"$set": {"lease_until": lease_until, "lease_owner": owner}, "$inc": {"claim_seq": 1}},
             sort=[("next_action_at", ASCENDING)],
             return_document=ReturnDocument.AFTER,
         )
+        if esc is None or not await self.claims.take(f"escalation-{esc['_id']}", int(esc["claim_seq"]), now=now):
+            return None
+        return esc
+
+    async def sweep_claims(self, older_than: datetime) -> int:
+        """Forget claim locks far older than any lease."""
+        return await self.claims.sweep(older_than)
 
     async def active_silence(self, unit_code: str, topic_code: str, now: datetime) -> Document | None:
         """A silence covering this unit and topic that has not expired (the latest-ending one)."""

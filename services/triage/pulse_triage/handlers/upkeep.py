@@ -45,5 +45,6 @@ async def silence_sweeper(ctx: TriageContext, stopping: asyncio.Event) -> None:
     while True:
         await ctx.store.sweep_silences(ctx.now())
         await ctx.store.sweep_events(ctx.now() - timedelta(seconds=ctx.settings.event_retention_seconds))
+        await ctx.store.sweep_claims(ctx.now() - timedelta(days=1))
         if not await _every(ctx.settings.silence_sweep_seconds, stopping):
             return

@@ -24,7 +24,7 @@ class PulseSystem:
     """Starts, kills and restarts the services; each keeps its log under `log_dir`."""
 
     log_dir: Path
-    base_port: int = 18000
+    base_port: int = field(default_factory=lambda: int(os.environ.get("PULSE_E2E_BASE_PORT", "18000")))
     kafka: str = os.environ.get("PULSE_KAFKA_BOOTSTRAP", "127.0.0.1:9092")
     mongo: str = os.environ.get("PULSE_MONGO_URL", "mongodb://127.0.0.1:27017/")
     env: dict[str, str] = field(default_factory=dict)

@@ -41,10 +41,11 @@ test-e2e: ## End-to-end tests (the four services as processes)
 test-faults: ## Full fault-injection suite: kills Kafka, the store and every service twice under load
 	PULSE_FAULT_ROUNDS=2 scripts/test.sh tests/faults
 
-lint: install ## ruff and mypy --strict
-	.venv/bin/ruff check libs services tests benchmarks
-	.venv/bin/ruff format --check libs services tests benchmarks
+lint: install ## ruff, mypy --strict and STYLE.md's import rules
+	.venv/bin/ruff check libs services tests benchmarks scripts
+	.venv/bin/ruff format --check libs services tests benchmarks scripts
 	.venv/bin/mypy libs services
+	.venv/bin/python scripts/check_imports.py
 
 schemas: install ## Regenerate the event JSON Schemas and AsyncAPI document
 	.venv/bin/python -m pulse_libs.events.schema --out docs/events

@@ -24,7 +24,7 @@ from pulse_intake.adapters.registry_cache import RegistryCache
 from pulse_intake.adapters.store import INDEXES, OUTBOX_COLLECTIONS
 from pulse_intake.adapters.throttle import LoginThrottle
 from pulse_intake.context import IntakeContext
-from pulse_intake.entrypoints import agencies, campaigns, open311, people, registry, reports
+from pulse_intake.entrypoints import agencies, campaigns, open311, people, registry, reports, zalo
 from pulse_intake.handlers.agencies import seed_agencies
 from pulse_intake.handlers.projection import projection_handlers
 from pulse_intake.handlers.seed import seed_admin, seed_registry
@@ -40,6 +40,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     reports.router,
     campaigns.router,
     open311.router,
+    zalo.router,
 )
 
 

@@ -33,6 +33,13 @@ class IntakeSettings(ServiceSettings):
     max_concurrent_hashes: int = Field(default=2, ge=1, le=16)
     """argon2 hashes computed at once (each takes 64 MiB); further sign-ins wait their turn."""
 
+    zalo_app_id: str | None = None
+    """The Zalo app linked to the OA (webhook events name it in `app_id`)."""
+    zalo_oa_secret_key: str | None = None
+    """The OA secret key (not the app secret) that signs `X-ZEvent-Signature`; unset: the webhook answers 401."""
+    zalo_replay_window_seconds: int = Field(default=300, ge=10, le=86_400)
+    """Events older than this (by their own timestamp) are ignored even with a valid signature."""
+
     clock_skew_seconds: int = Field(default=300, ge=0)
     """How far in the future `observed_at` may lie (phones with a wrong clock)."""
     batch_max_reports: int = Field(default=500, ge=1, le=500)

@@ -17,6 +17,13 @@ ROOT = Path(__file__).resolve().parents[2]
 SERVICES = ("intake", "triage", "notify", "reporting")
 CONSOLE = "console"
 """The web console: no store of its own; started on demand (`start("console")`) on `base_port`."""
+REPLICATED = ("intake", "triage", "notify", "reporting")
+"""Services started `replicas` times: replica r > 1 is named `<service>@<r>` and listens 10·(r-1) ports up."""
+
+
+def service_of(name: str) -> str:
+    """The service a process name (`triage` or `triage@2`) runs."""
+    return name.split("@", 1)[0]
 
 
 @dataclass
@@ -30,12 +37,22 @@ class PulseSystem:
     env: dict[str, str] = field(default_factory=dict)
     namespace: str = field(default_factory=lambda: "e2e" + uuid.uuid4().hex[:8])
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    replicas: int = field(default_factory=lambda: int(os.environ.get("PULSE_E2E_REPLICAS", "1")))
+    """Processes per replicated service: they share the service's database and consumer groups."""
+
+    def names(self) -> list[str]:
+        """Every process name of the four services, replicas included (`triage`, `triage@2`, ...)."""
+        out = list(SERVICES)
+        for r in range(2, self.replicas + 1):
+            out += [f"{s}@{r}" for s in SERVICES if s in REPLICATED]
+        return out
 
     def port(self, service: str) -> int:
-        """The port a service listens on (the console on `base_port`, the APIs after it)."""
-        if service == CONSOLE:
+        """The port a process listens on (the console on `base_port`, the APIs after it, replicas 10 up)."""
+        name, _, replica = service.partition("@")
+        if name == CONSOLE:
             return self.base_port
-        return self.base_port + 1 + SERVICES.index(service)
+        return self.base_port + 10 * (int(replica or 1) - 1) + 1 + SERVICES.index(name)
 
     def url(self, service: str) -> str:
         """Base URL of a service."""
@@ -45,7 +62,8 @@ class PulseSystem:
         """The database a service uses."""
         return f"{self.namespace}_{service}"
 
-    def _environment(self, service: str) -> dict[str, str]:
+    def _environment(self, name: str) -> dict[str, str]:
+        service = service_of(name)
         env = {k: v for k, v in os.environ.items() if not k.startswith("PULSE_")}
         env.update(
             {
@@ -56,7 +74,7 @@ class PulseSystem:
                 "PULSE_KAFKA_TOPIC_PREFIX": f"{self.namespace}.",
                 "PULSE_KAFKA_TOPIC_PARTITIONS": "3",
                 "PULSE_OUTBOX_POLL_SECONDS": "0.2",
-                f"PULSE_{service.upper()}_PORT": str(self.port(service)),
+                f"PULSE_{service.upper()}_PORT": str(self.port(name)),
                 f"PULSE_{service.upper()}_MONGO_DB": self.database(service),
                 "PULSE_NOTIFY_CONSOLE_BASE_URL": self.url(CONSOLE),
             }
@@ -67,13 +85,17 @@ class PulseSystem:
         return env
 
     def start(self, *services: str, timeout: float = 90.0) -> None:
-        """Start the services (default: all four) and wait until each `/readyz` answers 200."""
+        """Start processes (default: the four services and their replicas) and wait until each is ready."""
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        names = services or SERVICES
+        names = services or self.names()
         for name in names:
             log = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 - owned by the child process
             self.processes[name] = subprocess.Popen(
-                [sys.executable, "-m", f"pulse_{name}"], cwd=ROOT, env=self._environment(name), stdout=log, stderr=log
+                [sys.executable, "-m", f"pulse_{service_of(name)}"],
+                cwd=ROOT,
+                env=self._environment(name),
+                stdout=log,
+                stderr=log,
             )
         for name in names:
             self.wait_ready(name, timeout)

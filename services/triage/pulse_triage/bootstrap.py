@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -12,6 +13,7 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CollectorRegistry
 from pulse_libs.api_keys import ApiKeyStore
 from pulse_libs.app import build_app
+from pulse_libs.claims import Lease
 from pulse_libs.directory import attach_revocations
 from pulse_libs.events.topics import INTAKE_DIRECTORY, INTAKE_REGISTRY, INTAKE_REPORTS
 from pulse_libs.http.problems import problem_response
@@ -85,11 +87,12 @@ def bootstrap(settings: TriageSettings | None = None, **overrides: Any) -> FastA
             outbox=StoreOutbox(store),
             hotspot=lambda hotspot_id: store.get(HOTSPOTS, hotspot_id),
             remind_cap_seconds=settings.directive_remind_before_seconds,
-            lease_seconds=settings.lease_seconds,
+            lease=Lease(
+                runtime.db, "directive-overdue", holder=ctx.owner, ttl=timedelta(seconds=settings.lease_seconds)
+            ),
             interval_seconds=settings.scheduler_interval_seconds,
             now=lambda: ctx.now(),
             kick=relay.kick,
-            owner=ctx.owner,
             metrics=directive_metrics,
         )
         runtime.add_consumer(AGENCIES_GROUP, [INTAKE_DIRECTORY], directory_handlers(directive_service))

@@ -58,7 +58,6 @@ def make_service(**extra: Any) -> tuple[uc.DirectiveService, Clock]:
         outbox=InMemoryOutbox(),
         hotspot=hotspot,
         now=clock,
-        owner="me",
         **extra,
     )
     return svc, clock
@@ -265,7 +264,7 @@ async def test_progress_then_completion_by_the_agency_and_409_after() -> None:
 
 
 async def test_the_overdue_transition_is_emitted_once_even_when_decided_twice() -> None:
-    svc, clock = make_service(lease_seconds=5)
+    svc, clock = make_service()
     d = await create(svc, due_at=T0 + timedelta(hours=1))
     assert await uc.run_overdue(svc) == 0  # not due yet
     clock.now = T0 + timedelta(hours=1, seconds=1)
@@ -276,9 +275,10 @@ async def test_the_overdue_transition_is_emitted_once_even_when_decided_twice() 
     assert overdue[0]["state"] == "overdue"
     assert overdue[0]["by"] == "system"
     assert await svc.counters.totals() == (0, 1)
-    # A replica that died after emitting (the timer unfired) replays the step: the same event id, no second count.
+    # A holder that died after emitting (its timer unfired) is succeeded by one that decides the same
+    # transition: the same event id, so no second event and no second count.
     assert isinstance(svc.directives, InMemoryDirectives)
-    svc.directives.timers[d.id].update(fired=False, owner=None)
+    svc.directives.timers[d.id]["fired"] = False
     assert await uc.run_overdue(svc) == 1
     assert len([e for e in events(svc) if e["change"] == "overdue"]) == 1
     assert await svc.counters.totals() == (0, 1)
@@ -286,6 +286,35 @@ async def test_the_overdue_transition_is_emitted_once_even_when_decided_twice() 
     done, _ = await uc.record_update(svc, directive_id=d.id, principal=DEPT, note=None, done=True, result="Xong")
     assert done.late
     assert await svc.counters.totals() == (0, 0)
+
+
+class NotHeld(uc.AlwaysHeld):
+    async def acquire(self, now: datetime | None = None) -> object | None:
+        return None
+
+    def held(self, now: datetime | None = None) -> object | None:
+        return None
+
+
+async def test_only_the_lease_holder_runs_the_timer() -> None:
+    svc, clock = make_service(lease=NotHeld())
+    await create(svc, due_at=T0 + timedelta(minutes=1))
+    clock.now = T0 + timedelta(minutes=2)
+    assert await uc.run_overdue(svc) == 0
+    assert [e["change"] for e in events(svc)] == ["created"]
+
+
+async def test_a_lost_version_claim_is_a_conflict_that_emits_nothing() -> None:
+    svc, _ = make_service()
+    d = await create(svc)
+    assert isinstance(svc.directives, InMemoryDirectives)
+    svc.directives.claims.add((d.id, 2))  # another request won version 2
+    with pytest.raises(ConflictError):
+        await uc.record_update(svc, directive_id=d.id, principal=WARD_USER, note="Đang xử lý", done=False, result=None)
+    assert [e["change"] for e in events(svc)] == ["created"]
+    stored = await uc.visible_directive(svc, d.id, DEPT)
+    assert stored.history == []
+    assert stored.version == 1
 
 
 async def test_a_directive_done_in_time_never_becomes_overdue() -> None:

@@ -1,14 +1,18 @@
 """Storage of directives, their overdue timers, the agencies mirrored from intake, and the gauge counters.
 
-Written for FerretDB 1.24, whose updates are read-modify-write of the whole document:
-- A directive document has one kind of writer (people recording updates), each update conditioned on
-  the version it read. The overdue timer never writes it: its state lives in a separate `directive_timers`
-  document (claimed with a lease, like escalations), and the overdue entry of the timeline is derived from
-  `due_at`.
+Written for FerretDB 1.24, whose updates are read-modify-write of the whole document, so every document has
+one writer at a time:
+- A directive document is written by whoever holds the verified claim of its next version
+  (`claim_version`: a unique insert into libs' claim locks, which exactly one caller wins). A claim left by
+  a process that died before writing is taken over once it is `STALE_CLAIM_SECONDS` old.
+- Overdue timers (`directive_timers`, one per directive) are inserted with the directive and then written
+  only by the holder of the `directive-overdue` lease (libs `Lease`: trusted terms never overlap). The timer
+  never writes the directive; the overdue entry of its timeline is derived from `due_at`.
+- The agencies mirror is written by the Kafka consumer of intake.directory.v1 (one partition per code).
 - The open/overdue gauges come from counter documents, one per process (`_id` = its owner id), written only
-  by that process: summing a handful of small documents replaces counting the directives (a scan here).
+  by that process: summing a handful of small documents replaces counting the directives.
 
-`InMemoryDirectives` is the fake of the same interface for use-case unit tests.
+`InMemoryDirectives` (and the other `InMemory*`) are fakes of the same interfaces for use-case unit tests.
 """
 
 from __future__ import annotations
@@ -19,19 +23,22 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
+from pulse_libs.claims import CLAIM_LOCKS, LEASES, ClaimLocks
 from pulse_libs.clock import as_utc
 from pulse_libs.events.envelope import CloudEvent
 from pulse_libs.store import Database, Document
-from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
+from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.errors import DuplicateKeyError
 
 from pulse_triage.adapters.store import EPOCH, EVENTS, TriageStore
-from pulse_triage.domain.directive import Change, Directive, DirectiveState
+from pulse_triage.domain.directive import Directive, DirectiveState
 
 DIRECTIVES = "directives"
 TIMERS = "directive_timers"
 AGENCIES = "agencies"
 COUNTERS = "directive_counters"
+STALE_CLAIM_SECONDS = 60.0
+"""A version claim this old whose version was never written belongs to a process that died: take it over."""
 
 DIRECTIVE_INDEXES: Mapping[str, Sequence[IndexModel]] = {
     DIRECTIVES: [
@@ -40,6 +47,9 @@ DIRECTIVE_INDEXES: Mapping[str, Sequence[IndexModel]] = {
         IndexModel([("hotspot_id", ASCENDING)], name="hotspot"),
     ],
     TIMERS: [IndexModel([("fired", ASCENDING), ("due_at", ASCENDING)], name="due")],
+    # The same indexes libs' ClaimLocks and Lease create (ensure_indexes), so either may run first.
+    CLAIM_LOCKS: [IndexModel([("at", ASCENDING)], name="at")],
+    LEASES: [IndexModel([("name", ASCENDING), ("term", DESCENDING)], name="name_term")],
 }
 
 
@@ -75,8 +85,12 @@ class Directives(Protocol):
         """One directive by id."""
         ...
 
+    async def claim_version(self, directive_id: str, version: int, now: datetime) -> bool:
+        """Win the right to write `version` of the directive (one winner per version)."""
+        ...
+
     async def save(self, directive: Directive, *, expected_version: int) -> bool:
-        """Write a changed directive if nobody changed it since `expected_version`; False on a conflict."""
+        """Write a changed directive (under its version claim) if it is still at `expected_version`."""
         ...
 
     async def page(
@@ -93,17 +107,12 @@ class Directives(Protocol):
         """Hot spot ids the agency has directives on."""
         ...
 
-    async def claim_due(self, now: datetime, owner: str, lease_until: datetime) -> str | None:
-        """Claim one unfired timer that is due and unleased; the directive id, or None."""
+    async def due_timers(self, now: datetime, limit: int) -> list[str]:
+        """Directive ids whose overdue timer is due and unfired, earliest first (lease holder only)."""
         ...
 
-    async def holds(self, directive_id: str, owner: str) -> bool:
-        """True if `owner` holds the timer's lease (read back: claims are not atomic on FerretDB)."""
-        ...
-
-    async def fire(self, directive_id: str, owner: str, now: datetime, outcome: str) -> bool:
-        """Mark the timer fired (`overdue`, or `done` when it came due on a finished directive); False if the
-        lease was lost."""
+    async def fire(self, directive_id: str, now: datetime, outcome: str) -> None:
+        """Mark the timer fired: `overdue`, or `done` when it came due on a finished directive (lease holder only)."""
         ...
 
     async def timer_fired(self, directive_id: str) -> bool:
@@ -149,44 +158,42 @@ class MongoDirectives:
     def __init__(self, db: Database) -> None:
         self._col = db[DIRECTIVES]
         self._timers = db[TIMERS]
+        self._locks = ClaimLocks(db)
+        self._lock_col = db[CLAIM_LOCKS]
 
     async def add(self, directive: Directive) -> None:
-        await self._timers.replace_one(
-            {"_id": directive.id},
-            {
-                "_id": directive.id,
-                "due_at": directive.due_at,
-                "fired": False,
-                "lease_until": EPOCH,
-                "lease_owner": None,
-            },
-            upsert=True,
-        )
-        try:
-            await self._col.insert_one(directive.to_doc())
-        except DuplicateKeyError:
-            pass
+        for collection, doc in (
+            (self._timers, {"_id": directive.id, "due_at": directive.due_at, "fired": False}),
+            (self._col, directive.to_doc()),
+        ):
+            try:
+                await collection.insert_one(doc)
+            except DuplicateKeyError:
+                pass
 
     async def get(self, directive_id: str) -> Directive | None:
         doc = await self._col.find_one({"_id": directive_id})
         return Directive.from_doc(doc) if doc else None
 
+    async def claim_version(self, directive_id: str, version: int, now: datetime) -> bool:
+        resource = f"directive-{directive_id}"
+        if await self._locks.take(resource, version, now=now):
+            return True
+        lock = await self._lock_col.find_one({"_id": f"{resource}:{version}"})
+        current = await self._col.find_one({"_id": directive_id}, {"version": 1})
+        stale = lock is not None and (now - as_utc(lock["at"])).total_seconds() > STALE_CLAIM_SECONDS
+        if not stale or current is None or current.get("version", 0) >= version:
+            return False
+        assert lock is not None
+        # The claimer died before writing: remove its lock (only if unchanged) and contend again by insert.
+        await self._lock_col.delete_one({"_id": lock["_id"], "at": lock["at"]})
+        return await self._locks.take(resource, version, now=now)
+
     async def save(self, directive: Directive, *, expected_version: int) -> bool:
         doc = directive.to_doc()
         doc.pop("_id")
-        updated = await self._col.find_one_and_update(
-            {"_id": directive.id, "version": expected_version}, {"$set": doc}, return_document=ReturnDocument.AFTER
-        )
-        if updated is None:
-            return False
-        # Read back: on FerretDB a concurrent writer that read the same version may have overwritten this one.
-        back = await self._col.find_one({"_id": directive.id})
-        if back is None or back.get("version") != directive.version:
-            return False
-        history = back.get("history") or []
-        return len(history) == len(directive.history) and (
-            not history or Change.from_doc(history[-1]) == directive.history[-1]
-        )
+        result = await self._col.update_one({"_id": directive.id, "version": expected_version}, {"$set": doc})
+        return result.matched_count == 1
 
     async def page(
         self, flt: DirectiveFilter, *, now: datetime, after: tuple[datetime, str] | None, limit: int
@@ -211,26 +218,14 @@ class MongoDirectives:
         ids = {d["hotspot_id"] async for d in self._col.find({"assignee": assignee}, {"hotspot_id": 1})}
         return sorted(ids)
 
-    async def claim_due(self, now: datetime, owner: str, lease_until: datetime) -> str | None:
-        claimed = await self._timers.find_one_and_update(
-            {"fired": False, "due_at": {"$lte": now}, "lease_until": {"$lte": now}},
-            {"$set": {"lease_until": lease_until, "lease_owner": owner}},
-            sort=[("due_at", ASCENDING)],
-            return_document=ReturnDocument.AFTER,
-        )
-        return str(claimed["_id"]) if claimed else None
+    async def due_timers(self, now: datetime, limit: int) -> list[str]:
+        cursor = self._timers.find({"fired": False, "due_at": {"$lte": now}}, {"_id": 1})
+        return [str(t["_id"]) for t in await cursor.sort([("due_at", ASCENDING)]).limit(limit).to_list()]
 
-    async def holds(self, directive_id: str, owner: str) -> bool:
-        timer = await self._timers.find_one({"_id": directive_id})
-        return timer is not None and timer.get("lease_owner") == owner and not timer.get("fired")
-
-    async def fire(self, directive_id: str, owner: str, now: datetime, outcome: str) -> bool:
-        fired = await self._timers.find_one_and_update(
-            {"_id": directive_id, "lease_owner": owner, "fired": False},
-            {"$set": {"fired": True, "fired_at": now, "outcome": outcome, "lease_owner": None, "lease_until": EPOCH}},
-            return_document=ReturnDocument.AFTER,
+    async def fire(self, directive_id: str, now: datetime, outcome: str) -> None:
+        await self._timers.update_one(
+            {"_id": directive_id, "fired": False}, {"$set": {"fired": True, "fired_at": now, "outcome": outcome}}
         )
-        return fired is not None
 
     async def timer_fired(self, directive_id: str) -> bool:
         timer = await self._timers.find_one({"_id": directive_id})
@@ -286,14 +281,21 @@ class InMemoryDirectives:
     def __init__(self) -> None:
         self.items: dict[str, Directive] = {}
         self.timers: dict[str, dict[str, Any]] = {}
+        self.claims: set[tuple[str, int]] = set()
 
     async def add(self, directive: Directive) -> None:
-        self.timers[directive.id] = {"due_at": directive.due_at, "fired": False, "lease_until": EPOCH, "owner": None}
+        self.timers[directive.id] = {"due_at": directive.due_at, "fired": False}
         self.items.setdefault(directive.id, directive.copy())
 
     async def get(self, directive_id: str) -> Directive | None:
         found = self.items.get(directive_id)
         return found.copy() if found else None
+
+    async def claim_version(self, directive_id: str, version: int, now: datetime) -> bool:
+        if (directive_id, version) in self.claims:
+            return False
+        self.claims.add((directive_id, version))
+        return True
 
     async def save(self, directive: Directive, *, expected_version: int) -> bool:
         current = self.items.get(directive.id)
@@ -322,25 +324,14 @@ class InMemoryDirectives:
     async def hotspots_of(self, assignee: str) -> list[str]:
         return sorted({d.hotspot_id for d in self.items.values() if d.assignee == assignee})
 
-    async def claim_due(self, now: datetime, owner: str, lease_until: datetime) -> str | None:
-        due = [(t["due_at"], i) for i, t in self.timers.items() if not t["fired"] and t["due_at"] <= now]
-        for _, directive_id in sorted(due):
-            timer = self.timers[directive_id]
-            if timer["lease_until"] <= now:
-                timer["lease_until"], timer["owner"] = lease_until, owner
-                return directive_id
-        return None
+    async def due_timers(self, now: datetime, limit: int) -> list[str]:
+        due = sorted((t["due_at"], i) for i, t in self.timers.items() if not t["fired"] and t["due_at"] <= now)
+        return [i for _, i in due[:limit]]
 
-    async def holds(self, directive_id: str, owner: str) -> bool:
+    async def fire(self, directive_id: str, now: datetime, outcome: str) -> None:
         timer = self.timers.get(directive_id)
-        return timer is not None and timer["owner"] == owner and not timer["fired"]
-
-    async def fire(self, directive_id: str, owner: str, now: datetime, outcome: str) -> bool:
-        timer = self.timers.get(directive_id)
-        if timer is None or timer["owner"] != owner or timer["fired"]:
-            return False
-        timer.update(fired=True, outcome=outcome, owner=None, lease_until=EPOCH)
-        return True
+        if timer is not None and not timer["fired"]:
+            timer.update(fired=True, outcome=outcome)
 
     async def timer_fired(self, directive_id: str) -> bool:
         timer = self.timers.get(directive_id)

@@ -7,9 +7,11 @@ anything else is 404, never 403, so existence does not leak.
 
 Every change emits `pulse.directive.changed.v1` (key: hot-spot id) through triage's insert-only outbox,
 event first and state second as in the rest of triage, with deterministic ids (`<id>-created`,
-`<id>-v<version>`, `<id>-overdue`). The overdue transition is emitted exactly once: the timer is claimed
-with a lease that is read back (FerretDB's findAndModify is not atomic), and the event's outbox document is
-unique by id, so even two replicas that both believe they hold the lease store one event.
+`<id>-v<version>`, `<id>-overdue`). A change is written only by the winner of the verified claim of the
+directive's next version, so two concurrent updates never both land (the loser gets 409 before emitting).
+The overdue transition is emitted exactly once: only the holder of the `directive-overdue` lease runs the
+timer, and the event's outbox document is unique by id, so even a holder that died after emitting and a
+successor that decides the same transition store one event (and move the counts once).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Protocol
 
 import pulse_libs.events.intake as intake_events
@@ -43,6 +45,37 @@ from pulse_triage.domain.errors import ConflictError, NotFoundError
 from pulse_triage.handlers.events import Outgoing, event_id
 
 log = logging.getLogger(__name__)
+
+
+class TimerLease(Protocol):
+    """The role of running the overdue timer, held by one process at a time (libs `Lease`)."""
+
+    async def acquire(self, now: datetime | None = None) -> object | None:
+        """Renew or win the role; None if another process holds it."""
+        ...
+
+    def held(self, now: datetime | None = None) -> object | None:
+        """The term this process may act under right now, if any."""
+        ...
+
+    async def release(self) -> None:
+        """Give the role up (on shutdown) so another process takes it at once."""
+        ...
+
+
+class AlwaysHeld:
+    """A lease for a single process (unit tests)."""
+
+    async def acquire(self, now: datetime | None = None) -> object | None:
+        """Always held."""
+        return self
+
+    def held(self, now: datetime | None = None) -> object | None:
+        """Always held."""
+        return self
+
+    async def release(self) -> None:
+        """Nothing to give up."""
 
 
 class Outbox(Protocol):
@@ -84,12 +117,11 @@ class DirectiveService:
     counters: Counters
     outbox: Outbox
     hotspot: Callable[[str], Awaitable[Document | None]]
+    lease: TimerLease = field(default_factory=AlwaysHeld)
     remind_cap_seconds: float = 86400.0
-    lease_seconds: float = 30.0
     interval_seconds: float = 5.0
     now: Callable[[], datetime] = utcnow
     kick: Callable[[], None] = lambda: None
-    owner: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
     metrics: DirectiveMetrics | None = None
 
 
@@ -237,8 +269,7 @@ async def record_update(
         result=result,
         now=now,
     )
-    current = await svc.directives.get(directive_id)
-    if current is None or current.version != expected:
+    if not await svc.directives.claim_version(directive_id, directive.version, now):
         raise ConflictError("the directive changed meanwhile; reload it")
     was_overdue = await svc.directives.timer_fired(directive_id) if done else False
     change = "done" if done else "updated"
@@ -264,27 +295,27 @@ async def agency_hotspot_ids(svc: DirectiveService, principal: Principal) -> lis
     return await svc.directives.hotspots_of(principal.agency_code)
 
 
-async def run_overdue(svc: DirectiveService) -> int:
-    """One timer pass: claim due timers one at a time and emit each directive's overdue transition once."""
+async def run_overdue(svc: DirectiveService, batch: int = 100) -> int:
+    """One timer pass, if this process holds the lease: emit each due directive's overdue transition once."""
+    if await svc.lease.acquire(svc.now()) is None:
+        return 0
     done = 0
-    while True:
+    for directive_id in await svc.directives.due_timers(svc.now(), batch):
         now = svc.now()
-        directive_id = await svc.directives.claim_due(now, svc.owner, now + timedelta(seconds=svc.lease_seconds))
-        if directive_id is None:
-            return done
-        if not await svc.directives.holds(directive_id, svc.owner):
-            continue  # another replica's claim overwrote ours
+        if svc.lease.held(now) is None:
+            break  # the term ran out mid-pass: the next holder carries on
         directive = await svc.directives.get(directive_id)
         if directive is None or directive.done:
-            await svc.directives.fire(directive_id, svc.owner, now, "done")
+            await svc.directives.fire(directive_id, now, "done")
             continue
         overdue = directive.overdue_change()
         first = await svc.outbox.emit_once(directive_changed(directive, "overdue", overdue, now), now)
-        await svc.directives.fire(directive_id, svc.owner, now, "overdue")
-        if first:  # the one stored overdue event moves the counts, whoever else decided the same
+        await svc.directives.fire(directive_id, now, "overdue")
+        if first:  # the one stored overdue event moves the counts, whoever decided it
             await svc.counters.add(open_delta=-1, overdue_delta=1)
             svc.kick()
         done += 1
+    return done
 
 
 async def refresh_gauges(svc: DirectiveService) -> None:
@@ -298,17 +329,23 @@ async def refresh_gauges(svc: DirectiveService) -> None:
 
 async def overdue_loop(svc: DirectiveService, stopping: asyncio.Event) -> None:
     """Run the overdue timer every `interval_seconds` until stopping (gauges refreshed on the way)."""
-    while not stopping.is_set():
+    try:
+        while not stopping.is_set():
+            try:
+                await run_overdue(svc)
+                await refresh_gauges(svc)
+            finally:
+                if svc.metrics is not None:
+                    svc.metrics.timer_runs.inc()
+            try:
+                await asyncio.wait_for(stopping.wait(), svc.interval_seconds)
+            except TimeoutError:
+                pass
+    finally:
         try:
-            await run_overdue(svc)
-            await refresh_gauges(svc)
-        finally:
-            if svc.metrics is not None:
-                svc.metrics.timer_runs.inc()
-        try:
-            await asyncio.wait_for(stopping.wait(), svc.interval_seconds)
-        except TimeoutError:
-            pass
+            await svc.lease.release()
+        except Exception:  # the store may be gone at shutdown; the term then simply expires
+            log.warning("could not release the directive-overdue lease", exc_info=True)
 
 
 async def apply_agency_changed(svc: DirectiveService, event: CloudEvent) -> None:

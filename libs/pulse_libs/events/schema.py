@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from pulse_libs.events import public
 from pulse_libs.events.catalog import CATALOG
 from pulse_libs.events.topics import ALL_TOPICS, dlq
 
@@ -63,6 +64,11 @@ def asyncapi() -> dict[str, Any]:
                 "headers": headers_schema,
                 "payload": {"$ref": f"./{spec.event_type}.schema.json"},
                 "bindings": {"kafka": {"key": {"type": "string", "description": spec.key}}},
+                "x-webhook-projection": (
+                    {"fields": list(fields)}
+                    if (fields := public.PROJECTIONS.get(spec.event_type)) is not None
+                    else "not forwarded to webhooks"
+                ),
             }
             channel_messages[msg_id] = {"$ref": f"#/components/messages/{msg_id}"}
             producer = spec.producer

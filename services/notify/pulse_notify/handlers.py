@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pulse_libs.events.intake as intake_events
 import pulse_libs.events.notify as notify_events
+import pulse_libs.events.public as public_events
 import pulse_libs.events.triage as triage_events
 from pulse_libs import acktoken
 from pulse_libs.clock import isoformat, utcnow
@@ -240,6 +241,26 @@ class Notifier:
         )
         return await self._fan_out(event, "receipt", ("receipt", data.report_id), recipients, context, raw)
 
+    async def on_report_receipt(self, event: CloudEvent) -> int:
+        """Deliver intake's receipt to the collaborator on the messaging channel the report came from (Zalo)."""
+        data = intake_events.ReportReceipt.model_validate(event.data)
+        batch = [
+            NewDelivery(
+                id=delivery_id("report-receipt", data.report_id, recipient.id, data.channel),
+                event_id=event.id,
+                event_type=event.type,
+                event_time=event.time,
+                recipient_id=recipient.id,
+                channel=data.channel,
+                address=address,
+                message=Message(subject="Pulse: đã nhận phản ánh", text=notices.nfc(data.message)),
+            )
+            for recipient in await self._directory.users([data.recipient_id])
+            for channel, address in recipient.addresses()
+            if channel == data.channel
+        ]
+        return await self._record(batch)
+
     async def publish_bulletin(
         self, *, title: str, body: str, unit_codes: list[str], topic_codes: list[str], author: str
     ) -> tuple[str, int]:
@@ -280,10 +301,13 @@ class Notifier:
             event.data.get("recipient_id", "")
         ).startswith(SUBSCRIPTION_PREFIX):
             return 0  # outcomes of subscription deliveries would feed themselves forever
+        projection = public_events.project(event.type, event.data)
+        if projection is None:
+            return 0  # never forwarded (people, receipts to one person): see pulse_libs.events.public
         subs = await self._directory.subscriptions_for(event.type)
         if not subs:
             return 0
-        data = {"id": event.id, "source": event.source, "subject": event.subject, **event.data}
+        data = {"id": event.id, "source": event.source, "subject": event.subject, **projection}
         batch = [
             NewDelivery(
                 id=delivery_id("subscription", event.id, sub["_id"]),

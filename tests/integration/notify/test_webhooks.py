@@ -58,12 +58,24 @@ async def test_subscribers_receive_signed_events_of_their_types_only(
         assert body["type"] == intake_events.REPORT_SUBMITTED
         assert body["data"]["report_id"] == "r-100"
         assert body["data"]["id"] == event.id
+        # the public projection: no reporter id, no free-text body
+        assert "reporter_id" not in body["data"]
+        assert "content" not in body["data"]
+        assert "u-ctv-1" not in received[0].body.decode()
         deliveries = (await client.get(f"/v1/deliveries?event_id={event.id}", headers=admin)).json()["items"]
         assert len(deliveries) == 1
         assert received[0].headers["webhook-id"] == deliveries[0]["id"]
         # the escalation (not subscribed) produced no webhook delivery
         hooks = (await client.get("/v1/deliveries?channel=webhook", headers=admin)).json()["items"]
         assert len(hooks) == 1
+
+        people = await client.post(
+            "/v1/webhooks",
+            json={"url": f"{gateways.base_url}/hook/x", "event_types": [intake_events.USER_CHANGED]},
+            headers=admin,
+        )
+        assert people.status_code == 422
+        assert people.json()["errors"][0]["field"] == "event_types.0"
 
         assert (await client.delete(f"/v1/webhooks/{subscription['id']}", headers=admin)).status_code == 204
         assert (await client.get(f"/v1/webhooks/{subscription['id']}", headers=admin)).status_code == 404

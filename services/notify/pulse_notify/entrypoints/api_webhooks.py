@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
+import pulse_libs.events.public as public_events
 from fastapi import APIRouter, Depends, Path, Response
 from pulse_libs.auth import Principal
 from pulse_libs.clock import utcnow
@@ -44,6 +45,11 @@ async def create_webhook(
         {"field": f"event_types.{i}", "message": "unknown event type"}
         for i, t in enumerate(body.event_types)
         if t != "*" and t not in BY_TYPE
+    ]
+    errors += [
+        {"field": f"event_types.{i}", "message": "not available to webhooks (it carries personal data)"}
+        for i, t in enumerate(body.event_types)
+        if t in BY_TYPE and not public_events.forwarded(t)
     ]
     if body.secret is not None and not signing.valid_secret(body.secret):
         errors.append({"field": "secret", "message": "must be whsec_ followed by base64 of 24–64 bytes"})

@@ -46,7 +46,10 @@ def register_consumers(runtime: Runtime, notifier: Notifier) -> None:
     registry[intake_events.TOPIC_UPSERTED] = _handler(notifier.on_registry_name)
     runtime.add_consumer(REGISTRY_GROUP, [topics.INTAKE_REGISTRY], registry)
 
-    receipts = {intake_events.REPORT_SUBMITTED: _handler(notifier.on_report)}
+    receipts = {
+        intake_events.REPORT_SUBMITTED: _handler(notifier.on_report),
+        intake_events.REPORT_RECEIPT: _handler(notifier.on_report_receipt),
+    }
     runtime.add_consumer(RECEIPTS_GROUP, [topics.INTAKE_REPORTS], receipts)
 
     people = {

@@ -1,6 +1,6 @@
 """Raw-store and raw-Kafka baselines, measured in the same run as each pipeline figure.
 
-FerretDB on SQLite is far slower than MongoDB, so a pipeline figure means
+FerretDB (on PostgreSQL here) is far slower than MongoDB, so a pipeline figure means
 little alone; each benchmark reports it beside these as a ratio.
 """
 
@@ -75,7 +75,7 @@ def main() -> str:
     return (
         "## Raw baselines\n\n"
         "| what | figure |\n|---|---|\n"
-        f"| store: single-document inserts/s (FerretDB 1.24 on SQLite) | {store:,.0f} |\n"
+        f"| store: single-document inserts/s (FerretDB 1.24 on PostgreSQL) | {store:,.0f} |\n"
         f"| Kafka: records/s produced, acks=all, idempotent, 600 B | {kafka:,.0f} |\n\n"
         "Command: `uv run python -m benchmarks.baseline`\n"
     )

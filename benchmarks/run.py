@@ -35,8 +35,8 @@ def machine() -> str:
     ).stdout.strip()
     return (
         f"- Machine: {os.cpu_count()} cores ({cpu}), {mem:.0f} GiB RAM, {platform.system()} {platform.release()}\n"
-        f"- Python {platform.python_version()}; Kafka 4.4.0 (KRaft, single node) and FerretDB 1.24.2 (SQLite)"
-        " on loopback, everything on the same machine\n"
+        f"- Python {platform.python_version()}; Kafka 4.4.0 (KRaft, single node) and FerretDB 1.24.2 on PostgreSQL"
+        " (a private test cluster, fsync off) on loopback, everything on the same machine\n"
         f"- Date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; commit {commit}\n"
         "- Command: `make bench` (or `uv run python -m benchmarks.run`)\n"
     )

@@ -60,7 +60,7 @@ def cpu_by_service(system: PulseSystem) -> dict[str, float]:
     """CPU seconds so far of each service process, FerretDB, Kafka and PostgreSQL (all its backends)."""
     out = {name: cpu_seconds(proc.pid) for name, proc in system.processes.items()}
     for name in ("ferretdb", "kafka", "postgres"):
-        pidfile = ROOT / "var" / "run" / f"{name}.pid"
+        pidfile = Path(os.environ.get("PULSE_VAR_DIR", ROOT / "var")) / "run" / f"{name}.pid"
         if pidfile.is_file():
             pid = int(pidfile.read_text())
             out[name] = process_tree_cpu_seconds(pid) if name == "postgres" else cpu_seconds(pid)

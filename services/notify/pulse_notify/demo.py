@@ -1,17 +1,20 @@
-"""Demo data for `make run`: Vietnamese-named recipients of each level and collaborators of four Lào Cai wards.
+"""Demo data for `make run`: the duty rota of the department's officers.
 
-Idempotent (recipients are matched by name). Harmless by design: contacts are `example.invalid`
-addresses and test phone numbers, and no Zalo id or webhook is set, so with the default settings
-(SMTP on 127.0.0.1:25, SMS gateway on the discard port) deliveries are recorded, retried with
-backoff and end `dead` — visible in GET /v1/deliveries — without anything leaving the machine.
-Run it with `python -m pulse_notify.demo` once the notify service is up.
+The people notify pages are intake's users (its demo seeds them, and they reach notify through
+`intake.directory.v1`), so this demo enters nobody twice: it waits until the department's users are
+in notify's directory, then sets a week of 12-hour shifts (07:00–19:00 and 19:00–07:00,
+Asia/Ho_Chi_Minh) alternating between them, so level 1 of an escalation pages only the officer on
+duty. Idempotent (the rota is replaced). Run it with `python -m pulse_notify.demo` once notify is up.
 """
 
 from __future__ import annotations
 
 import asyncio
 import sys
+import time
+from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 from pulse_libs.auth import issue_token
@@ -25,61 +28,63 @@ WARDS = {
     "04273": "Phường Nam Cường",
     "04543": "Phường Âu Lâu",
 }
-
-RECIPIENTS: list[dict[str, Any]] = [
-    {"name": "Nguyễn Văn Trực", "targets": ["duty_officer"], "mail": "truc.ban", "phone": "+84900000001"},
-    {"name": "Trần Thị Thu Hà", "targets": ["department_head"], "mail": "truong.ban", "phone": "+84900000002"},
-    {"name": "Lê Quang Vinh", "targets": ["standing_committee"], "mail": "ban.thuong.vu", "phone": "+84900000003"},
-    {"name": "Hoàng Văn Minh", "targets": ["collaborator"], "units": ["04252"], "mail": "ctv.yenbai"},
-    {"name": "Phạm Thị Hương", "targets": ["collaborator"], "units": ["04279"], "mail": "ctv.vanphu"},
-    {"name": "Đỗ Thị Mai", "targets": ["collaborator"], "units": ["04273"], "mail": "ctv.namcuong"},
-    {"name": "Vũ Văn Nam", "targets": ["collaborator"], "units": ["04543"], "mail": "ctv.aulau"},
-]
+ZONE = "Asia/Ho_Chi_Minh"
 
 
-def recipient_body(spec: dict[str, Any]) -> dict[str, Any]:
-    """The POST /v1/recipients body of a demo recipient."""
-    channels = {"email": f"{spec['mail']}@example.invalid"}
-    if "phone" in spec:
-        channels["phone"] = spec["phone"]
-    return {"name": spec["name"], "targets": spec["targets"], "unit_codes": spec.get("units", []), "channels": channels}
+def rota_body(user_ids: list[str], start: date, days: int = 7) -> dict[str, Any]:
+    """Shifts 07:00–19:00 and 19:00–07:00 for `days` days from `start`, taking the officers in turn."""
+    tz = ZoneInfo(ZONE)
+    shifts: list[dict[str, Any]] = []
+    begin = datetime(start.year, start.month, start.day, 7, tzinfo=tz) - timedelta(hours=12)
+    for i in range(days * 2 + 1):
+        a = begin + timedelta(hours=12 * i)
+        shifts.append(
+            {
+                "user_id": user_ids[i % len(user_ids)],
+                "starts_at": a.isoformat(),
+                "ends_at": (a + timedelta(hours=12)).isoformat(),
+            }
+        )
+    return {"timezone": ZONE, "shifts": shifts, "overrides": []}
 
 
-async def existing_names(client: httpx.AsyncClient) -> set[str]:
-    """Names of the recipients already there."""
-    names: set[str] = set()
-    cursor: str | None = None
+async def duty_officers(client: httpx.AsyncClient, wait_seconds: float) -> list[str]:
+    """User ids of the duty officers that came from intake (waiting for the directory events)."""
+    deadline = time.monotonic() + wait_seconds
     while True:
-        params = {"limit": "500", **({"cursor": cursor} if cursor else {})}
-        page = (await client.get("/v1/recipients", params=params)).raise_for_status().json()
-        names.update(r["name"] for r in page["items"])
-        cursor = page["next_cursor"]
-        if not cursor:
-            return names
+        page = (await client.get("/v1/recipients", params={"target": "duty_officer", "limit": "500"})).json()
+        ids = sorted(r["user_id"] for r in page["items"] if r.get("user_id") and r["active"])
+        if ids or time.monotonic() > deadline:
+            return ids
+        await asyncio.sleep(1.0)
 
 
-async def load(settings: NotifySettings, base_url: str) -> int:
-    """Create the missing demo recipients; return how many were created."""
+async def load(settings: NotifySettings, base_url: str, wait_seconds: float = 60) -> int:
+    """Set the demo rota; return how many officers it names (0: intake's users have not arrived)."""
     token, _ = issue_token(settings, user_id="demo-admin", username="demo-admin", role="admin", unit_codes=[])
     headers = {"Authorization": f"Bearer {token}"}
     async with httpx.AsyncClient(base_url=base_url, headers=headers, timeout=10) as client:
-        have = await existing_names(client)
-        created = 0
-        for spec in RECIPIENTS:
-            if spec["name"] not in have:
-                (await client.post("/v1/recipients", json=recipient_body(spec))).raise_for_status()
-                created += 1
-        return created
+        officers = await duty_officers(client, wait_seconds)
+        if not officers:
+            return 0
+        today = datetime.now(ZoneInfo(ZONE)).date()
+        (await client.put("/v1/rotas/duty_officer", json=rota_body(officers, today))).raise_for_status()
+        return len(officers)
 
 
 def main() -> int:
-    """Load the demo recipients into the running notify service."""
+    """Set the demo duty rota in the running notify service."""
     settings = NotifySettings()
     if settings.production:
         print("refusing to load demo data in production", file=sys.stderr)
         return 1
-    created = asyncio.run(load(settings, f"http://{settings.host}:{settings.port}"))
-    print(f"notify demo: {created} recipients created, {len(RECIPIENTS) - created} already there")
+    officers = asyncio.run(load(settings, f"http://{settings.host}:{settings.port}"))
+    if not officers:
+        print(
+            "notify demo: no duty officer from intake yet, no rota set (run pulse_intake.demo first)", file=sys.stderr
+        )
+        return 0  # make run goes on: without a rota every duty officer is paged
+    print(f"notify demo: duty rota of 7 days set for {officers} department officers")
     return 0
 
 

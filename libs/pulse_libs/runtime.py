@@ -16,6 +16,7 @@ from pulse_libs.kafka.consumer import BatchHandler, ConsumerRunner, EventHandler
 from pulse_libs.kafka.inbox import INBOX_COLLECTION, MongoInbox
 from pulse_libs.kafka.metrics import ConsumerMetrics, OutboxMetrics
 from pulse_libs.kafka.producer import EventProducer
+from pulse_libs.loops import LoopMetrics, every
 from pulse_libs.observability import ReadinessCheck
 from pulse_libs.outbox import OutboxRelay, ensure_outbox_index
 from pulse_libs.settings import ServiceSettings
@@ -44,6 +45,7 @@ class Runtime:
         self._loop_tasks: list[asyncio.Task[None]] = []
         self._stopping = asyncio.Event()
         self._outbox_collections: list[str] = []
+        self._loop_metrics: LoopMetrics | None = None
 
     def add_outbox(self, collections: Sequence[str]) -> OutboxRelay:
         """Relay events stored in these collections' outbox fields."""
@@ -87,6 +89,12 @@ class Runtime:
     def add_loop(self, name: str, loop: LoopFactory) -> None:
         """Run `loop(stopping)` in the background; it must return once `stopping` is set."""
         self._loops.append((name, loop))
+
+    def every(self, name: str, seconds: float | Callable[[], float], fn: Callable[[], Awaitable[Any]]) -> None:
+        """Run `fn` every `seconds` in the background, with the loop metrics (see `pulse_libs.loops`)."""
+        if self._loop_metrics is None:
+            self._loop_metrics = LoopMetrics.create(self.registry)
+        self.add_loop(name, every(name, seconds, fn, metrics=self._loop_metrics))
 
     async def start(
         self, indexes: Mapping[str, Sequence[IndexModel]] | None = None, *, wait_seconds: float = 60

@@ -312,3 +312,35 @@ async def test_email_goes_over_starttls_with_plain_and_html_parts(
             items = await helpers.eventually(failed)
             assert "SSL" in items[0]["last_error"] or "certificate" in items[0]["last_error"].lower()
             assert len(server.mailbox.messages) == 1
+
+
+async def test_two_running_notify_replicas_share_one_refresh(
+    notify_settings: Any, providers: Providers, helpers: Any
+) -> None:
+    """Two notify apps (two runtimes, one store) with an expired token and many Zalo deliveries: one refresh."""
+    expired = providers.issue_access_token(lifetime=-1)
+    providers.interacted.update(f"84{i:05d}" for i in range(12))
+    providers.oauth_delay = 0.5
+    settings = notify_settings(
+        **provider_settings(providers),
+        zalo_access_token=expired,
+        zalo_refresh_token=providers.refresh_token,
+        zalo_refresh_margin_seconds=0,
+        worker_concurrency=4,
+        worker_start_delay_seconds=1.0,  # both replicas are up before either sends
+    )
+    admin = helpers.auth(settings)
+    async with helpers.running(settings) as first, helpers.running(settings) as second:
+        for i in range(12):
+            await add(first if i % 2 else second, admin, f"Cán bộ {i}", zalo_user_id=f"84{i:05d}")
+        await helpers.publish(settings, helpers.escalation(escalation_id="esc-2rep"))
+
+        async def all_sent() -> bool:
+            return len(await deliveries(first, admin, channel="zalo", status="sent", limit="100")) == 12
+
+        await helpers.eventually(all_sent, timeout=60)
+        assert len(providers.at("/v4/oa/access_token")) == 1
+        fresh = providers.at("/v4/oa/access_token")[0].answer["access_token"]
+        ok = [c for c in providers.at("/v3.0/oa/message/cs") if c.answer.get("error") == 0]
+        assert len(ok) == 12
+        assert {c.headers["access_token"] for c in ok} == {fresh}

@@ -91,7 +91,7 @@ def bootstrap(settings: IntakeSettings | None = None, **overrides: Any) -> FastA
             agencies_created = await seed_agencies(db=runtime.db)
             if agencies_created:
                 relay.kick()
-            log.info("agencies seeded", extra={"created": agencies_created})
+            log.info("agencies seeded", extra={"agencies_created": agencies_created})
         try:
             yield
         finally:

@@ -6,6 +6,7 @@ import asyncio
 import hashlib
 import hmac
 import secrets
+import time
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -263,9 +264,40 @@ class TokenVerifier:
 
     revocations: AccessRevocations | None = None
 
+    JWKS_REFRESH_SECONDS = 300.0
+    """An unknown `kid` refetches the JWKS at most this often (otherwise each forged token costs a fetch)."""
+
     def __init__(self, settings: ServiceSettings) -> None:
         self._settings = settings
         self._jwks = jwt.PyJWKClient(settings.jwks_url, cache_keys=True) if settings.jwks_url else None
+        self._jwks_refreshed_at = float("-inf")
+
+    def _signing_key(self, token: str) -> Any:
+        """The JWKS key for the token's `kid`; an unknown kid refreshes the set only once per interval."""
+        assert self._jwks is not None
+        kid = jwt.get_unverified_header(token).get("kid")
+        if not isinstance(kid, str) or not kid:
+            raise jwt.InvalidTokenError("the token names no key")
+
+        def find(keys: Sequence[Any]) -> Any:
+            return next((k for k in keys if k.key_id == kid), None)
+
+        key = find(self._jwks.get_signing_keys())
+        now = time.monotonic()
+        if key is None and now - self._jwks_refreshed_at >= self.JWKS_REFRESH_SECONDS:
+            self._jwks_refreshed_at = now
+            key = find(self._jwks.get_signing_keys(refresh=True))
+        if key is None:
+            raise jwt.InvalidTokenError("unknown signing key")
+        return key.key
+
+    def _previous_secret(self) -> str | None:
+        """The previous secret while it may still verify, else None."""
+        previous = self._settings.jwt_previous_secret
+        until = self._settings.jwt_previous_secret_until
+        if previous is None or (until is not None and utcnow() >= until):
+            return None
+        return previous
 
     def _decode(self, token: str, key: Any, algorithms: Sequence[str]) -> dict[str, Any]:
         claims: dict[str, Any] = jwt.decode(
@@ -282,17 +314,17 @@ class TokenVerifier:
         """Return the principal of a valid token; raise AuthError otherwise."""
         try:
             if self._jwks is not None:
-                signing_key = await asyncio.to_thread(self._jwks.get_signing_key_from_jwt, token)
-                key: Any = signing_key.key
+                key: Any = await asyncio.to_thread(self._signing_key, token)
                 algorithms = [self._settings.jwt_algorithm]
             else:
                 key, algorithms = self._settings.jwt_secret, ["HS256"]
             try:
                 claims = self._decode(token, key, algorithms)
             except jwt.InvalidSignatureError:
-                if self._jwks is not None or not self._settings.jwt_previous_secret:
+                previous = self._previous_secret()
+                if self._jwks is not None or previous is None:
                     raise
-                claims = self._decode(token, self._settings.jwt_previous_secret, algorithms)
+                claims = self._decode(token, previous, algorithms)
         except jwt.ExpiredSignatureError:
             raise AuthError("the access token has expired") from None
         except (jwt.PyJWTError, ValueError):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -17,6 +18,7 @@ S = TypeVar("S", bound=ServiceSettings)
 def serve(settings: S, bootstrap: Callable[[S], FastAPI]) -> None:
     """Start the HTTP server; SIGTERM drains requests, stops consumers and flushes the producer."""
     configure_logging(settings.service_name, settings.log_level, settings.log_json)
+    logging.getLogger("pulse.serve").warning(settings.startup_notice())
     uvicorn.run(
         bootstrap(settings),
         host=settings.host,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+from datetime import datetime
 from typing import Literal
 
 from pydantic import Field, model_validator
@@ -12,6 +14,43 @@ DEV_PSEUDONYM_KEY = "pulse-dev-only-pseudonym-key-0123456789"
 DEV_ACK_SECRET = "pulse-dev-only-ack-link-secret-0123456789"  # noqa: S105 - refused in production
 
 Environment = Literal["development", "test", "production"]
+
+DEV_DEFAULTS = frozenset({DEV_JWT_SECRET, DEV_PSEUDONYM_KEY, DEV_ACK_SECRET, "pulse-admin-dev-password"})
+PLACEHOLDER_MARKERS = (
+    "change-me", "changeme", "change_me", "replace-me", "replaceme", "placeholder", "example", "dev-only",
+    "your-", "your_", "<", ">", "xxx", "todo", "fixme", "secret-here", "password-here", "insecure", "not-a-secret",
+)  # fmt: skip
+"""Substrings no real secret contains: every value of the repository's example env files has one."""
+MIN_DISTINCT_CHARACTERS = 10
+
+
+def looks_like_placeholder(value: str) -> bool:
+    """True for a value that is a development default, a placeholder from an example file, or plainly not random."""
+    folded = value.strip().casefold()
+    if value in DEV_DEFAULTS or not folded:
+        return True
+    if any(marker in folded for marker in PLACEHOLDER_MARKERS):
+        return True
+    return len(set(folded)) < MIN_DISTINCT_CHARACTERS
+
+
+def secret_problem(name: str, value: str | None, *, min_length: int = 32) -> str | None:
+    """Why `value` cannot be the production secret `name`, or None if it can."""
+    if value is None or len(value) < min_length:
+        return f"{name} must be set to a random secret of {min_length}+ characters"
+    if looks_like_placeholder(value):
+        return f"{name} is a development default or a placeholder (e.g. from an example env file): generate one"
+    return None
+
+
+def is_loopback(host: str) -> bool:
+    """True for an address only this machine can reach (127.0.0.0/8, ::1, localhost)."""
+    if host.strip().casefold() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip().strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 class UnsafeSettingsError(ValueError):
@@ -43,6 +82,9 @@ class ServiceSettings(BaseSettings):
     jwt_secret: str = DEV_JWT_SECRET
     jwt_previous_secret: str | None = None
     """Verification-only secret during a rotation: tokens signed with it stay valid until they expire."""
+    jwt_previous_secret_until: datetime | None = None
+    """When the previous secret stops verifying (set it to the rotation time plus the token lifetime);
+    required in production whenever PULSE_JWT_PREVIOUS_SECRET is set."""
     jwt_algorithm: Literal["HS256", "RS256", "ES256"] = "HS256"
     jwks_url: str | None = None
     jwt_issuer: str = "pulse-intake"
@@ -66,16 +108,38 @@ class ServiceSettings(BaseSettings):
     @model_validator(mode="after")
     def _refuse_unsafe_defaults(self) -> ServiceSettings:
         if not self.production:
+            # Development and test defaults are public: such a process must not be reachable from elsewhere.
+            if not is_loopback(self.host):
+                raise UnsafeSettingsError(
+                    f"PULSE_HOST={self.host} is not a loopback address: only production mode (PULSE_ENV=production), "
+                    "which refuses development secrets, may bind one"
+                )
             return self
         problems: list[str] = []
-        if self.jwks_url is None and (self.jwt_secret == DEV_JWT_SECRET or len(self.jwt_secret) < 32):
-            problems.append("PULSE_JWT_SECRET must be set to a secret of 32+ characters (or use PULSE_JWKS_URL)")
-        if self.pseudonym_key == DEV_PSEUDONYM_KEY or len(self.pseudonym_key) < 32:
-            problems.append("PULSE_PSEUDONYM_KEY must be set to a secret of 32+ characters")
+        if self.jwks_url is None:
+            problems.append(secret_problem("PULSE_JWT_SECRET", self.jwt_secret) or "")
+        if self.jwt_previous_secret is not None:
+            problems.append(secret_problem("PULSE_JWT_PREVIOUS_SECRET", self.jwt_previous_secret) or "")
+            if self.jwt_previous_secret_until is None:
+                problems.append("PULSE_JWT_PREVIOUS_SECRET_UNTIL must say when the previous secret stops verifying")
+        problems.append(secret_problem("PULSE_PSEUDONYM_KEY", self.pseudonym_key) or "")
+        problems.append(secret_problem("PULSE_ACK_SECRET", self.ack_secret) or "")
+        if any(marker in self.mongo_url.casefold() for marker in ("change-me", "changeme", "change_me")):
+            problems.append("PULSE_MONGO_URL carries a placeholder password")
         problems.extend(self.production_problems())
+        problems = [p for p in problems if p]
         if problems:
             raise UnsafeSettingsError("unsafe production settings: " + "; ".join(problems))
         return self
+
+    def startup_notice(self) -> str:
+        """What the process says about its mode and address when it starts."""
+        if self.production:
+            return f"production mode: secrets checked; listening on {self.host}:{self.port}"
+        return (
+            f"{self.env} mode: development defaults allowed, so listening on loopback {self.host}:{self.port} only "
+            "(set PULSE_ENV=production with real secrets to serve other machines)"
+        )
 
     def production_problems(self) -> list[str]:
         """Extra checks a service adds for production mode; empty when all is well."""

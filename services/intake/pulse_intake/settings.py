@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import cached_property
 
 from pulse_libs.http.security import IpNetwork, parse_networks
-from pulse_libs.settings import ServiceSettings
+from pulse_libs.settings import ServiceSettings, looks_like_placeholder, secret_problem
 from pydantic import Field, field_validator
 
 DEV_ADMIN_USERNAME = "admin"
@@ -70,6 +70,12 @@ class IntakeSettings(ServiceSettings):
             problems.append("PULSE_ADMIN_USERNAME must be set")
         if not self.admin_password or self.admin_password == DEV_ADMIN_PASSWORD or len(self.admin_password) < 12:
             problems.append("PULSE_ADMIN_PASSWORD must be set to a password of 12+ characters")
+        elif looks_like_placeholder(self.admin_password):
+            problems.append("PULSE_ADMIN_PASSWORD is a placeholder (e.g. from an example env file)")
+        if self.zalo_oa_secret_key is not None:
+            problem = secret_problem("PULSE_ZALO_OA_SECRET_KEY", self.zalo_oa_secret_key, min_length=16)
+            if problem:
+                problems.append(problem)
         return problems
 
     @property

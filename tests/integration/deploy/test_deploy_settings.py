@@ -2,8 +2,9 @@
 
 Services read `PULSE_*` variables and ignore unknown ones, so a misspelt variable in a deployment
 file would be dropped silently (and a default used instead): every `PULSE_*` name deploy/ sets for a
-service must be one its settings class reads. And with the committed example secrets, each
-service's settings must pass the production checks (which refuse development secrets).
+service must be one its settings class reads. The committed example secrets are placeholders that
+production refuses as they are; filled in with generated secrets, each service's settings must
+pass the production checks.
 """
 
 from __future__ import annotations
@@ -11,12 +12,14 @@ from __future__ import annotations
 import importlib
 import os
 import re
+import secrets
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 from pulse_libs.settings import ServiceSettings
+from pydantic import ValidationError
 
 ROOT = Path(__file__).resolve().parents[3]
 DEPLOY = ROOT / "deploy"
@@ -103,6 +106,28 @@ def load_settings(cls: type[ServiceSettings], env: dict[str, str], monkeypatch: 
     return cls()
 
 
+def filled_in(env: dict[str, str]) -> dict[str, str]:
+    """The example environment as an operator completes it: every CHANGE-ME replaced by a generated secret."""
+    out = {}
+    for key, value in env.items():
+        if "CHANGE-ME" not in value:
+            out[key] = value
+        elif "://" in value:
+            out[key] = value.replace("CHANGE-ME", secrets.token_urlsafe(24))
+        else:
+            out[key] = secrets.token_urlsafe(36)
+    return out
+
+
+def refused_as_shipped(cls: type[ServiceSettings], env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> bool:
+    """True when production refuses the example environment before its placeholders are replaced."""
+    try:
+        load_settings(cls, env, monkeypatch)
+    except ValidationError:
+        return True
+    return False
+
+
 def unknown(service: str, env: dict[str, str]) -> list[str]:
     """PULSE_* names in `env` that the service does not read."""
     accepted = accepted_names(settings_class(service))
@@ -115,7 +140,8 @@ def test_compose_sets_only_known_settings_and_starts_in_production(
 ) -> None:
     env = compose_env(service)
     assert not unknown(service, env), f"compose.yaml sets variables {service} ignores: {unknown(service, env)}"
-    settings = load_settings(settings_class(service), env, monkeypatch)
+    assert refused_as_shipped(settings_class(service), env, monkeypatch)
+    settings = load_settings(settings_class(service), filled_in(env), monkeypatch)
     assert settings.production
     assert settings.port == PORTS[service]
     assert settings.kafka_bootstrap == "kafka:9092"
@@ -126,7 +152,7 @@ def test_compose_topics_job_sets_only_known_settings(monkeypatch: pytest.MonkeyP
     env = compose_env("topics")
     bad = sorted(k for k in env if k.startswith("PULSE_") and k not in accepted_names(ServiceSettings))
     assert not bad, f"the topics job sets variables pulse_libs ignores: {bad}"
-    assert load_settings(ServiceSettings, env, monkeypatch).kafka_replication_factor == 1
+    assert load_settings(ServiceSettings, filled_in(env), monkeypatch).kafka_replication_factor == 1
 
 
 @pytest.mark.parametrize("overlay", ["staging", "production"])
@@ -136,7 +162,8 @@ def test_kubernetes_sets_only_known_settings_and_starts_in_production(
 ) -> None:
     env = kubernetes_env(service, overlay)
     assert not unknown(service, env), f"deploy/k8s sets variables {service} ignores: {unknown(service, env)}"
-    settings = load_settings(settings_class(service), env, monkeypatch)
+    assert refused_as_shipped(settings_class(service), env, monkeypatch)
+    settings = load_settings(settings_class(service), filled_in(env), monkeypatch)
     assert settings.production
     assert settings.port == PORTS[service]
     assert settings.kafka_replication_factor == 3

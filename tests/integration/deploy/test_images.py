@@ -99,6 +99,7 @@ def production_env(service: str, port: int, namespace: str) -> dict[str, str]:
         "PULSE_KAFKA_REPLICATION_FACTOR": "1",
         "PULSE_JWT_SECRET": uuid.uuid4().hex + uuid.uuid4().hex,
         "PULSE_PSEUDONYM_KEY": uuid.uuid4().hex + uuid.uuid4().hex,
+        "PULSE_ACK_SECRET": uuid.uuid4().hex + uuid.uuid4().hex,
         "PULSE_ADMIN_USERNAME": "quantri",
         "PULSE_ADMIN_PASSWORD": "mật-khẩu-quản-trị-" + uuid.uuid4().hex[:8],
         "PULSE_NOTIFY_ACK_BASE_URL": "https://pulse.example.invalid/triage",

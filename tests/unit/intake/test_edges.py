@@ -54,9 +54,16 @@ def test_open311_fields_map_onto_a_report() -> None:
 
 
 def test_production_requires_a_real_admin_password() -> None:
-    secrets = {"jwt_secret": "s" * 40, "pseudonym_key": "p" * 40}
+    secrets = {
+        "jwt_secret": "kX9-vQ2rT7wL4mZ8pB1nC6yH3dF5gJ0sA",
+        "pseudonym_key": "Rt5-Yu8iO2pLk3Jh7Gf1Ds4Aq9Zx6Cv0Bn",
+        "ack_secret": "Mn4-Bv7cX1zQw5Er8Ty2Ui6Op3As0Df9Gh",
+    }
     with pytest.raises(ValidationError, match="PULSE_ADMIN_PASSWORD"):
         IntakeSettings(env="production", **secrets)
+    for placeholder in ("CHANGE-ME-long-admin-password", "aaaaaaaaaaaaaaaa"):
+        with pytest.raises(ValidationError, match="PULSE_ADMIN_PASSWORD"):
+            IntakeSettings(env="production", admin_username="quantri", admin_password=placeholder, **secrets)
     ok = IntakeSettings(env="production", admin_username="quantri", admin_password="mot-mat-khau-dai-2026", **secrets)
     assert ok.first_admin == ("quantri", "mot-mat-khau-dai-2026")
     assert IntakeSettings(env="test").first_admin == ("admin", "pulse-admin-dev-password")

@@ -82,6 +82,9 @@ async def test_people_come_from_intake_and_a_deactivated_user_is_never_paged(
         one = (await client.get("/v1/recipients/us_a1", headers=admin)).json()
         assert one["targets"] == ["duty_officer", "department_head"]
         assert one["user_id"] == "a1"
+        edit = await client.patch("/v1/recipients/us_a1", json={"name": "Tên khác"}, headers=admin)
+        assert edit.status_code == 409  # intake owns its users: entered once
+        assert edit.headers["content-type"].startswith("application/problem+json")
         await helpers.publish(settings, helpers.escalation(escalation_id="esc-d1"))
         assert await paged(client, admin, "esc-d1", 2, helpers) == {"us_a1", "us_a2"}  # admins are not paged
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-URGENCY_LABELS = {"routine": "thường", "urgent": "khẩn", "very_urgent": "thượng khẩn", "flash": "hỏa tốc"}
+from pulse_libs import vietnamese
+
+URGENCY_LABELS = vietnamese.URGENCY_LABELS
 TARGET_LABELS = {
     "duty_officer": "cán bộ trực Ban Tuyên giáo",
     "department_head": "lãnh đạo Ban Tuyên giáo",
@@ -24,15 +25,10 @@ GSM7_BASIC = set(
 SMS_MAX_SEGMENTS = 3
 
 
-def nfc(text: str) -> str:
-    """Unicode NFC, the one form Vietnamese text is stored and sent in."""
-    return unicodedata.normalize("NFC", text)
-
-
-def fold(text: str) -> str:
-    """Vietnamese without diacritics (đ→d), for brandname SMS templates that require accent-free text."""
-    decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
-    return unicodedata.normalize("NFC", "".join(c for c in decomposed if unicodedata.category(c) != "Mn"))
+nfc = vietnamese.nfc
+"""Unicode NFC, the one form Vietnamese text is stored and sent in (pulse_libs.vietnamese)."""
+fold = vietnamese.fold
+"""Vietnamese without diacritics (đ→d), for brandname SMS templates that require accent-free text."""
 
 
 _GSM_SUBSTITUTES = str.maketrans({"…": "...", "—": "-", "–": "-", "“": '"', "”": '"', "‘": "'", "’": "'"})

@@ -12,6 +12,7 @@ from pulse_libs.http.pagination import DEFAULT_LIMIT, Cursor, Limit, Page, decod
 from pulse_libs.http.problems import ProblemError, not_found
 from pulse_libs.http.security import require
 
+from pulse_notify.adapters.directory import USER_PREFIX
 from pulse_notify.domain import netguard, signing
 from pulse_notify.entrypoints.deps import ERRORS, NOT_FOUND, NotifyServices, RecipientReader, Services
 from pulse_notify.entrypoints.schemas import (
@@ -41,6 +42,14 @@ def _read(doc: dict[str, Any], secret: str | None = None) -> RecipientRead:
         updated_at=doc["updated_at"],
         webhook_secret=secret,
     )
+
+
+def _not_from_directory(recipient_id: str) -> None:
+    if recipient_id.startswith(USER_PREFIX):
+        raise ProblemError(
+            409,
+            "This recipient is an intake user: change or deactivate the user in intake (PATCH /v1/users/{id}).",
+        )
 
 
 def _visible(principal: Principal, doc: dict[str, Any]) -> bool:
@@ -125,7 +134,8 @@ async def get_recipient(
 async def update_recipient(
     recipient_id: RecipientId, body: RecipientUpdate, principal: Writer, services: NotifyServices
 ) -> RecipientRead:
-    """Change a recipient's name, targets, units, channels, secret or active flag."""
+    """Change a recipient's name, targets, units, channels, secret or active flag (not one of intake's users)."""
+    _not_from_directory(recipient_id)
     await _check_webhook(services, body.channels, body.webhook_secret)
     fields: dict[str, Any] = {}
     for name in ("name", "active", "webhook_secret", "user_id"):
@@ -148,6 +158,7 @@ async def update_recipient(
 @router.delete("/{recipient_id}", status_code=204, responses={**ERRORS, **NOT_FOUND}, summary="Delete a recipient")
 async def delete_recipient(recipient_id: RecipientId, principal: Writer, services: NotifyServices) -> Response:
     """Remove a recipient; deliveries already recorded keep their history."""
+    _not_from_directory(recipient_id)
     if not await services.directory.delete_recipient(recipient_id):
         raise not_found("The recipient")
     return Response(status_code=204)

@@ -12,8 +12,9 @@ from prometheus_client import CollectorRegistry
 from pulse_libs.auth import TokenVerifier
 from pulse_libs.http.docs import install_local_docs
 from pulse_libs.http.limits import BodyLimitMiddleware
-from pulse_libs.http.openapi import install_problem_openapi
+from pulse_libs.http.openapi import install_problem_openapi, operation_id, package_version
 from pulse_libs.http.problems import install_problem_handlers
+from pulse_libs.http.security import SecurityHeadersMiddleware, parse_networks
 from pulse_libs.observability import (
     HttpMetrics,
     ReadinessCheck,
@@ -39,9 +40,10 @@ def build_app(
     app = FastAPI(
         title=title,
         description=description,
-        version="1.0.0",
+        version=package_version(settings.service_name),
         lifespan=lifespan,
         openapi_tags=openapi_tags,
+        generate_unique_id_function=operation_id,
     )
     app.state.settings = settings
     app.state.registry = registry
@@ -59,4 +61,10 @@ def build_app(
         app.include_router(router)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes, overrides=body_limit_overrides)
     app.add_middleware(RequestContextMiddleware, metrics=HttpMetrics(registry))
+    app.add_middleware(
+        SecurityHeadersMiddleware,
+        production=settings.production,
+        metrics_networks=parse_networks(settings.metrics_networks),
+        metrics_token=settings.metrics_token,
+    )
     return app

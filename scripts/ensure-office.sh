@@ -7,8 +7,10 @@ set -euo pipefail
 missing=()
 command -v soffice >/dev/null 2>&1 || missing+=(libreoffice-writer)
 command -v pdftoppm >/dev/null 2>&1 || missing+=(poppler-utils)
-# Times New Roman's metric twin, so the render keeps the report's layout.
-fc-list 2>/dev/null | grep -qi "Liberation Serif" || missing+=(fonts-liberation)
+# Liberation Serif is Times New Roman's metric twin, so the render keeps the report's layout; version 2
+# (fonts-liberation2) has the Vietnamese precomposed letters (ề, ế, ữ …) that version 1 lacks.
+fonts=$(fc-list 2>/dev/null || true)  # not piped into grep -q: with pipefail its early exit fails the check
+[[ $fonts == *liberation2/LiberationSerif* ]] || missing+=(fonts-liberation2)
 
 if [ ${#missing[@]} -eq 0 ]; then
     echo "ensure-office: soffice and pdftoppm present"

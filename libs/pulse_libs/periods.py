@@ -77,6 +77,15 @@ class Period:
             return Period(self.year - 1, self.kind, count)
         return Period(self.year - 1, self.kind, 1)
 
+    def next(self) -> Period:
+        """The following period of the same kind (what a forecast looks ahead to)."""
+        if self.kind in ("month", "quarter", "half_year"):
+            count = {"month": 12, "quarter": 4, "half_year": 2}[self.kind]
+            if self.index < count:
+                return Period(self.year, self.kind, self.index + 1)
+            return Period(self.year + 1, self.kind, 1)
+        return Period(self.year + 1, self.kind, 1)
+
 
 @dataclass(frozen=True)
 class Window:

@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from pulse_libs.auth import Principal
 from pulse_libs.clock import utcnow
-from pulse_libs.periods import Window, local_bounds, parse_period, window
+from pulse_libs.periods import Window, local_bounds, local_days, parse_period, same_period_last_year, window
 
 from pulse_reporting.adapters.queries import Queries
 from pulse_reporting.domain import briefing as sections
+from pulse_reporting.domain import directives as directive_figures
 from pulse_reporting.domain.errors import InvalidPeriodError
-from pulse_reporting.domain.stats import change_percent, totals_from_rows
+from pulse_reporting.domain.forecast import forecast, proposals
+from pulse_reporting.domain.stats import Granularity, Totals, change_percent, totals_from_rows, trend_series
 from pulse_reporting.domain.surveys import survey_results
-from pulse_reporting.handlers import COLLABORATOR_KINDS, identify, names, period_info, period_totals
+from pulse_reporting.handlers import COLLABORATOR_KINDS, identify, names, period_info, period_rows
 from pulse_reporting.settings import ReportingSettings
 
 
@@ -36,20 +38,34 @@ async def periodic_report(
     snapshot = await queries.snapshot(period.name)
     frozen = snapshot is not None and snapshot.get("state") == "closed"
     if frozen:
-        current, _ = await period_totals(queries=queries, settings=settings, period=period, units=units)
+        current_rows, _ = await period_rows(queries=queries, settings=settings, period=period, units=units)
     else:
-        current = totals_from_rows(day_rows)
-    previous, _ = await period_totals(queries=queries, settings=settings, period=period.previous(), units=units)
+        current_rows = day_rows
+    current = totals_from_rows(current_rows)
+    previous_rows, _ = await period_rows(queries=queries, settings=settings, period=period.previous(), units=units)
+    previous = totals_from_rows(previous_rows)
+    last_year = same_period_last_year(period)
+    a_year_ago, _ = await period_rows(queries=queries, settings=settings, period=last_year, units=units)
+    year_ago = totals_from_rows(a_year_ago)
     late = None
     if frozen:
         late = totals_from_rows(await queries.late_rows(period=period.name, units=units, topic_code=None))
+    now = utcnow()
     hotspots = await queries.hotspots(start=w.start, end=w.end, units=units)
     escalations = await queries.escalations(start=w.start, end=w.end, units=units)
+    agency_names = await queries.agency_names()
+    all_directives = await queries.directives(end=w.end, units=units)
+    spot_ids = {str(h["_id"]) for h in hotspots}
+    per_spot = directive_figures.hotspot_directives(
+        [d for d in all_directives if str(d.get("hotspot_id")) in spot_ids],
+        until=min(w.end, now),
+        agency_names=agency_names,
+    )
     collaborators = sections.collaborator_activity(collab_rows, identify=identify(settings, principal))
     if principal.sees_identities and collaborators:
         await queries.audit(
             {
-                "at": utcnow(),
+                "at": now,
                 "action": "identities:read",
                 "subject": principal.subject,
                 "role": principal.role,
@@ -57,22 +73,25 @@ async def periodic_report(
                 "count": len(collaborators),
             }
         )
-    return {
+    next_first, next_last = local_days(period.next(), settings.period_cutoff_day)
+    report: dict[str, Any] = {
         "period": period_info(settings=settings, period=period),
-        "generated_at": utcnow(),
+        "generated_at": now,
         "scope": {"unit_codes": units},
         "frozen": frozen,
         "closed_at": snapshot.get("closed_at") if snapshot and frozen else None,
+        "document": _document(settings, snapshot if frozen else None),
         "totals": current.as_dict(),
-        "previous": {
-            "period": period.previous().name,
-            "reports": previous.reports,
-            "change_percent": change_percent(current.reports, previous.reports),
-        },
+        "previous": _comparison(period.previous().name, current, previous),
+        "same_period_last_year": _comparison(last_year.name, current, year_ago),
         "late": late.as_dict() if late is not None else None,
+        "trend": _trend(day_rows, period.kind, first, end_day, settings),
         "top_topics": sections.top_topics(current, previous),
-        "hotspots": sections.hotspot_rows(hotspots, escalations),
+        "hotspots": sections.hotspot_rows(hotspots, escalations, per_spot),
         "escalations": sections.escalation_stats(escalations),
+        "directives": directive_figures.directive_stats(
+            all_directives, start=w.start, end=w.end, now=now, agency_names=agency_names
+        ),
         "orientation_coverage": await _coverage(queries, settings, w, units, unit_names, day_rows),
         "collaborators": {
             "identities": "revealed" if principal.sees_identities else "pseudonymous",
@@ -81,7 +100,55 @@ async def periodic_report(
         },
         "surveys": await _surveys(queries, w, units),
         "deliveries": await _deliveries(queries, w, units),
-        "names": {"units": unit_names, "topics": topic_names},
+        "forecast": forecast(
+            current_rows=day_rows,
+            previous_rows=previous_rows,
+            current_by_topic=current.by_topic,
+            previous_by_topic=previous.by_topic,
+            first=first,
+            last=end_day - timedelta(days=1),
+            next_days=(next_last - next_first).days + 1,
+        ),
+        "names": {"units": unit_names, "topics": topic_names, "agencies": agency_names},
+    }
+    report["proposals"] = proposals(report)
+    return report
+
+
+def _comparison(name: str, current: Totals, other: Totals) -> dict[str, Any]:
+    return {"period": name, "reports": other.reports, "change_percent": change_percent(current.reports, other.reports)}
+
+
+def _trend(
+    rows: list[dict[str, Any]], kind: str, first: date, end_day: date, settings: ReportingSettings
+) -> dict[str, Any]:
+    granularity: Granularity = "day" if kind == "month" else "month"
+    items = trend_series(
+        rows,
+        start=first,
+        end=end_day - timedelta(days=1),
+        granularity=granularity,
+        cutoff_day=settings.period_cutoff_day,
+    )
+    return {"granularity": granularity, "items": [{"bucket": i["bucket"], "reports": i["reports"]} for i in items]}
+
+
+def _document(settings: ReportingSettings, snapshot: dict[str, Any] | None) -> dict[str, Any]:
+    """The particulars of the document: who issues it, where, its number and date (filed once closed)."""
+    tz = ZoneInfo(settings.timezone)
+    issued = (snapshot or {}).get("closed_at") or utcnow()
+    return {
+        "committee": settings.briefing_committee,
+        "department": settings.briefing_department,
+        "department_prose": settings.briefing_department_prose,
+        "number": (snapshot or {}).get("document_number"),
+        "symbol": settings.briefing_symbol,
+        "place": settings.briefing_place,
+        "issued_on": issued.astimezone(tz).date().isoformat(),
+        "signing_for": settings.briefing_signing_for,
+        "signatory_title": settings.briefing_signatory_title,
+        "signatory_name": settings.briefing_signatory_name,
+        "recipients": list(settings.briefing_recipients),
     }
 
 

@@ -184,15 +184,22 @@ async def period_totals(
     *, queries: Queries, settings: ReportingSettings, period: Period, units: list[str] | None
 ) -> tuple[Totals, dict[str, Any] | None]:
     """A period's totals: the frozen figures once closed, else live; with the freeze record if any."""
+    rows, snapshot = await period_rows(queries=queries, settings=settings, period=period, units=units)
+    return totals_from_rows(rows), snapshot
+
+
+async def period_rows(
+    *, queries: Queries, settings: ReportingSettings, period: Period, units: list[str] | None
+) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    """A period's counter rows (unit × topic × urgency × channel × sentiment): frozen once closed, else live."""
     snapshot = await queries.snapshot(period.name)
     if snapshot is not None and snapshot.get("state") == "closed":
-        rows = await queries.snapshot_rows(period=period.name, units=units, topic_code=None)
-        return totals_from_rows(rows), snapshot
+        return await queries.snapshot_rows(period=period.name, units=units, topic_code=None), snapshot
     first, last = local_bounds(period, settings.period_cutoff_day)
     rows = await queries.counter_rows(
         first_day=first.isoformat(), last_day=(last - timedelta(days=1)).isoformat(), units=units, topic_code=None
     )
-    return totals_from_rows(rows), None
+    return rows, None
 
 
 async def survey_results_for(*, queries: Queries, principal: Principal, survey_id: str) -> dict[str, Any]:

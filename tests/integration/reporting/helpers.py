@@ -133,8 +133,9 @@ def escalation(
     level: int,
     raised: datetime,
     when: datetime,
+    outcome: str | None = None,
 ) -> None:
-    """An escalation lifecycle event."""
+    """An escalation lifecycle event (`outcome`: the resolving comment)."""
     state = {"raised": "pending", "escalated": "pending", "acknowledged": "acknowledged", "resolved": "resolved"}[kind]
     data = triage.EscalationChanged(
         escalation_id=escalation_id,
@@ -155,6 +156,8 @@ def escalation(
         last_seen=raised,
         acknowledged_at=when if kind == "acknowledged" else None,
         resolved_at=when if kind == "resolved" else None,
+        comment=outcome,
+        outcome=outcome,
         changed_at=when,
     )
     out.add(topics.TRIAGE_ESCALATIONS, f"pulse.escalation.{kind}.v1", data, hotspot_id)
@@ -392,3 +395,42 @@ def scenario() -> Published:
             "s1",
         )
     return out
+
+
+def agency(out: Published, code: str, name: str, *, unit: str | None, when: datetime) -> None:
+    """An AgencyChanged event of the directory."""
+    data = intake.AgencyChanged(code=code, name=name, kind="people_committee", unit_code=unit, changed_at=when)
+    out.add(topics.INTAKE_DIRECTORY, intake.AGENCY_CHANGED, data, code)
+
+
+def directive(
+    out: Published,
+    change: str,
+    directive_id: str,
+    *,
+    hotspot_id: str,
+    unit: str,
+    assignee: str,
+    due: datetime,
+    when: datetime,
+    instruction: str = "Kiểm tra, rà soát và công khai phương án bồi thường cho các hộ dân",
+    result: str | None = None,
+) -> None:
+    """A DirectiveChanged event (created, updated, overdue or done)."""
+    state = {"created": "open", "updated": "open", "overdue": "overdue", "done": "done"}[change]
+    data = triage.DirectiveChanged(
+        directive_id=directive_id,
+        hotspot_id=hotspot_id,
+        unit_code=unit,
+        topic_code="dat_dai",
+        assignee=assignee,
+        instruction=instruction,
+        due_at=due,
+        state=state,  # type: ignore[arg-type]
+        change=change,  # type: ignore[arg-type]
+        result=result,
+        by="system" if change == "overdue" else "u-department",
+        at=when,
+        remind_before_seconds=3600,
+    )
+    out.add(topics.TRIAGE_DIRECTIVES, triage.DIRECTIVE_CHANGED, data, hotspot_id)

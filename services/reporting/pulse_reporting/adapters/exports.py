@@ -9,10 +9,13 @@ from typing import Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-from docx import Document
 from openpyxl import Workbook
+from openpyxl.chart import BarChart, LineChart, PieChart, Reference
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
 
-from pulse_reporting.adapters.safe import clean_text, csv_cell, xlsx_cell
+from pulse_reporting.adapters import docx_report
+from pulse_reporting.adapters.safe import csv_cell, xlsx_cell
 from pulse_reporting.adapters.tables import briefing_tables
 from pulse_reporting.domain.labels import PERIOD_KIND
 
@@ -43,27 +46,103 @@ def to_csv(report: Mapping[str, Any], tz: ZoneInfo) -> bytes:
 
 
 def to_xlsx(report: Mapping[str, Any], tz: ZoneInfo) -> bytes:
-    """A workbook with one sheet per section."""
+    """A formatted workbook: one sheet per section, title and header rows frozen, widths, number formats, charts."""
     book = Workbook()
     book.remove(book.active)
     for sheet_name, title, header, rows in briefing_tables(report, tz):
         sheet = book.create_sheet(sheet_name[:31])
-        for values in ([title], header, *rows):
-            _append(sheet, values)
+        _write_sheet(sheet, title, header, rows)
+        chart = _chart_for(sheet_name, sheet, len(rows))
+        if chart is not None:
+            sheet.add_chart(chart, f"{get_column_letter(len(header) + 2)}2")
+    book.properties.title = report_heading(report)
+    book.properties.language = "vi-VN"
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
 
 
-def _append(sheet: Any, values: list[Any]) -> None:
-    row = sheet.max_row + 1 if sheet.max_row > 1 or sheet.cell(1, 1).value is not None else 1
-    for column, raw in enumerate(values, start=1):
-        value, as_text = xlsx_cell(raw)
-        cell = sheet.cell(row=row, column=column)
-        cell.value = value
-        if as_text:
-            cell.data_type = "s"
-            cell.quotePrefix = True
+TITLE_FONT = Font(name="Times New Roman", size=13, bold=True)
+HEADER_FONT = Font(name="Times New Roman", size=11, bold=True)
+BODY_FONT = Font(name="Times New Roman", size=11)
+HEADER_FILL = PatternFill("solid", fgColor="D9E2F3")
+THIN = Side(style="thin", color="808080")
+BOX = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
+INTEGER = "#,##0"
+DECIMAL = "#,##0.0"
+MAX_WIDTH = 60
+
+
+def _write_sheet(sheet: Any, title: str, header: list[str], rows: list[list[Any]]) -> None:
+    _put(sheet, 1, 1, title).font = TITLE_FONT
+    if len(header) > 1:
+        sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(header))
+    widths = [len(h) for h in header]
+    for column, text in enumerate(header, start=1):
+        cell = _put(sheet, 2, column, text)
+        cell.font, cell.fill, cell.border = HEADER_FONT, HEADER_FILL, BOX
+        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+    for r, row in enumerate(rows, start=3):
+        for column, raw in enumerate(row, start=1):
+            cell = _put(sheet, r, column, raw)
+            cell.font, cell.border = BODY_FONT, BOX
+            if isinstance(cell.value, bool):
+                pass
+            elif isinstance(cell.value, int):
+                cell.number_format = INTEGER
+            elif isinstance(cell.value, float):
+                cell.number_format = DECIMAL
+            else:
+                cell.alignment = Alignment(vertical="top", wrap_text=True)
+            if column <= len(widths):
+                widths[column - 1] = max(widths[column - 1], len(str(cell.value or "")))
+    for column, width in enumerate(widths, start=1):
+        sheet.column_dimensions[get_column_letter(column)].width = min(MAX_WIDTH, max(8, width + 2))
+    sheet.freeze_panes = "A3"
+    if rows:
+        sheet.auto_filter.ref = f"A2:{get_column_letter(len(header))}{len(rows) + 2}"
+
+
+def _put(sheet: Any, row: int, column: int, raw: Any) -> Any:
+    value, as_text = xlsx_cell(raw)
+    cell = sheet.cell(row=row, column=column)
+    cell.value = value
+    if as_text:
+        cell.data_type = "s"
+        cell.quotePrefix = True
+    return cell
+
+
+def _chart_for(sheet_name: str, sheet: Any, count: int) -> Any:
+    """A native chart over the sheet's own cells, for the sections that have one."""
+    if count == 0:
+        return None
+    last = count + 2
+    if sheet_name == "Xu hướng":
+        line = LineChart()
+        line.title, line.y_axis.title = "Số phản ánh theo thời gian", "Số phản ánh"
+        line.add_data(Reference(sheet, min_col=2, min_row=2, max_row=last), titles_from_data=True)
+        line.set_categories(Reference(sheet, min_col=1, min_row=3, max_row=last))
+        line.width, line.height = 22, 9
+        return line
+    if sheet_name == "Sắc thái":
+        pie = PieChart()
+        pie.title = "Sắc thái dư luận"
+        pie.add_data(Reference(sheet, min_col=2, min_row=2, max_row=last), titles_from_data=True)
+        pie.set_categories(Reference(sheet, min_col=1, min_row=3, max_row=last))
+        return pie
+    spec = {"Đơn vị": ("Số phản ánh theo đơn vị", 2, 3, 3), "Chủ đề": ("Chủ đề: kỳ này và kỳ trước", 2, 3, 4)}
+    if sheet_name not in spec:
+        return None
+    title, label_col, first_col, last_col = spec[sheet_name]
+    bar = BarChart()
+    bar.type, bar.title = "bar", title
+    bar.add_data(
+        Reference(sheet, min_col=first_col, max_col=last_col, min_row=2, max_row=min(last, 22)), titles_from_data=True
+    )
+    bar.set_categories(Reference(sheet, min_col=label_col, min_row=3, max_row=min(last, 22)))
+    bar.width, bar.height = 18, max(7.5, 0.6 * min(count, 20) + 3)
+    return bar
 
 
 def report_heading(report: Mapping[str, Any]) -> str:
@@ -85,58 +164,15 @@ def report_heading(report: Mapping[str, Any]) -> str:
     return f"BÁO CÁO TÌNH HÌNH DƯ LUẬN XÃ HỘI {when}"
 
 
-def to_docx(report: Mapping[str, Any], tz: ZoneInfo) -> bytes:
-    """The report as the department writes it: heading, sections I–IV, tables under each."""
-    tables = {sheet: (title, header, rows) for sheet, title, header, rows in briefing_tables(report, tz)}
-    doc = Document()
-    doc.add_heading(report_heading(report), level=0)
-    period = report["period"]
-    doc.add_paragraph(f"Kỳ báo cáo: từ {period['start'][:10]} đến trước {period['end'][:10]} (giờ Việt Nam).")
-    totals, prev = report["totals"], report["previous"]
-    change = prev["change_percent"]
-    trend = "" if change is None else f", {'tăng' if change >= 0 else 'giảm'} {abs(change)}% so với kỳ trước"
-    doc.add_heading("I. Tình hình chung", level=1)
-    doc.add_paragraph(f"Trong kỳ, đội ngũ cộng tác viên đã phản ánh {totals['reports']} ý kiến, tâm trạng{trend}.")
-    if report["frozen"]:
-        late = (report.get("late") or {}).get("reports", 0)
-        doc.add_paragraph(f"Số liệu đã được chốt; {late} phản ánh đến muộn sau khi chốt được ghi riêng.")
-    for sheet in ("Tổng hợp", "Đơn vị", "Chủ đề", "Sắc thái"):
-        _table(doc, *tables[sheet])
-    doc.add_heading("II. Các vấn đề nổi cộm, điểm nóng", level=1)
-    _table(doc, *tables["Điểm nóng"])
-    doc.add_heading("III. Kết quả xử lý", level=1)
-    _table(doc, *tables["Xử lý"])
-    _table(doc, *tables["Định hướng"])
-    _table(doc, *tables["Cộng tác viên"])
-    _table(doc, *tables["Khảo sát"])
-    doc.add_heading("IV. Đề xuất, kiến nghị", level=1)
-    doc.add_paragraph(_recommendation(report))
-    buffer = io.BytesIO()
-    doc.save(buffer)
-    return buffer.getvalue()
+def to_docx(report: Mapping[str, Any], tz: ZoneInfo, *, template: str | None = None) -> bytes:
+    """The report in the Party department's form (see docx_report)."""
+    return docx_report.to_docx(report, tz, template=template)
 
 
-def _table(doc: Any, title: str, header: list[str], rows: list[list[Any]]) -> None:
-    doc.add_heading(clean_text(title), level=2)
-    if not rows:
-        doc.add_paragraph("Không có số liệu trong kỳ.")
-        return
-    table = doc.add_table(rows=1, cols=len(header))
-    table.style = "Table Grid"
-    for cell, text in zip(table.rows[0].cells, header, strict=True):
-        cell.text = clean_text(text)
-    for row in rows:
-        cells = table.add_row().cells
-        for cell, value in zip(cells, row, strict=False):
-            cell.text = "" if value is None else clean_text(str(value))
-
-
-def _recommendation(report: Mapping[str, Any]) -> str:
-    silent = sum(len(c["silent_units"]) for c in report["orientation_coverage"])
-    open_spots = sum(1 for h in report["hotspots"] if h["status"] != "resolved")
-    parts = ["Đề nghị các cơ quan, đơn vị tiếp tục nắm bắt, phản ánh kịp thời tình hình dư luận xã hội."]
-    if open_spots:
-        parts.append(f"Tập trung giải quyết dứt điểm {open_spots} điểm nóng chưa được giải quyết.")
-    if silent:
-        parts.append("Đôn đốc các đơn vị chưa phản ánh theo định hướng của kỳ.")
-    return " ".join(parts)
+def render(report: Mapping[str, Any], tz: ZoneInfo, fmt: str, *, template: str | None = None) -> bytes:
+    """The briefing in `fmt` (csv, xlsx or docx); CPU-bound, callers run it off the event loop."""
+    if fmt == "csv":
+        return to_csv(report, tz)
+    if fmt == "xlsx":
+        return to_xlsx(report, tz)
+    return to_docx(report, tz, template=template)

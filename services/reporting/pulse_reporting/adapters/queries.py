@@ -12,8 +12,10 @@ from pymongo.errors import DuplicateKeyError
 from pulse_reporting.adapters.cells import LATE_COLLECTION, expand, month_collections
 from pulse_reporting.adapters.projection import SNAPSHOTS
 from pulse_reporting.adapters.readmodels import (
+    AGENCIES,
     AUDIT,
     DELIVERIES,
+    DIRECTIVES,
     ESCALATIONS,
     HOTSPOTS,
     ORIENTATIONS,
@@ -95,6 +97,17 @@ class Queries:
         if units is not None:
             query["unit_code"] = {"$in": list(units)}
         return [doc async for doc in self._db[name].find(query).sort(field, 1)]
+
+    async def directives(self, *, end: datetime, units: Sequence[str] | None) -> list[Document]:
+        """Directives created before `end` (the period's figures and each hot spot's list are drawn from them)."""
+        query: dict[str, Any] = {"created_at": {"$lt": end}}
+        if units is not None:
+            query["unit_code"] = {"$in": list(units)}
+        return [doc async for doc in self._db[DIRECTIVES].find(query).sort("created_at", 1)]
+
+    async def agency_names(self) -> dict[str, str]:
+        """Agency names by code, from the directory mirror."""
+        return {str(doc["_id"]): str(doc.get("name", doc["_id"])) async for doc in self._db[AGENCIES].find({})}
 
     async def orientations(self) -> list[Document]:
         """Every orientation mirrored (a few per month)."""

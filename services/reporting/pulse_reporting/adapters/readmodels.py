@@ -23,6 +23,9 @@ RESPONSES = "survey_responses"
 DELIVERIES = "delivery_outcomes"
 SNAPSHOT_ROWS = "snapshot_rows"
 AUDIT = "audit_log"
+DIRECTIVES = "directives"
+AGENCIES = "agencies"
+FILED = "filed_reports"
 
 INDEXES: Mapping[str, list[IndexModel]] = {
     LATE_COLLECTION: [IndexModel([("bucket", ASCENDING)], name="bucket")],
@@ -34,6 +37,8 @@ INDEXES: Mapping[str, list[IndexModel]] = {
     RESPONSES: [IndexModel([("survey_id", ASCENDING)], name="survey_id")],
     DELIVERIES: [IndexModel([("finished_at", ASCENDING)], name="finished_at")],
     AUDIT: [IndexModel([("at", ASCENDING)], name="at")],
+    DIRECTIVES: [IndexModel([("created_at", ASCENDING)], name="created_at")],
+    FILED: [IndexModel([("period", ASCENDING)], name="period")],
 }
 
 
@@ -83,6 +88,29 @@ class ReadModels:
             {"_id": escalation_id, "$or": [{"state_at": {"$exists": False}}, {"state_at": {"$lte": changed_at}}]},
             {"$set": {**state, "state_at": changed_at}},
         )
+
+    async def directive_changed(
+        self, *, directive_id: str, change: str, at: datetime, state: Mapping[str, Any]
+    ) -> None:
+        """Record a directive: first time of each milestone (created, done, overdue), the latest state wins."""
+        milestone = {"created": "created_at", "done": "done_at", "overdue": "overdue_at"}.get(change)
+        update: dict[str, Any] = {"$min": {milestone or "first_changed_at": at}, "$max": {"last_changed_at": at}}
+        await self._db[DIRECTIVES].update_one({"_id": directive_id}, update, upsert=True)
+        await self._db[DIRECTIVES].update_one(
+            {"_id": directive_id, "$or": [{"state_at": {"$exists": False}}, {"state_at": {"$lte": at}}]},
+            {"$set": {**state, "state_at": at}},
+        )
+
+    async def upsert_agency(self, *, code: str, fields: Mapping[str, Any], changed_at: datetime) -> None:
+        """Mirror an agency (name, kind, unit) for the directive tables; the newest change wins."""
+        try:
+            await self._db[AGENCIES].update_one(
+                {"_id": code, "$or": [{"changed_at": {"$exists": False}}, {"changed_at": {"$lte": changed_at}}]},
+                {"$set": {**fields, "changed_at": changed_at}},
+                upsert=True,
+            )
+        except DuplicateKeyError:
+            pass  # the mirror holds a newer change already
 
     async def orientation_published(self, *, orientation_id: str, fields: Mapping[str, Any]) -> None:
         """Mirror an orientation: its period, topics and target units."""

@@ -43,8 +43,11 @@ def briefing_tables(report: Mapping[str, Any], tz: ZoneInfo) -> list[Table]:
             label(URGENCY, h["urgency"]),
             label(HOTSPOT_STATUS, h["status"]),
             h["report_count"],
+            h.get("source_count", 0),
             _time(h["opened_at"], tz),
             _minutes(h["time_to_ack_seconds"]),
+            len(h.get("directives") or []),
+            h.get("outcome") or "",
         ]
         for h in report["hotspots"]
     ]
@@ -76,7 +79,37 @@ def briefing_tables(report: Mapping[str, Any], tz: ZoneInfo) -> list[Table]:
         for c in report["collaborators"]["items"]
     ]
     surveys = [
-        [s["title"], s["responses"], q["text"], _answer_summary(q)] for s in report["surveys"] for q in s["questions"]
+        [s["title"], s["responses"], q["text"], q.get("answered", 0), _answer_summary(q)]
+        for s in report["surveys"]
+        for q in s["questions"]
+    ]
+    directives = report.get("directives") or {"by_agency": [], "by_unit": []}
+    by_agency = [[a["name"], *_directive_figures(a)] for a in directives["by_agency"]]
+    directive_units = [
+        [units.get(u["unit_code"], u["unit_code"]), *_directive_figures(u)] for u in directives["by_unit"]
+    ]
+    trend = [[i["bucket"], i["reports"]] for i in (report.get("trend") or {}).get("items", [])]
+    fc = report.get("forecast") or {}
+    forecast_rows: list[list[Any]] = []
+    if fc:
+        forecast_rows.append(["Số phản ánh dự kiến kỳ tới", fc["trend"]["expected_next_period"], ""])
+        forecast_rows += [
+            ["Chủ đề tăng nhanh", _topic(topics, t["topic_code"]), t["reports"]] for t in fc["rising_topics"]
+        ]
+        forecast_rows += [
+            ["Tiêu cực gia tăng (%)", units.get(u["unit_code"], u["unit_code"]), u["negative_percent"]]
+            for u in fc["negative_units"]
+        ]
+        forecast_rows.append(["Phương pháp", fc["method"], ""])
+    proposals = [[i, text] for i, text in enumerate(report.get("proposals") or [], start=1)]
+    directive_header = [
+        "Được giao",
+        "Hoàn thành",
+        "Đúng hạn",
+        "Trễ hạn",
+        "Quá hạn",
+        "Đang thực hiện",
+        "Thời gian hoàn thành trung vị (giờ)",
     ]
     return [
         ("Tổng hợp", "Tình hình chung", ["Chỉ tiêu", "Số liệu"], general),
@@ -86,7 +119,19 @@ def briefing_tables(report: Mapping[str, Any], tz: ZoneInfo) -> list[Table]:
         (
             "Điểm nóng",
             "Các vấn đề nổi cộm, điểm nóng",
-            ["Mã", "Đơn vị", "Chủ đề", "Mức độ", "Kết quả", "Số phản ánh", "Phát sinh", "Tiếp nhận sau (phút)"],
+            [
+                "Mã",
+                "Đơn vị",
+                "Chủ đề",
+                "Mức độ",
+                "Tình trạng",
+                "Số phản ánh",
+                "Số nguồn",
+                "Phát sinh",
+                "Tiếp nhận sau (phút)",
+                "Số chỉ đạo",
+                "Kết quả xử lý",
+            ],
             hotspots,
         ),
         (
@@ -102,7 +147,30 @@ def briefing_tables(report: Mapping[str, Any], tz: ZoneInfo) -> list[Table]:
             coverage,
         ),
         ("Cộng tác viên", "Hoạt động của cộng tác viên", ["Cộng tác viên", "Đơn vị", "Số phản ánh"], collab),
-        ("Khảo sát", "Kết quả điều tra, thăm dò dư luận", ["Cuộc khảo sát", "Số phiếu", "Câu hỏi", "Kết quả"], surveys),
+        (
+            "Khảo sát",
+            "Kết quả điều tra, thăm dò dư luận",
+            ["Cuộc khảo sát", "Số phiếu", "Câu hỏi", "Số trả lời", "Kết quả"],
+            surveys,
+        ),
+        ("Chỉ đạo", "Kết quả chỉ đạo, xử lý theo cơ quan", ["Cơ quan", *directive_header], by_agency),
+        ("Chỉ đạo theo đơn vị", "Kết quả chỉ đạo, xử lý theo đơn vị", ["Đơn vị", *directive_header], directive_units),
+        ("Xu hướng", "Số phản ánh theo thời gian", ["Thời gian", "Số phản ánh"], trend),
+        ("Dự báo", "Dự báo tình hình", ["Nội dung", "Chi tiết", "Số liệu"], forecast_rows),
+        ("Đề xuất", "Đề xuất, kiến nghị", ["STT", "Nội dung"], proposals),
+    ]
+
+
+def _directive_figures(row: Mapping[str, Any]) -> list[Any]:
+    median = row["median_completion_seconds"]
+    return [
+        row["opened"],
+        row["done"],
+        row["on_time"],
+        row["late"],
+        row["overdue"],
+        row["in_progress"],
+        "" if median is None else round(median / 3600.0, 1),
     ]
 
 
@@ -124,7 +192,10 @@ def _time(value: datetime | None, tz: ZoneInfo) -> str:
 
 def _answer_summary(question: Mapping[str, Any]) -> str:
     if "options" in question:
-        return "; ".join(f"{o['option']}: {o['count']}" for o in question["options"])
+        return "; ".join(
+            f"{o['option']}: {o['count']}" + (f" ({o['percent']}%)" if o.get("percent") is not None else "")
+            for o in question["options"]
+        )
     if "mean" in question:
         return f"trung bình {question['mean']}, trung vị {question['median']}" if question["answered"] else ""
     return f"{question['answered']} ý kiến"

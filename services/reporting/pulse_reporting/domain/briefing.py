@@ -53,16 +53,21 @@ def hotspot_status(doc: Mapping[str, Any]) -> str:
 
 
 def hotspot_rows(
-    hotspots: Iterable[Mapping[str, Any]], escalations: Iterable[Mapping[str, Any]]
+    hotspots: Iterable[Mapping[str, Any]],
+    escalations: Iterable[Mapping[str, Any]],
+    directives: Mapping[str, list[dict[str, Any]]] | None = None,
 ) -> list[dict[str, Any]]:
-    """One row per hot spot: where, what, how urgent, its outcome and time to acknowledge."""
-    ack_by_hotspot: dict[str, float] = {}
-    for esc in escalations:
-        if esc.get("acknowledged_at") and esc.get("raised_at") and esc.get("hotspot_id"):
-            seconds = (as_utc(esc["acknowledged_at"]) - as_utc(esc["raised_at"])).total_seconds()
-            ack_by_hotspot[str(esc["hotspot_id"])] = seconds
+    """One row per hot spot: where, what, sources, its escalation, time to acknowledge, directives and outcome."""
+    latest: dict[str, Mapping[str, Any]] = {}
+    for item in sorted(escalations, key=lambda e: (str(e.get("raised_at")), str(e["_id"]))):
+        if item.get("hotspot_id"):
+            latest[str(item["hotspot_id"])] = item
     rows = []
     for doc in hotspots:
+        esc = latest.get(str(doc["_id"]))
+        ack_seconds = None
+        if esc is not None and esc.get("acknowledged_at") and esc.get("raised_at"):
+            ack_seconds = (as_utc(esc["acknowledged_at"]) - as_utc(esc["raised_at"])).total_seconds()
         rows.append(
             {
                 "id": str(doc["_id"]),
@@ -72,10 +77,23 @@ def hotspot_rows(
                 "status": hotspot_status(doc),
                 "report_count": int(doc.get("report_count", 0)),
                 "source_count": int(doc.get("source_count", 0)),
+                "channels": list(doc.get("channels") or []),
+                "first_seen": doc.get("first_seen"),
+                "last_seen": doc.get("last_seen"),
                 "opened_at": doc.get("opened_at"),
                 "acknowledged_at": doc.get("acknowledged_at"),
                 "resolved_at": doc.get("resolved_at"),
-                "time_to_ack_seconds": ack_by_hotspot.get(str(doc["_id"])),
+                "time_to_ack_seconds": ack_seconds,
+                "escalation": None
+                if esc is None
+                else {
+                    "id": str(esc["_id"]),
+                    "level": int(esc.get("max_level") or esc.get("level") or 1),
+                    "acknowledged_level": esc.get("ack_level"),
+                    "state": esc.get("state", "pending"),
+                },
+                "outcome": None if esc is None else esc.get("outcome"),
+                "directives": list((directives or {}).get(str(doc["_id"]), [])),
             }
         )
     return rows

@@ -76,10 +76,22 @@ def projection_handlers(
             mode="python", include={"hotspot_id", "unit_code", "topic_code", "urgency", "level", "state", "raised_at"}
         )
         state |= {"acknowledged_at": data.acknowledged_at, "resolved_at": data.resolved_at}
+        if event.type == triage.ESCALATION_RESOLVED:
+            state["outcome"] = data.outcome or data.comment
         kind = event.type.split(".")[2]
         await models.escalation_changed(
             escalation_id=data.escalation_id, kind=kind, level=data.level, changed_at=data.changed_at, state=state
         )
+
+    async def directive(event: CloudEvent) -> None:
+        data = triage.DirectiveChanged.model_validate(event.data)
+        state = data.model_dump(mode="python", exclude={"directive_id", "by", "at", "change", "remind_before_seconds"})
+        await models.directive_changed(directive_id=data.directive_id, change=data.change, at=data.at, state=state)
+
+    async def agency(event: CloudEvent) -> None:
+        data = intake.AgencyChanged.model_validate(event.data)
+        fields = data.model_dump(mode="python", include={"name", "kind", "unit_code", "active"})
+        await models.upsert_agency(code=data.code, fields=fields, changed_at=data.changed_at)
 
     async def orientation(event: CloudEvent) -> None:
         data = intake.OrientationPublished.model_validate(event.data)
@@ -122,6 +134,8 @@ def projection_handlers(
         intake.SURVEY_RESPONSE_SUBMITTED: survey_response,
         intake.UNIT_UPSERTED: unit,
         intake.TOPIC_UPSERTED: topic,
+        intake.AGENCY_CHANGED: agency,
+        triage.DIRECTIVE_CHANGED: directive,
         triage.REPORT_TRIAGED: report_triaged,
         notify.DELIVERY_SENT: delivery,
         notify.DELIVERY_DEAD: delivery,

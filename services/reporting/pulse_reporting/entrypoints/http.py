@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse, Response
 from pulse_libs.auth import Principal
@@ -204,9 +205,9 @@ async def periodic_report(
     if format == "json":
         return JSONResponse(jsonable_encoder(report))
     tz = ZoneInfo(settings.timezone)
-    render = {"csv": exports.to_csv, "xlsx": exports.to_xlsx, "docx": exports.to_docx}[format]
+    content = await run_in_threadpool(exports.render, report, tz, format, template=settings.briefing_template)
     return Response(
-        render(report, tz),
+        content,
         media_type=exports.MEDIA_TYPES[format],
         headers={"Content-Disposition": exports.content_disposition(report["period"]["period"], format)},
     )

@@ -171,6 +171,25 @@ async def test_rota_pages_only_the_officer_on_duty_and_an_override_wins(
         collaborator = helpers.auth(settings, "collaborator", ("04252",))
         assert (await client.put("/v1/rotas/duty_officer", json=rota, headers=collaborator)).status_code == 403
 
+        async def gauge(value: str) -> bool:
+            return f"pulse_duty_rota_gap {value}" in (await client.get("/metrics")).text
+
+        await helpers.eventually(lambda: gauge("0.0"))
+        later = {
+            "shifts": [
+                {
+                    "user_id": "o2",
+                    "starts_at": (now + timedelta(hours=2)).isoformat(),
+                    "ends_at": (now + timedelta(hours=4)).isoformat(),
+                }
+            ]
+        }
+        assert (await client.put("/v1/rotas/duty_officer", json=later, headers=admin)).status_code == 200
+        await helpers.eventually(lambda: gauge("1.0"))  # nobody on duty now: the alert's metric
+        await helpers.publish(settings, helpers.escalation(escalation_id="esc-r4"))
+        assert await paged(client, admin, "esc-r4", 3, helpers) == {"us_o1", "us_o2", "us_o3"}  # never nobody
+        assert "pulse_duty_rota_gap_pages_total 1.0" in (await client.get("/metrics")).text
+
 
 def directive_event(
     change: str, state: str, due_in: float, remind: int, event_id: str, directive_id: str = "dr_0001"

@@ -389,7 +389,8 @@ def check_api_key(key: str, record: Mapping[str, Any]) -> Principal:
         kind="api_key",
         name=str(record.get("name", record["_id"])),
         scopes=frozenset(record.get("scopes", [])) & API_KEY_SCOPES,
-        unit_codes=frozenset(units) if units else None,
+        # An empty list limits the key to no unit (fail closed); only a missing list means every unit.
+        unit_codes=frozenset(units) if units is not None else None,
     )
 
 

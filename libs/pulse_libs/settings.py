@@ -93,6 +93,10 @@ class ServiceSettings(BaseSettings):
     ack_secret: str = DEV_ACK_SECRET
     """Key of the one-tap acknowledgement links (pulse_libs.acktoken): notify mints, triage verifies."""
 
+    metrics_networks: list[str] = ["127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"]
+    """In production, `/metrics` answers direct (unproxied) peers in these ranges only (the scrapers)."""
+    metrics_token: str | None = None
+    """In production, when set, `/metrics` answers only `Authorization: Bearer <token>` instead."""
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     timezone: str = "Asia/Ho_Chi_Minh"
     period_cutoff_day: int = Field(default=15, ge=1, le=28)

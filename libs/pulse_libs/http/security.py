@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import hmac
 import ipaddress
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Annotated, Protocol
+from typing import Annotated, Any, Protocol
 
 from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from pulse_libs.auth import AuthError, Principal, TokenVerifier
-from pulse_libs.http.problems import ProblemError
+from pulse_libs.http.problems import ProblemError, problem_response
 
 
 class ApiKeyVerifier(Protocol):
@@ -101,10 +102,85 @@ def client_address(request: Request, trusted_proxies: Sequence[IpNetwork]) -> st
     return hops[0] if hops else peer
 
 
+_BASE_HEADERS: tuple[tuple[bytes, bytes], ...] = (
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),  # acknowledgement links carry their token in the path
+    (b"cross-origin-opener-policy", b"same-origin"),
+    (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
+)
+_JSON_CSP = (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'")
+_HSTS = (b"strict-transport-security", b"max-age=31536000; includeSubDomains")
+_DOCS_PATHS = ("/docs", "/redoc")
+
+
+class SecurityHeadersMiddleware:
+    """Pure ASGI: security headers on every answer (a header the app set itself wins); in production,
+    the interactive docs are gone and `/metrics` answers only scrapers (see `metrics_allowed`)."""
+
+    def __init__(
+        self,
+        app: Any,
+        *,
+        production: bool,
+        metrics_networks: Sequence[IpNetwork] = (),
+        metrics_token: str | None = None,
+    ) -> None:
+        self.app = app
+        self.production = production
+        self.metrics_networks = tuple(metrics_networks)
+        self.metrics_token = metrics_token
+
+    def metrics_allowed(self, scope: Any) -> bool:
+        """In production: the scrape token when one is configured; otherwise a direct (unproxied) peer
+        inside the metrics networks."""
+        headers = {k.lower(): v for k, v in scope.get("headers") or []}
+        if self.metrics_token:
+            presented = headers.get(b"authorization", b"").decode("latin-1")
+            return hmac.compare_digest(presented.encode(), f"Bearer {self.metrics_token}".encode())
+        if b"x-forwarded-for" in headers or b"forwarded" in headers:
+            return False  # came through the ingress: not a scraper on the private network
+        client = scope.get("client")
+        return bool(client) and _in(str(client[0]), self.metrics_networks)
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope.get("path", "")
+        if self.production and (
+            path.startswith(_DOCS_PATHS) or (path == "/metrics" and not self.metrics_allowed(scope))
+        ):
+            response = problem_response(404, "Not found.", instance=path)
+            await response(scope, receive, self._wrap(send))
+            return
+        await self.app(scope, receive, self._wrap(send))
+
+    def _wrap(self, send: Any) -> Any:
+        production = self.production
+
+        async def wrapped(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers") or [])
+                present = {name.lower() for name, _ in headers}
+                extra = list(_BASE_HEADERS)
+                content_type = next((v for n, v in headers if n.lower() == b"content-type"), b"")
+                if b"json" in content_type:
+                    extra.append(_JSON_CSP)
+                if production:
+                    extra.append(_HSTS)
+                headers.extend((n, v) for n, v in extra if n not in present)
+                message = {**message, "headers": headers}
+            await send(message)
+
+        return wrapped
+
+
 __all__ = [
     "AuthError",
     "CurrentPrincipal",
     "IpNetwork",
+    "SecurityHeadersMiddleware",
     "client_address",
     "get_principal",
     "parse_networks",

@@ -12,6 +12,8 @@ from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 from pulse_intake.domain.text import nfc
 
 Code = Annotated[StrictStr, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
+TopicCode = Annotated[StrictStr, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_:-]+$")]
+"""No '.': topic codes become keys of counter documents downstream."""
 UnitKind = Literal["ward", "commune", "town", "district", "province"]
 
 
@@ -54,7 +56,7 @@ class ReportCreate(Strict):
     title: Title  # type: ignore[valid-type]
     content: Content  # type: ignore[valid-type]
     observed_at: AwareDatetime
-    topic_codes: Annotated[list[Code], Field(max_length=20)] = []
+    topic_codes: Annotated[list[TopicCode], Field(max_length=20)] = []
     sentiment: Sentiment | None = None
     people_count: Annotated[StrictInt, Field(ge=0, le=10_000_000)] | None = None
     location: LocationIn | None = None
@@ -236,11 +238,11 @@ class AgencyOut(BaseModel):
 
 
 class ApiKeyCreate(Strict):
-    """A key for a provincial system."""
+    """A key for a provincial system; omit `unit_codes` for every unit (an empty list is refused)."""
 
     name: Name  # type: ignore[valid-type]
     scopes: Annotated[list[StrictStr], Field(min_length=1, max_length=20)]
-    unit_codes: Annotated[list[Code], Field(max_length=200)] | None = None
+    unit_codes: Annotated[list[Code], Field(min_length=1, max_length=200)] | None = None
 
 
 class ApiKeyIssuedOut(BaseModel):
@@ -301,7 +303,7 @@ class ImportOut(BaseModel):
 class TopicIn(Strict):
     """A topic of the taxonomy."""
 
-    code: Code
+    code: TopicCode
     name: Name  # type: ignore[valid-type]
     keywords: Annotated[
         list[Annotated[StrictStr, AfterValidator(nfc), Field(min_length=1, max_length=100)]], Field(max_length=200)

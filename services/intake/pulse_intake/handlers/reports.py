@@ -23,6 +23,8 @@ from pulse_intake.domain.reports import dedupe_key, idempotency_key, new_report_
 from pulse_intake.domain.text import fold, search_terms
 
 OUTSIDE_UNITS = "unknown or outside your units"
+OBSERVED_MAX_AGE = timedelta(days=400)
+"""Older opinions are history, not reports: each would open counters of a long-closed period downstream."""
 PUBLIC_FIELDS = (
     "status", "received_at", "unit_code", "channel", "title", "content", "observed_at", "topic_codes", "sentiment",
     "people_count", "location", "source_url", "attachments", "external_ref", "client_id", "triage", "outcome",
@@ -77,6 +79,8 @@ async def check_report(
         errors.append({"field": "topic_codes", "message": "unknown topic(s): " + ", ".join(missing)})
     if body["observed_at"] > now + skew:
         errors.append({"field": "observed_at", "message": "must not lie in the future"})
+    elif body["observed_at"] < now - OBSERVED_MAX_AGE:
+        errors.append({"field": "observed_at", "message": f"must lie within the last {OBSERVED_MAX_AGE.days} days"})
     if errors:
         raise ReportRejected("unit" if errors[0]["field"] == "unit_code" else errors[0]["field"], errors)
 

@@ -56,6 +56,13 @@ def _problem_content() -> dict[str, Any]:
     return {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}
 
 
+def _drop_validation_refs(item: dict[str, Any]) -> None:
+    for method in _METHODS:
+        responses = (item.get(method) or {}).get("responses", {})
+        for code in [c for c, r in responses.items() if "HTTPValidationError" in str(r)]:
+            del responses[code]
+
+
 def document_problems(schema: dict[str, Any], *, skip_prefixes: tuple[str, ...] = ()) -> dict[str, Any]:
     """Rewrite every 4xx/5xx response as problem+json and add the errors any route may answer."""
     schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
@@ -63,6 +70,7 @@ def document_problems(schema: dict[str, Any], *, skip_prefixes: tuple[str, ...] 
         schema["components"]["schemas"].pop(schemas_name, None)
     for path, item in schema.get("paths", {}).items():
         if path.startswith(skip_prefixes):
+            _drop_validation_refs(item)  # their own error shape; the removed schema must not be referenced
             continue
         for method in _METHODS:
             operation = item.get(method)

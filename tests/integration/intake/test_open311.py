@@ -6,13 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 import xmltodict
 from georeport import GeoReport
 from pulse_libs.clock import utcnow
@@ -21,6 +19,8 @@ from pulse_libs.events.common import Urgency
 from pulse_libs.events.envelope import new_event
 from pulse_libs.events.topics import TRIAGE_DECISIONS, TRIAGE_ESCALATIONS
 from pulse_libs.kafka.producer import EventProducer
+
+from tests.support.serve import serve_http
 
 from .helpers import VAN_PHU, YEN_BAI, count, eventually
 
@@ -292,22 +292,8 @@ async def test_discovery_and_openapi(intake: Any) -> None:
 @pytest.fixture
 async def served(intake: Any) -> AsyncIterator[str]:
     """The module's intake app served over real HTTP on a free loopback port."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    config = uvicorn.Config(intake.app, host="127.0.0.1", port=port, lifespan="off", log_level="warning")
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    for _ in range(200):  # up to 10 s
-        if server.started:
-            break
-        await asyncio.sleep(0.05)
-    assert server.started
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
+    async with serve_http(intake.app) as url:
+        yield url
 
 
 async def test_the_published_georeport_client_reads_services_and_requests(

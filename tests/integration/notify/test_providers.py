@@ -126,6 +126,13 @@ async def test_two_replicas_refreshing_at_once_use_the_refresh_token_once(
         doc = await mongo[settings.mongo_db][TOKENS].find_one({"_id": TOKEN_ID})
         assert "-14014" in doc["last_error"]
         assert doc["generation"] == 1
+        # the other replica fails fast instead of holding its senders for the lease, and asks Zalo nothing
+        calls = len(providers.at("/v4/oa/access_token"))
+        started = asyncio.get_running_loop().time()
+        with pytest.raises(Exception, match="refresh failed"):
+            await stores[1].refresh(1)
+        assert asyncio.get_running_loop().time() - started < 2
+        assert len(providers.at("/v4/oa/access_token")) == calls
     finally:
         for db_client, http in clients:
             await http.aclose()

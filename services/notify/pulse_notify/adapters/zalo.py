@@ -101,6 +101,7 @@ class ZaloTokens:
             "expires_at": now + timedelta(seconds=expires_in or DEFAULT_EXPIRES_IN) if access_token else now,
             "updated_at": now,
             "last_error": None,
+            "failed_at": None,
         }
         await self._tokens.update_one({"_id": TOKEN_ID}, {"$set": fields}, upsert=True)
         return generation
@@ -132,13 +133,19 @@ class ZaloTokens:
     async def refresh(self, stale_generation: int) -> AccessToken:
         """Replace the token of `stale_generation` (or return a newer one another claimant already got)."""
         async with self._lock:  # one claimant per process; across processes the claim insert decides
-            deadline = asyncio.get_running_loop().time() + self._settings.zalo_refresh_lease_seconds * 2 + 5
+            lease = self._settings.zalo_refresh_lease_seconds
+            deadline = asyncio.get_running_loop().time() + lease + 5
             while True:
                 doc = await self._tokens.find_one({"_id": TOKEN_ID})
                 if doc is None:
                     raise TokenUnavailable("no Zalo OA token is stored")
                 if int(doc["generation"]) > stale_generation:
                     return _token(doc)
+                failed_at = doc.get("failed_at")
+                if failed_at is not None and (utcnow() - as_utc(failed_at)).total_seconds() < lease:
+                    # a refresh of this generation just failed: fail fast (senders of other channels must
+                    # not wait on Zalo); the next attempt is made once the failed claim's lease is over
+                    raise TokenUnavailable(f"the Zalo token refresh failed: {doc.get('last_error')}")
                 attempt = await self._claimable_attempt(stale_generation)
                 if attempt is not None:
                     try:
@@ -207,6 +214,7 @@ class ZaloTokens:
             "expires_at": now + timedelta(seconds=expires_in),
             "updated_at": now,
             "last_error": None,
+            "failed_at": None,
         }
         await self._tokens.update_one({"_id": TOKEN_ID, "generation": generation}, {"$set": fields})
         self._metrics.zalo_refreshes.labels("ok").inc()
@@ -217,7 +225,8 @@ class ZaloTokens:
         self._metrics.zalo_refreshes.labels("failed").inc()
         log.error("Zalo OA token refresh failed", extra={"generation": generation, "error": reason})
         await self._tokens.update_one(
-            {"_id": TOKEN_ID, "generation": generation}, {"$set": {"last_error": reason, "updated_at": utcnow()}}
+            {"_id": TOKEN_ID, "generation": generation},
+            {"$set": {"last_error": reason, "failed_at": utcnow(), "updated_at": utcnow()}},
         )
 
     async def sweep(self, *, older_than: datetime) -> None:

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
+import json
+from collections.abc import Mapping
 from datetime import date, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from pulse_libs.auth import Principal
+from fastapi.encoders import jsonable_encoder
+from pulse_libs.auth import Principal, pseudonym
 from pulse_libs.clock import utcnow
 from pulse_libs.periods import Window, local_bounds, local_days, parse_period, same_period_last_year, window
 
+from pulse_reporting import handlers
+from pulse_reporting.adapters.exports import to_docx, to_xlsx
 from pulse_reporting.adapters.queries import Queries
 from pulse_reporting.domain import briefing as sections
 from pulse_reporting.domain import directives as directive_figures
@@ -22,9 +29,17 @@ from pulse_reporting.settings import ReportingSettings
 
 
 async def periodic_report(
-    *, queries: Queries, settings: ReportingSettings, principal: Principal, period_text: str
+    *,
+    queries: Queries,
+    settings: ReportingSettings,
+    principal: Principal,
+    period_text: str,
+    pseudonymous: bool = False,
 ) -> dict[str, Any]:
-    """Every section of the briefing, limited to the caller's units, collaborators pseudonymous unless allowed."""
+    """Every section of the briefing, limited to the caller's units, collaborators pseudonymous unless allowed.
+
+    `pseudonymous` forces pseudonyms even for callers who may see identities (the filed version).
+    """
     period = parse_period(period_text)
     tz = ZoneInfo(settings.timezone)
     w = window(period, cutoff_day=settings.period_cutoff_day, tz=tz)
@@ -49,7 +64,7 @@ async def periodic_report(
     year_ago = totals_from_rows(a_year_ago)
     late = None
     if frozen:
-        late = totals_from_rows(await queries.late_rows(period=period.name, units=units, topic_code=None))
+        late = await _late(queries, snapshot, units)
     now = utcnow()
     hotspots = await queries.hotspots(start=w.start, end=w.end, units=units)
     escalations = await queries.escalations(start=w.start, end=w.end, units=units)
@@ -61,8 +76,11 @@ async def periodic_report(
         until=min(w.end, now),
         agency_names=agency_names,
     )
-    collaborators = sections.collaborator_activity(collab_rows, identify=identify(settings, principal))
-    if principal.sees_identities and collaborators:
+    reveal = principal.sees_identities and not pseudonymous
+    collaborators = sections.collaborator_activity(
+        collab_rows, identify=identify(settings, principal) if reveal else lambda s: pseudonym(settings, s)
+    )
+    if reveal and collaborators:
         await queries.audit(
             {
                 "at": now,
@@ -94,7 +112,7 @@ async def periodic_report(
         ),
         "orientation_coverage": await _coverage(queries, settings, w, units, unit_names, day_rows),
         "collaborators": {
-            "identities": "revealed" if principal.sees_identities else "pseudonymous",
+            "identities": "revealed" if reveal else "pseudonymous",
             "active": len({c["collaborator"] for c in collaborators}),
             "items": collaborators,
         },
@@ -113,6 +131,103 @@ async def periodic_report(
     }
     report["proposals"] = proposals(report)
     return report
+
+
+async def _late(queries: Queries, snapshot: Mapping[str, Any] | None, units: list[str] | None) -> Totals:
+    """The late delta of a closed period: reports for its window that arrived after this closing."""
+    if snapshot is None:
+        return Totals()
+    bucket = str(snapshot.get("late_bucket") or snapshot["_id"])
+    return totals_from_rows(await queries.late_rows(period=bucket, units=units, topic_code=None))
+
+
+async def close_and_file(
+    *,
+    queries: Queries,
+    settings: ReportingSettings,
+    principal: Principal,
+    period_text: str,
+    document_number: str | None,
+) -> dict[str, Any]:
+    """Close a period and file its whole report: every section as JSON, the DOCX and XLSX bytes with their sha256.
+
+    A close interrupted after the freeze but before the filing is finished by closing again.
+    """
+    period = parse_period(period_text)
+    snapshot = await queries.snapshot(period.name)
+    version = int((snapshot or {}).get("version", 1))
+    if (
+        snapshot is not None
+        and snapshot.get("state") == "closed"
+        and await queries.filed(period=period.name, version=version) is None
+    ):
+        result = {**period_info(settings=settings, period=period), "closed_at": snapshot["closed_at"]}
+        result |= {"version": version, "reports": -1}
+    else:
+        result = await handlers.close_period(
+            queries=queries,
+            settings=settings,
+            principal=principal,
+            period_text=period_text,
+            document_number=document_number,
+        )
+    report = await periodic_report(
+        queries=queries, settings=settings, principal=principal, period_text=period.name, pseudonymous=True
+    )
+    result["reports"] = report["totals"]["reports"]
+    tz = ZoneInfo(settings.timezone)
+    docx = await asyncio.to_thread(to_docx, report, tz, template=settings.briefing_template)
+    xlsx = await asyncio.to_thread(to_xlsx, report, tz)
+    digests = {"docx": hashlib.sha256(docx).hexdigest(), "xlsx": hashlib.sha256(xlsx).hexdigest()}
+    await queries.save_filed(
+        {
+            "_id": f"{period.name}@v{result['version']}",
+            "period": period.name,
+            "version": result["version"],
+            "filed_at": report["generated_at"],
+            "filed_by": principal.subject,
+            "document_number": report["document"]["number"],
+            "report_json": json.dumps(jsonable_encoder(report), ensure_ascii=False),
+            "docx": docx,
+            "xlsx": xlsx,
+            "sha256": digests,
+        }
+    )
+    filed = await queries.filed(period=period.name, version=result["version"])
+    assert filed is not None
+    return {**result, "filed": _filed_info(filed)}
+
+
+def _filed_info(doc: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "version": int(doc["version"]),
+        "filed_at": doc["filed_at"],
+        "document_number": doc.get("document_number"),
+        "sha256": dict(doc["sha256"]),
+    }
+
+
+async def filed_report(
+    *, queries: Queries, principal: Principal, period_text: str
+) -> tuple[dict[str, Any], Mapping[str, Any]] | None:
+    """The filed version of a closed period with the live late delta beside it; None if not filed.
+
+    Only callers who see every unit get the filed version (it covers every unit); a unit-limited
+    caller's briefing of a closed period is built from the frozen figures of its units instead.
+    """
+    if principal.unit_filter() is not None:
+        return None
+    period = parse_period(period_text)
+    snapshot = await queries.snapshot(period.name)
+    if snapshot is None or snapshot.get("state") != "closed":
+        return None
+    doc = await queries.filed(period=period.name, version=int(snapshot.get("version", 1)))
+    if doc is None:
+        return None
+    report: dict[str, Any] = json.loads(doc["report_json"])
+    report["late"] = (await _late(queries, snapshot, None)).as_dict()
+    report["filed"] = jsonable_encoder(_filed_info(doc))
+    return report, doc
 
 
 def _comparison(name: str, current: Totals, other: Totals) -> dict[str, Any]:

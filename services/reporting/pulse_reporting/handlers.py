@@ -18,6 +18,7 @@ from pulse_reporting.domain.errors import (
     InvalidRangeError,
     NotFoundError,
     PeriodAlreadyClosedError,
+    PeriodNotClosedError,
     PeriodNotEndedError,
 )
 from pulse_reporting.domain.stats import Granularity, Totals, totals_from_rows, trend_series
@@ -146,7 +147,12 @@ def period_info(*, settings: ReportingSettings, period: Period) -> dict[str, Any
 
 
 async def close_period(
-    *, queries: Queries, settings: ReportingSettings, principal: Principal, period_text: str
+    *,
+    queries: Queries,
+    settings: ReportingSettings,
+    principal: Principal,
+    period_text: str,
+    document_number: str | None = None,
 ) -> dict[str, Any]:
     """Freeze a period's figures (chốt số liệu); later reports for it count as a visible late delta."""
     period = parse_period(period_text)
@@ -154,7 +160,10 @@ async def close_period(
     now = utcnow()
     if now < w.end:
         raise PeriodNotEndedError(f"period {period.name} ends at {w.end.isoformat()}; it cannot be closed yet")
-    if not await queries.begin_snapshot(period=period.name, start=w.start, end=w.end, by=principal.subject, at=now):
+    snapshot = await queries.begin_snapshot(
+        period=period.name, start=w.start, end=w.end, by=principal.subject, at=now, document_number=document_number
+    )
+    if snapshot is None:
         raise PeriodAlreadyClosedError(f"period {period.name} is already closed")
     first, last = local_bounds(period, settings.period_cutoff_day)
     rows = await queries.counter_rows(
@@ -163,7 +172,42 @@ async def close_period(
     frozen = _merge_days(rows)
     await queries.finish_snapshot(period=period.name, rows=frozen)
     totals = totals_from_rows(frozen)
-    return {**period_info(settings=settings, period=period), "closed_at": now, "reports": totals.reports}
+    return {
+        **period_info(settings=settings, period=period),
+        "closed_at": snapshot["closed_at"],
+        "version": int(snapshot.get("version", 1)),
+        "reports": totals.reports,
+    }
+
+
+async def reopen_period(
+    *, queries: Queries, settings: ReportingSettings, principal: Principal, period_text: str, reason: str
+) -> dict[str, Any]:
+    """Reopen a closed period (admin): figures count live again until it is closed (and filed) anew; audited."""
+    period = parse_period(period_text)
+    now = utcnow()
+    snapshot = await queries.reopen_snapshot(period=period.name, by=principal.subject, at=now, reason=reason)
+    if snapshot is None:
+        raise PeriodNotClosedError(f"period {period.name} is not closed")
+    await queries.audit(
+        {
+            "at": now,
+            "action": "period:reopen",
+            "subject": principal.subject,
+            "role": principal.role,
+            "resource": f"periods/{period.name}",
+            "version": int(snapshot.get("version", 1)),
+            "reason": reason,
+        }
+    )
+    return {
+        **period_info(settings=settings, period=period),
+        "state": "reopened",
+        "reopened_at": now,
+        "reopened_by": principal.subject,
+        "filed_version": int(snapshot.get("version", 1)),
+        "reason": reason,
+    }
 
 
 def _merge_days(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -141,8 +141,10 @@ class CounterProjector:
                 pass  # the document exists and already carries this op: applied before a retry
 
     async def _closed_periods_covering(self, instant: datetime) -> list[str]:
-        cursor = self._snapshots.find({"start": {"$lte": instant}, "end": {"$gt": instant}}, {"_id": 1})
-        return sorted([str(doc["_id"]) async for doc in cursor])
+        # A reopened period counts live again; each closing has its own late bucket (see Queries.begin_snapshot).
+        query = {"start": {"$lte": instant}, "end": {"$gt": instant}, "state": {"$in": ["closing", "closed"]}}
+        cursor = self._snapshots.find(query, {"_id": 1, "late_bucket": 1})
+        return sorted([str(doc.get("late_bucket") or doc["_id"]) async for doc in cursor])
 
 
 def _fact(doc: Mapping[str, Any]) -> ReportFact:

@@ -17,6 +17,7 @@ from pulse_reporting.adapters.readmodels import (
     DELIVERIES,
     DIRECTIVES,
     ESCALATIONS,
+    FILED,
     HOTSPOTS,
     ORIENTATIONS,
     RESPONSES,
@@ -138,16 +139,52 @@ class Queries:
         """The freeze record of a period, if it was closed."""
         return await self._db[SNAPSHOTS].find_one({"_id": period})
 
-    async def begin_snapshot(self, *, period: str, start: datetime, end: datetime, by: str, at: datetime) -> bool:
-        """Start freezing a period; False if it is already closed. From now on its new reports count as late."""
+    async def begin_snapshot(
+        self, *, period: str, start: datetime, end: datetime, by: str, at: datetime, document_number: str | None
+    ) -> Document | None:
+        """Start freezing a period; None if it is already closed. From now on its new reports count as late.
+
+        The first close is version 1 (late cells in bucket `<period>`); closing again after a reopening
+        makes version n with its own late bucket `<period>#v<n>`, so late reports counted live while the
+        period was open are not shown as late again.
+        """
+        fields = {"state": "closing", "closed_by": by, "closed_at": at, "document_number": document_number}
         try:
             await self._db[SNAPSHOTS].insert_one(
-                {"_id": period, "start": start, "end": end, "state": "closing", "closed_by": by, "closed_at": at}
+                {"_id": period, "start": start, "end": end, "version": 1, "late_bucket": period, **fields}
             )
         except DuplicateKeyError:
             doc = await self.snapshot(period)
-            return doc is not None and doc.get("state") == "closing"  # resume an interrupted close
-        return True
+            if doc is None or doc.get("state") == "closed":
+                return None
+            if doc.get("state") == "closing":
+                return doc  # resume an interrupted close
+            version = int(doc.get("version", 1)) + 1
+            update = {**fields, "version": version, "late_bucket": f"{period}#v{version}"}
+            result = await self._db[SNAPSHOTS].update_one(
+                {"_id": period, "state": "reopened", "version": doc.get("version", 1)}, {"$set": update}
+            )
+            return {**doc, **update} if result.modified_count else None
+        return await self.snapshot(period)
+
+    async def reopen_snapshot(self, *, period: str, by: str, at: datetime, reason: str) -> Document | None:
+        """Reopen a closed period (its filed versions are kept); None unless it was closed."""
+        result = await self._db[SNAPSHOTS].update_one(
+            {"_id": period, "state": "closed"},
+            {"$set": {"state": "reopened", "reopened_by": by, "reopened_at": at, "reopen_reason": reason}},
+        )
+        return await self.snapshot(period) if result.modified_count else None
+
+    async def save_filed(self, doc: Document) -> None:
+        """Store a filed version of a periodic report (idempotent: one document per period and version)."""
+        try:
+            await self._db[FILED].insert_one(doc)
+        except DuplicateKeyError:
+            pass  # filed already by an earlier, interrupted close
+
+    async def filed(self, *, period: str, version: int) -> Document | None:
+        """The filed version `version` of a period's report."""
+        return await self._db[FILED].find_one({"_id": f"{period}@v{version}"})
 
     async def finish_snapshot(self, *, period: str, rows: list[Document]) -> None:
         """Store the frozen rows (unit × topic × urgency × channel × sentiment) and mark the period closed."""

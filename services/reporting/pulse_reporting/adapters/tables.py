@@ -186,8 +186,11 @@ def _minutes(seconds: float | None) -> Any:
     return "" if seconds is None else round(seconds / 60.0, 1)
 
 
-def _time(value: datetime | None, tz: ZoneInfo) -> str:
-    return "" if value is None else value.astimezone(tz).strftime("%H:%M %d/%m/%Y")
+def _time(value: datetime | str | None, tz: ZoneInfo) -> str:
+    if value is None:
+        return ""
+    instant = value if isinstance(value, datetime) else datetime.fromisoformat(value)
+    return instant.astimezone(tz).strftime("%H:%M %d/%m/%Y")
 
 
 def _answer_summary(question: Mapping[str, Any]) -> str:

@@ -7,6 +7,7 @@ __all__ = [
     "InvalidRangeError",
     "NotFoundError",
     "PeriodAlreadyClosedError",
+    "PeriodNotClosedError",
     "PeriodNotEndedError",
     "ReportingError",
 ]
@@ -30,3 +31,7 @@ class PeriodAlreadyClosedError(ReportingError):
 
 class NotFoundError(ReportingError):
     """Absent or outside the caller's scope (404)."""
+
+
+class PeriodNotClosedError(ReportingError):
+    """Only a closed period can be reopened (409)."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import date, datetime
@@ -22,7 +24,17 @@ from pulse_reporting import briefings, handlers
 from pulse_reporting.adapters import exports
 from pulse_reporting.adapters.queries import Queries
 from pulse_reporting.domain import errors
-from pulse_reporting.entrypoints.schemas import Briefing, PeriodClosed, PeriodWindow, Summary, SurveyResults, Trends
+from pulse_reporting.entrypoints.schemas import (
+    Briefing,
+    CloseRequest,
+    PeriodClosed,
+    PeriodReopened,
+    PeriodWindow,
+    ReopenRequest,
+    Summary,
+    SurveyResults,
+    Trends,
+)
 from pulse_reporting.settings import ReportingSettings
 
 _PROBLEM: dict[str, Any] = {"content": {PROBLEM_JSON: {}}}
@@ -37,6 +49,8 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 router = APIRouter(prefix="/v1", responses=ERRORS)
 
 StatsReader = Annotated[Principal, Depends(require("stats:read"))]
+Authenticated = Annotated[Principal, Depends(require())]
+"""Any signed-in caller; the route checks the role itself (reopening a period: admin only)."""
 SurveyReader = Annotated[Principal, Depends(require_any("surveys:read", "stats:read"))]
 PeriodText = Annotated[
     str, Path(max_length=16, description="`2026-11`, `2026-Q4`, `2026-H1`, `2026-H2`, `2026-9M` or `2026`")
@@ -66,7 +80,7 @@ async def _domain_errors() -> AsyncIterator[None]:
         raise ProblemError(422, str(exc), errors=[{"field": field, "message": str(exc)}]) from None
     except errors.NotFoundError as exc:
         raise ProblemError(404, f"{exc} was not found") from None
-    except (errors.PeriodNotEndedError, errors.PeriodAlreadyClosedError) as exc:
+    except (errors.PeriodNotEndedError, errors.PeriodAlreadyClosedError, errors.PeriodNotClosedError) as exc:
         raise ProblemError(409, str(exc)) from None
 
 
@@ -165,16 +179,46 @@ async def get_period(request: Request, principal: StatsReader, period: PeriodTex
     tags=["periods"],
     responses={409: {"description": "The period has not ended or is already closed", **_PROBLEM}},
 )
-async def close_period(request: Request, principal: StatsReader, period: PeriodText) -> dict[str, Any]:
-    """Freeze the figures of an ended period (chốt số liệu); department only."""
+async def close_period(
+    request: Request, principal: StatsReader, period: PeriodText, body: CloseRequest | None = None
+) -> dict[str, Any]:
+    """Freeze an ended period (chốt số liệu) and file its whole report (JSON, DOCX, XLSX with sha256); department."""
     if principal.role != "department":
         raise ProblemError(403, "Only the department closes reporting periods.")
     async with _domain_errors():
-        result = await handlers.close_period(
-            queries=_queries(request), settings=_settings(request), principal=principal, period_text=period
+        result = await briefings.close_and_file(
+            queries=_queries(request),
+            settings=_settings(request),
+            principal=principal,
+            period_text=period,
+            document_number=body.document_number if body else None,
         )
     encoded: dict[str, Any] = jsonable_encoder(result)
     return encoded
+
+
+@router.post(
+    "/periods/{period}/reopen",
+    response_model=PeriodReopened,
+    tags=["periods"],
+    responses={409: {"description": "The period is not closed", **_PROBLEM}},
+)
+async def reopen_period(request: Request, principal: Authenticated, period: PeriodText, body: ReopenRequest) -> Any:
+    """Reopen a closed period (admin; audited with its reason): figures count live until it is closed again.
+
+    The filed versions stay stored; closing again files a new version with its own late delta.
+    """
+    if principal.role != "admin":
+        raise ProblemError(403, "Only an administrator reopens a closed period.")
+    async with _domain_errors():
+        result = await handlers.reopen_period(
+            queries=_queries(request),
+            settings=_settings(request),
+            principal=principal,
+            period_text=period,
+            reason=body.reason,
+        )
+    return jsonable_encoder(result)
 
 
 @router.get(
@@ -198,19 +242,41 @@ async def periodic_report(
 ) -> Response:
     """The giao ban briefing of a period: totals and change, topics, hot spots, orientation coverage, surveys."""
     settings = _settings(request)
+    tz = ZoneInfo(settings.timezone)
     async with _domain_errors():
+        filed = await briefings.filed_report(queries=_queries(request), principal=principal, period_text=period)
+        if filed is not None:
+            return _filed_response(*filed, fmt=format, tz=tz)
         report = await briefings.periodic_report(
             queries=_queries(request), settings=settings, principal=principal, period_text=period
         )
     if format == "json":
         return JSONResponse(jsonable_encoder(report))
-    tz = ZoneInfo(settings.timezone)
     content = await run_in_threadpool(exports.render, report, tz, format, template=settings.briefing_template)
     return Response(
         content,
         media_type=exports.MEDIA_TYPES[format],
         headers={"Content-Disposition": exports.content_disposition(report["period"]["period"], format)},
     )
+
+
+def _filed_response(report: dict[str, Any], doc: Any, *, fmt: str, tz: ZoneInfo) -> Response:
+    """A closed period's filed version: the stored bytes exactly, their sha256, and the late delta count."""
+    headers = {
+        "X-Pulse-Filed-Version": str(doc["version"]),
+        "X-Pulse-Late-Reports": str(report["late"]["reports"]),
+    }
+    if fmt == "json":
+        return JSONResponse(report, headers=headers)
+    name = report["period"]["period"]
+    headers["Content-Disposition"] = exports.content_disposition(name, fmt)
+    if fmt == "csv":
+        return Response(exports.to_csv(report, tz), media_type=exports.MEDIA_TYPES[fmt], headers=headers)
+    content = bytes(doc[fmt])
+    digest = base64.b64encode(hashlib.sha256(content).digest()).decode()
+    headers["Repr-Digest"] = f"sha-256=:{digest}:"
+    headers["X-Pulse-Sha256"] = doc["sha256"][fmt]
+    return Response(content, media_type=exports.MEDIA_TYPES[fmt], headers=headers)
 
 
 @router.get("/surveys/{survey_id}/results", response_model=SurveyResults, tags=["surveys"])

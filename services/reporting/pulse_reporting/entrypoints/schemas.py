@@ -86,11 +86,52 @@ class PeriodWindow(BaseModel):
     previous: str
 
 
+class CloseRequest(BaseModel):
+    """Optional particulars of the filed document."""
+
+    model_config = {"extra": "forbid"}
+
+    document_number: str | None = Field(
+        default=None, min_length=1, max_length=20, pattern=r"^[0-9A-Za-z./]+$", examples=["125"]
+    )
+    """The number in `Số 125-BC/BTG`; left out, the filed DOCX keeps the space for it."""
+
+
+class FiledVersion(BaseModel):
+    """A filed version of a periodic report."""
+
+    version: int
+    filed_at: str
+    document_number: str | None
+    sha256: dict[str, str]
+    """Hex sha256 of the stored `docx` and `xlsx` bytes."""
+
+
 class PeriodClosed(PeriodWindow):
-    """A period whose figures were just frozen."""
+    """A period whose figures were just frozen and whose whole report was filed."""
 
     closed_at: str
+    version: int
     reports: int
+    filed: FiledVersion
+
+
+class ReopenRequest(BaseModel):
+    """Why a closed period is reopened (kept in the audit log)."""
+
+    model_config = {"extra": "forbid"}
+
+    reason: str = Field(min_length=3, max_length=500)
+
+
+class PeriodReopened(PeriodWindow):
+    """A closed period reopened by an administrator."""
+
+    state: Literal["reopened"]
+    reopened_at: str
+    reopened_by: str
+    filed_version: int
+    reason: str
 
 
 class Briefing(BaseModel):

@@ -15,6 +15,7 @@ import pulse_libs.events.public as public_events
 import pulse_libs.events.triage as triage_events
 from pulse_libs import acktoken
 from pulse_libs.clock import isoformat, utcnow
+from pulse_libs.events.catalog import BY_TYPE
 from pulse_libs.events.envelope import CloudEvent
 
 from pulse_notify.adapters.deliveries import DeliveryStore
@@ -347,6 +348,9 @@ class Notifier:
         batch: list[NewDelivery] = []
         s = self._settings
         template_id = s.zalo_zns_templates.get(kind)
+        # personal webhooks carry the event's public projection too (bulletins are not catalogued events)
+        projected = public_events.project(event.type, raw)
+        event_part = projected if projected is not None else ({} if event.type in BY_TYPE else dict(raw))
         for recipient in recipients:
             personal = {**context, "recipient_name": recipient.name}
             phone = recipient.channels.get("phone")
@@ -355,7 +359,7 @@ class Notifier:
                     personal["ack_url"] = self.ack_url(ack[0], ack[1], recipient.id, channel)
                 message = self._renderer.render(kind, channel, personal)
                 if channel == "webhook":
-                    data = {"kind": kind, "subject": message.subject, "text": message.text, "event": dict(raw)}
+                    data = {"kind": kind, "subject": message.subject, "text": message.text, "event": event_part}
                     if ack is not None:
                         data["ack_url"] = personal["ack_url"]
                     message = Message(subject=message.subject, text=message.text, data=data)

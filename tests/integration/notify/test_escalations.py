@@ -78,6 +78,8 @@ async def test_escalation_reaches_each_recipient_of_its_level_once_per_channel(
         assert not gateways.bad_signatures
         assert hooks[0].json()["type"] == triage_events.ESCALATION_RAISED
         assert hooks[0].json()["data"]["event"]["escalation_id"] == "esc-a1"
+        assert hooks[0].json()["data"]["ack_url"].startswith(f"{settings.console_base_url}/ack/")
+        assert "actor_id" not in hooks[0].json()["data"]["event"]  # the public projection
         hook_delivery = next(d for d in deliveries if d["channel"] == "webhook")
         assert hooks[0].headers["webhook-id"] == hook_delivery["id"]
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from pulse_libs.api_keys import API_KEYS_COLLECTION
+from pulse_libs.audit import AUDIT_INDEXES
+from pulse_libs.audit import ENTRIES as AUDIT_ENTRIES
 from pymongo import ASCENDING, DESCENDING, IndexModel
 
 USERS = "users"
@@ -15,7 +17,7 @@ REPORTS = "reports"
 ORIENTATIONS = "orientations"
 SURVEYS = "surveys"
 SURVEY_RESPONSES = "survey_responses"
-AUDIT_LOG = "audit_log"
+AUDIT_LOG = AUDIT_ENTRIES
 LOGIN_FAILURES = "login_failures"
 AGENCIES = "agencies"
 ZALO_EVENTS = "zalo_events"
@@ -44,7 +46,7 @@ INDEXES: dict[str, Sequence[IndexModel]] = {
         IndexModel([("survey_id", ASCENDING), ("respondent_id", ASCENDING)], unique=True, name="one_per_respondent")
     ],
     ORIENTATIONS: [IndexModel([("period_end", ASCENDING)], name="period_end")],
-    AUDIT_LOG: [IndexModel([("at", DESCENDING)], name="at")],
+    AUDIT_LOG: AUDIT_INDEXES[AUDIT_ENTRIES],
     LOGIN_FAILURES: [
         IndexModel([("expires_at", ASCENDING)], name="expires_at"),
         IndexModel([("keys", ASCENDING)], name="keys"),

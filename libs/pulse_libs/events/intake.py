@@ -89,6 +89,8 @@ class SurveyQuestion(EventModel):
     text: str
     kind: Literal["single", "multi", "scale", "text"]
     options: list[str] = []
+    required: bool = True
+    """An optional question may be left unanswered."""
 
 
 class SurveyPublished(EventModel):
@@ -103,6 +105,16 @@ class SurveyPublished(EventModel):
     published_at: datetime
 
 
+class SurveyDemographics(EventModel):
+    """Demographics of a survey respondent, each optional, from closed lists so no name can be written."""
+
+    gender: Literal["male", "female", "other"] | None = None
+    age_group: Literal["under_18", "18_30", "31_45", "46_60", "over_60"] | None = None
+    occupation: (
+        Literal["farmer", "worker", "civil_servant", "business", "student", "retired", "armed_forces", "other"] | None
+    ) = None
+
+
 class SurveyResponseSubmitted(EventModel):
     """A respondent answered a survey (topic intake.campaigns.v1, key survey id)."""
 
@@ -110,8 +122,13 @@ class SurveyResponseSubmitted(EventModel):
     response_id: str
     unit_code: str
     respondent_id: str
+    """Pseudonymous id of the respondent: the collaborator answering for themself, or a fresh id per interviewee."""
     answers: dict[str, str | int | list[str]]
     submitted_at: datetime
+    respondent_kind: Literal["self", "interview"] = "self"
+    """`interview`: a citizen interviewed by the collaborator (điều tra xã hội học); many per collaborator."""
+    demographics: SurveyDemographics | None = None
+    """Optional demographics of the respondent, from closed lists (never a name)."""
 
 
 class UnitUpserted(EventModel):

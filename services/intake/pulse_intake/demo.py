@@ -1,4 +1,6 @@
-"""Demo data over HTTP (`python -m pulse_intake.demo`): users, this month's orientation, a survey, ~30 reports.
+"""Demo data over HTTP (`python -m pulse_intake.demo`): users (with phone, e-mail and Zalo id, so the people
+notify pages are people who sign in; agency officers of UBND Yên Bái, UBND Văn Phú and the provincial
+police), this month's orientation, a survey, ~30 reports.
 
 Idempotent: users that exist (409) are kept, reports carry an `external_ref`
 per collaborator so a second run adds nothing, the orientation and the survey

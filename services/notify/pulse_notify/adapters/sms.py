@@ -12,9 +12,10 @@ import re
 from typing import Any
 
 import httpx
+from pulse_libs.clock import utcnow
 
 from pulse_notify.domain.model import ChannelName
-from pulse_notify.domain.retry import classify_http, permanent, transient
+from pulse_notify.domain.retry import classify_http, parse_retry_after, permanent, transient
 from pulse_notify.settings import NotifySettings
 
 ESMS_SUCCESS = "100"
@@ -47,7 +48,8 @@ async def _post(client: httpx.AsyncClient, what: str, url: str, **kwargs: Any) -
         raise transient(f"{what} unreachable: {type(exc).__name__}: {exc}") from None
     outcome = classify_http(response.status_code)
     if outcome == "transient":
-        raise transient(f"{what} answered HTTP {response.status_code}")
+        retry_after = parse_retry_after(response.headers.get("Retry-After"), now=utcnow())
+        raise transient(f"{what} answered HTTP {response.status_code}", retry_after)
     if outcome == "permanent":
         raise permanent(f"{what} answered HTTP {response.status_code}: {response.text[:200]}")
     return response

@@ -243,3 +243,53 @@ async def test_orientations_in_force_follow_the_decree_09_windows_of_reporting(i
         await intake.client.get("/v1/orientations/current", params={"on": "1999-12-31"}, headers=reader), 422
     )
     assert_problem(await intake.client.get("/v1/orientations/current", params={"on": "20-11"}, headers=reader), 422)
+
+
+async def test_a_collaborator_records_many_interviews_with_demographics_and_optional_questions(intake: Any) -> None:
+    questions = _survey()["questions"]
+    body = _survey(questions=[*questions[:3], {**questions[3], "required": False}])
+    survey = (await intake.client.post("/v1/surveys", json=body, headers=intake.headers("department"))).json()
+    assert [q["required"] for q in survey["questions"]] == [True, True, True, False]
+    collaborator = intake.headers("collaborator", [NAM_CUONG], user_id="u-interviewer-1")
+    url = f"/v1/surveys/{survey['id']}/responses"
+    without_q4 = {k: v for k, v in ANSWERS.items() if k != "q4"}
+    ids = []
+    for i in range(3):
+        respondent = [{"gender": "female", "age_group": "31_45", "occupation": "farmer"}, {"gender": "male"}, {}][i]
+        made = await intake.client.post(
+            url, json={"answers": without_q4, "respondent": respondent}, headers=collaborator
+        )
+        assert made.status_code == 201, made.text
+        out = made.json()
+        assert out["respondent_kind"] == "interview"
+        assert out["respondent_id"] == f"interview-{out['id']}"
+        ids.append(out["id"])
+    assert (await intake.client.post(url, json={"answers": ANSWERS}, headers=collaborator)).status_code == 201
+    assert_problem(await intake.client.post(url, json={"answers": ANSWERS}, headers=collaborator), 409)
+    before = await count(intake.db, "survey_responses", {"survey_id": survey["id"]})
+    assert before == 4
+    for respondent, field in (
+        ({"name": "Nguyễn Văn A"}, "respondent.name"),
+        ({"gender": "nam"}, "respondent.gender"),
+        ({"occupation": "Trưởng thôn Nguyễn Văn B"}, "respondent.occupation"),
+    ):
+        bad = await intake.client.post(url, json={"answers": ANSWERS, "respondent": respondent}, headers=collaborator)
+        assert_problem(bad, 422, field)
+    missing_required = {k: v for k, v in ANSWERS.items() if k != "q1"}
+    assert_problem(
+        await intake.client.post(url, json={"answers": missing_required, "respondent": {}}, headers=collaborator),
+        422,
+        "answers.q1",
+    )
+    assert await count(intake.db, "survey_responses", {"survey_id": survey["id"]}) == before
+    events = await read_events(
+        intake.settings,
+        INTAKE_CAMPAIGNS,
+        lambda es: sum(1 for e in es if e.type == ev.SURVEY_RESPONSE_SUBMITTED and e.key == survey["id"]) >= 4,
+    )
+    mine = [e.data for e in events if e.type == ev.SURVEY_RESPONSE_SUBMITTED and e.key == survey["id"]]
+    first = next(d for d in mine if d["response_id"] == ids[0])
+    assert first["demographics"] == {"gender": "female", "age_group": "31_45", "occupation": "farmer"}
+    assert first["respondent_kind"] == "interview"
+    assert "q4" not in first["answers"]
+    assert "u-interviewer-1" not in str(mine)

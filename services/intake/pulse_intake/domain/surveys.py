@@ -20,6 +20,7 @@ class Question:
     text: str
     kind: str
     options: list[str] = field(default_factory=list)
+    required: bool = True
 
     @property
     def scale_max(self) -> int:
@@ -45,7 +46,7 @@ def questionnaire_problems(questions: Sequence[Question]) -> list[tuple[str, str
 
 
 def validate_answers(questions: Sequence[Question], answers: Mapping[str, object]) -> dict[str, Answer]:
-    """Check every answer against its question; every question must be answered."""
+    """Check every answer against its question; every required question must be answered."""
     by_code = {q.code: q for q in questions}
     for code in answers:
         if code not in by_code:
@@ -53,6 +54,8 @@ def validate_answers(questions: Sequence[Question], answers: Mapping[str, object
     out: dict[str, Answer] = {}
     for q in questions:
         if q.code not in answers:
+            if not q.required:
+                continue
             raise InvalidAnswerError(f"answers.{q.code}", "this question must be answered")
         out[q.code] = _check(q, answers[q.code])
     return out

@@ -63,6 +63,8 @@ class QuestionIn(Strict):
     text: QuestionText
     kind: Literal["single", "multi", "scale", "text"]
     options: Annotated[list[Option], Field(max_length=50)] = []
+    required: bool = True
+    """An optional question (`false`) may be left unanswered."""
 
 
 class SurveyCreate(Strict):
@@ -91,18 +93,38 @@ class SurveyOut(BaseModel):
 Answer = StrictStr | StrictInt | list[StrictStr]
 
 
+Gender = Literal["male", "female", "other"]
+AgeGroup = Literal["under_18", "18_30", "31_45", "46_60", "over_60"]
+Occupation = Literal["farmer", "worker", "civil_servant", "business", "student", "retired", "armed_forces", "other"]
+
+
+class RespondentIn(Strict):
+    """A citizen interviewed by the collaborator: optional demographics from closed lists, never a name."""
+
+    gender: Gender | None = None
+    age_group: AgeGroup | None = None
+    occupation: Occupation | None = None
+
+
 class ResponseCreate(Strict):
-    """Answers keyed by question code; `unit_code` may be left out when the caller has one target unit."""
+    """Answers keyed by question code; `unit_code` may be left out when the caller has one target unit.
+
+    Without `respondent` the collaborator answers for themself (once per survey); with `respondent`
+    they record the answers of a citizen they interviewed (điều tra xã hội học; as many as they interview).
+    """
 
     unit_code: Code | None = None
     answers: Annotated[dict[StrictStr, Answer], Field(min_length=1, max_length=100)]
+    respondent: RespondentIn | None = None
 
 
 class ResponseOut(BaseModel):
-    """A stored response; the respondent appears only as a pseudonym."""
+    """A stored response; the respondent appears only as a pseudonym (an interviewee: an id of the response)."""
 
     id: str
     survey_id: str
     unit_code: str
     respondent_id: str
+    respondent_kind: Literal["self", "interview"]
+    demographics: RespondentIn | None
     submitted_at: datetime

@@ -148,7 +148,11 @@ async def get_survey(ctx: Ctx, survey_id: str, principal: SurveysRead) -> dict[s
     "/v1/surveys/{survey_id}/responses", status_code=201, response_model=ResponseOut, responses=problems(404, 409, 422)
 )
 async def respond(ctx: Ctx, survey_id: str, body: ResponseCreate, principal: Respondent) -> dict[str, Any]:
-    """Answer a survey while it is open (collaborator of a target unit); one response per respondent."""
+    """Answer a survey while it is open (collaborator of a target unit).
+
+    One response for themself; with `respondent` (optional demographics, never a name) as many
+    interviews of citizens as the collaborator records.
+    """
     doc = await campaigns.get_survey(db=ctx.db, survey_id=survey_id, units=_units(principal))
     if doc is None:
         raise not_found("Survey")
@@ -164,11 +168,14 @@ async def respond(ctx: Ctx, survey_id: str, body: ResponseCreate, principal: Res
             db=ctx.db,
             survey_id=survey_id,
             unit_code=unit,
-            respondent_id=pseudonym(ctx.settings, principal.subject),
+            collaborator=pseudonym(ctx.settings, principal.subject),
             answers=answers,
+            demographics=None if body.respondent is None else body.respondent.model_dump(),
         )
     except campaigns.AlreadyAnswered:
-        raise ProblemError(409, "You have already answered this survey.") from None
+        raise ProblemError(
+            409, "You have already answered this survey for yourself; record interviews with `respondent`."
+        ) from None
     ctx.kick()
     return out
 

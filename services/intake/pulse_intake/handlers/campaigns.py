@@ -129,19 +129,37 @@ async def list_surveys(
 
 
 async def record_response(
-    *, db: Database, survey_id: str, unit_code: str, respondent_id: str, answers: Mapping[str, Any]
+    *,
+    db: Database,
+    survey_id: str,
+    unit_code: str,
+    collaborator: str,
+    answers: Mapping[str, Any],
+    demographics: Mapping[str, Any] | None,
 ) -> dict[str, Any]:
-    """Store one response (one per respondent) and its SurveyResponseSubmitted event."""
+    """Store one response and its SurveyResponseSubmitted event.
+
+    Without demographics the collaborator (`collaborator`, a pseudonym) answers for themself: once per
+    survey. With demographics (possibly all empty) it is a citizen they interviewed, a respondent of its
+    own: the respondent id is derived from the response, so one collaborator may record many.
+    """
     rid, now = uuid.uuid4().hex, utcnow()
+    interview = demographics is not None
+    clean = None if demographics is None else {k: v for k, v in demographics.items() if v is not None}
     doc = {
         "_id": rid,
         "survey_id": survey_id,
         "unit_code": unit_code,
-        "respondent_id": respondent_id,
+        "respondent_id": f"interview-{rid}" if interview else collaborator,
+        "respondent_kind": "interview" if interview else "self",
+        "demographics": clean,
+        "recorded_by": collaborator,
         "answers": dict(answers),
         "submitted_at": now,
     }
-    data = ev.SurveyResponseSubmitted(response_id=rid, **{k: v for k, v in doc.items() if k != "_id"})
+    data = ev.SurveyResponseSubmitted(
+        response_id=rid, **{k: v for k, v in doc.items() if k not in ("_id", "recorded_by")}
+    )
     event = new_event(
         ev.SURVEY_RESPONSE_SUBMITTED, source=ev.SOURCE, data=data, key=survey_id, event_id=f"survey-response-{rid}"
     )
@@ -149,4 +167,4 @@ async def record_response(
         await db[SURVEY_RESPONSES].insert_one(with_outbox(doc, [(INTAKE_CAMPAIGNS, event)]))
     except DuplicateKeyError:
         raise AlreadyAnswered(survey_id) from None
-    return {"id": rid, **{k: v for k, v in doc.items() if k not in ("_id", "answers")}}
+    return {"id": rid, **{k: v for k, v in doc.items() if k not in ("_id", "answers", "recorded_by")}}

@@ -7,8 +7,13 @@ from typing import Any
 
 from pulse_libs.auth import check_api_key, hash_api_key
 from pulse_libs.clock import utcnow
+from pulse_libs.events import triage as tev
+from pulse_libs.events.common import Urgency
+from pulse_libs.events.envelope import new_event
+from pulse_libs.events.topics import TRIAGE_DECISIONS
+from pulse_libs.kafka.producer import EventProducer
 
-from .helpers import YEN_BAI, assert_problem, count, report_body
+from .helpers import YEN_BAI, assert_problem, count, eventually, report_body
 
 ADMIN = {"username": "admin", "password": "pulse-admin-dev-password"}
 
@@ -65,3 +70,44 @@ async def test_answers_carry_security_headers(intake: Any) -> None:
     response = await intake.client.get("/v1/users/me", headers=intake.headers("collaborator", [YEN_BAI]))
     assert response.headers["x-content-type-options"] == "nosniff"
     assert response.headers["referrer-policy"] == "no-referrer"
+
+
+async def test_roles_without_identity_rights_cannot_group_reports_by_reporter(intake: Any) -> None:
+    author = intake.headers("collaborator", [YEN_BAI], user_id="u-ctv-linking")
+    created = await intake.client.post("/v1/reports", json=report_body(client_id="phone-7f3a-0001"), headers=author)
+    assert created.status_code == 201
+    report_id = created.json()["id"]
+    assert created.json()["client_id"] == "phone-7f3a-0001"  # the reporter sees their own reference
+    now = utcnow()
+    decision = tev.ReportTriaged(
+        report_id=report_id, unit_code=YEN_BAI, urgency=Urgency.URGENT, topic_codes=["gia-ca"], sensitive=False,
+        score=0.5, reasons=[], hotspot_id="hs-link", merged=True, channel="zalo", observed_at=now, received_at=now,
+        decided_at=now,
+    )  # fmt: skip
+    producer = EventProducer(intake.settings, client_id="test-linking")
+    try:
+        await producer.publish(
+            TRIAGE_DECISIONS, new_event(tev.REPORT_TRIAGED, source=tev.SOURCE, data=decision, key=YEN_BAI)
+        )
+
+        async def merged() -> bool:
+            doc = await intake.db["reports"].find_one({"_id": report_id})
+            return bool(doc and doc.get("status") == "merged")
+
+        await eventually(merged)
+    finally:
+        await producer.stop()
+    officer = intake.headers("unit_officer", [YEN_BAI])
+    seen = (await intake.client.get(f"/v1/reports/{report_id}", headers=officer)).json()
+    assert seen["client_id"] is None
+    assert seen["status"] == "triaged"
+    assert "reporter_id" not in seen or seen["reporter_id"] is None
+    listed = await intake.client.get("/v1/reports", params={"status": "merged"}, headers=officer)
+    assert listed.json()["items"] == []
+    triaged = await intake.client.get("/v1/reports", params={"status": "triaged"}, headers=officer)
+    assert report_id in {r["id"] for r in triaged.json()["items"]}
+    dept = (await intake.client.get(f"/v1/reports/{report_id}", headers=intake.headers("department"))).json()
+    assert dept["client_id"] == "phone-7f3a-0001"
+    assert dept["status"] == "merged"
+    own = (await intake.client.get(f"/v1/reports/{report_id}", headers=author)).json()
+    assert own["client_id"] == "phone-7f3a-0001"

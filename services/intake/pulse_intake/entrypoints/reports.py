@@ -63,7 +63,7 @@ async def submit_report(
         ctx.metrics.accepted.labels(data["channel"]).inc()
         ctx.kick()
     response.headers["Location"] = f"/v1/reports/{result.report['_id']}"
-    return reports.report_view(result.report, identities=principal.sees_identities)
+    return reports.report_view(result.report, identities=principal.sees_identities, viewer=principal)
 
 
 @router.post("/v1/reports:batch", response_model=BatchOut, responses=problems(413, 422))
@@ -109,7 +109,7 @@ async def get_report(ctx: Ctx, report_id: str, principal: Reader) -> dict[str, A
         raise not_found("Report")
     if principal.sees_identities:
         await audit.record(ctx.db, actor=principal, action="report.identity_read", target=report_id)
-    return reports.report_view(doc, identities=principal.sees_identities)
+    return reports.report_view(doc, identities=principal.sees_identities, viewer=principal)
 
 
 @router.get("/v1/reports", response_model=Page[ReportOut], responses=problems(400, 422))
@@ -141,7 +141,7 @@ async def list_reports(
     docs = await reports.list_reports(
         db=ctx.db, principal=principal, filters=filters, before=cursor_value(cursor, "before"), limit=limit
     )
-    items = [reports.report_view(d, identities=principal.sees_identities) for d in docs]
+    items = [reports.report_view(d, identities=principal.sees_identities, viewer=principal) for d in docs]
     if principal.sees_identities and items:
         await audit.record(
             ctx.db,

@@ -58,11 +58,25 @@ class Submission:
     replayed: bool
 
 
-def report_view(doc: Mapping[str, Any], *, identities: bool) -> dict[str, Any]:
-    """A report for the API; who reported only when the caller may see identities."""
+LINKING_FIELDS = ("external_ref", "client_id")
+"""Per-reporter references: shown to anyone else, they would link reports to one (pseudonymous) reporter."""
+
+
+def report_view(doc: Mapping[str, Any], *, identities: bool, viewer: Principal | None = None) -> dict[str, Any]:
+    """A report for the API; who reported only when the caller may see identities.
+
+    Without identity rights, a caller other than the reporter sees neither the reporter's references
+    (`external_ref`, `client_id`) nor `merged` (which says "same source as another report"): both
+    would let them group reports by reporter.
+    """
     out = {"id": doc["_id"], **{f: doc.get(f) for f in PUBLIC_FIELDS}}
+    own = viewer is not None and doc.get("reporter_id") == viewer.subject and doc.get("reporter_kind") == viewer.kind
     if identities:
         out.update({f: doc.get(f) for f in IDENTITY_FIELDS})
+    elif not own:
+        out.update({f: None for f in LINKING_FIELDS})
+        if out.get("status") == "merged":
+            out["status"] = "triaged"
     return out
 
 
@@ -215,8 +229,15 @@ async def list_reports(
     if scope is None:
         return []
     clauses: list[dict[str, Any]] = [scope]
+    status = filters.get("status")
+    if status is not None and not principal.sees_identities and scope.get("reporter_id") is None:
+        # Merged is shown as triaged to callers without identity rights (see report_view).
+        clauses.append({"status": {"$in": ["triaged", "merged"]}} if status == "triaged" else {"status": status})
+        if status == "merged":
+            return []
+    elif status is not None:
+        clauses.append({"status": status})
     for name, field in (
-        ("status", "status"),
         ("urgency", "triage.urgency"),
         ("channel", "channel"),
         ("topic_code", "topic_codes"),

@@ -7,7 +7,6 @@ from typing import Any
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
-from pulse_console.adapters.api import ServiceDown
 from pulse_console.entrypoints.common import ABSENT_NOTICE, Panel, Signed, Web, items, redirect, topic_names
 from pulse_console.labels import field_errors
 
@@ -166,12 +165,9 @@ async def download(
 ) -> Response:
     """Download the briefing as DOCX, XLSX or CSV (streamed from reporting as it is)."""
     web.need("stats:read")
-    try:
-        answer = await web.call(
-            "reporting", "GET", f"/v1/periodic-reports/{period}", params={"format": FORMATS[format]}, raw=True
-        )
-    except ServiceDown:
-        raise
+    answer = await web.call(
+        "reporting", "GET", f"/v1/periodic-reports/{period}", params={"format": FORMATS[format]}, raw=True
+    )
     if not answer.ok:
         return web.render(
             "error.html", status=answer.status, heading="Không tải được", message="Không tải được báo cáo kỳ này."

@@ -12,7 +12,16 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
-from pulse_console.entrypoints.common import Panel, Signed, Web, items, local_input_to_rfc3339, redirect, topic_names
+from pulse_console.entrypoints.common import (
+    Panel,
+    Refused,
+    Signed,
+    Web,
+    items,
+    local_input_to_rfc3339,
+    redirect,
+    topic_names,
+)
 from pulse_console.labels import CHANNEL, SENTIMENT, field_errors
 
 router = APIRouter(include_in_schema=False)
@@ -136,7 +145,7 @@ async def report_detail(report_id: str, web: Signed, sent: str | None = None, re
 async def review(report_id: str, web: Signed) -> Response:
     """The officer's correction of triage's decision."""
     if web.user.role != "department":
-        web.need("__department_only__")
+        raise Refused("Chỉ cán bộ Ban Tuyên giáo được đánh giá lại phân loại.")
     form = await web.form()
     body: dict[str, Any] = {"comment": form.get("comment", "").strip()}
     if form.get("urgency"):

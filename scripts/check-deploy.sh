@@ -382,4 +382,17 @@ PY
 "$PROMTOOL" check rules "$WORK/dashboard-exprs.yml" >/dev/null || die "a dashboard query is not valid PromQL (promtool)"
 ok "dashboard queries parse as PromQL"
 
+# --- AsyncAPI -------------------------------------------------------------------------------------
+# The event document is regenerated from libs and must match the checked-in one, then parsed by the
+# official @asyncapi/parser (tools/asyncapi, installed once from its package-lock.json with npm ci).
+command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || die "node and npm are required for the AsyncAPI check"
+.venv/bin/python -m pulse_libs.events.schema --check --out docs/events >&2 || die "docs/events is stale: run make schemas"
+if [[ ! -d tools/asyncapi/node_modules/@asyncapi/parser ]]; then
+  log "installing @asyncapi/parser from tools/asyncapi/package-lock.json (npm ci)"
+  (cd tools/asyncapi && npm ci --no-audit --no-fund --ignore-scripts --silent) >&2 || die "npm ci in tools/asyncapi failed"
+fi
+node tools/asyncapi/validate.mjs docs/events/asyncapi.yaml --strict | tail -n 1 \
+  || die "docs/events/asyncapi.yaml does not pass the AsyncAPI parser (node tools/asyncapi/validate.mjs)"
+ok "AsyncAPI 3 document valid (@asyncapi/parser, strict)"
+
 echo "check-deploy: all checks passed"

@@ -31,7 +31,12 @@ _NAMED_EXAMPLES: dict[str, list[Any]] = {
     "new_password": ["Mật-khẩu-mới-2026"],
     "phone": ["0912345678"], "email": ["hoa.nt@laocai.gov.vn"], "url": ["https://he-thong.laocai.gov.vn/webhook"],
     "period": ["2026-11"], "assignee": ["UBND-04252"], "role": ["collaborator"], "kind": ["ward"],
-    "channel": ["zalo"], "urgency": ["urgent"], "into": ["hs-0001"],
+    "channel": ["zalo"], "urgency": ["urgent"], "into": ["hs-0001"], "hotspot_id": ["hs-0001"],
+    "report_id": ["0193f1c2a4b5e6f7a8b9c0d1"], "report_ids": [["0193f1c2a4b5e6f7a8b9c0d1"]],
+    "escalation_id": ["esc-0001"], "directive_id": ["dir-0001"], "survey_id": ["sv-0001"],
+    "orientation_id": ["or-2026-11"], "delivery_id": ["dl-0001"], "key_id": ["key-0001"],
+    "user_id": ["u-0001"], "reporter_id": ["u-0001"], "recipient_id": ["rc-0001"], "agency_code": ["UBND-04252"],
+    "level": [1], "source_count": [3], "report_count": [4], "score": [0.72], "version": [3],
     "scopes": [["reports:write", "reports:read"]], "event_types": [["pulse.escalation.raised.v1"]],
     "keywords": [["giải phóng mặt bằng", "bồi thường"]], "sentiment": ["negative"], "people_count": [12],
     "text": ["Ông/bà đánh giá thế nào về công tác giải phóng mặt bằng tại địa phương?"],
@@ -103,6 +108,13 @@ def example_for(schema: dict[str, Any], components: dict[str, Any], name: str = 
         item = example_for(schema.get("items", {}), components, singular(name), depth + 1)
         return _NONE if item is _NONE else [item] * max(1, schema.get("minItems", 1))
     if kind in ("integer", "number"):
+        for candidate in _NAMED_EXAMPLES.get(name, []):
+            if (
+                isinstance(candidate, int | float)
+                and not isinstance(candidate, bool)
+                and (kind == "number" or isinstance(candidate, int))
+            ):
+                return candidate
         low = schema.get("minimum", schema.get("exclusiveMinimum", 0))
         value = max(low, 1) if kind == "number" else int(max(low, 1))
         return value if value <= schema.get("maximum", value) else schema["maximum"]

@@ -85,14 +85,10 @@ def bootstrap(settings: NotifySettings | None = None, **overrides: Any) -> FastA
                 tokens=tokens,
             ),
         )
-        runtime.add_loop(
+        runtime.every(
             "directive-timers",
-            functools.partial(
-                timers.timers_loop,
-                timers=directive_timers,
-                fire=notifier.remind_directive,
-                every=settings.timers_poll_seconds,
-            ),
+            settings.timers_poll_seconds,
+            functools.partial(directive_timers.fire_due, notifier.remind_directive),
         )
         webhook_channel = channels["webhook"]
         assert isinstance(webhook_channel, WebhookChannel)

@@ -8,7 +8,6 @@ between recording and marking it fired) records nothing new, so no claim is need
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
@@ -76,16 +75,3 @@ class DirectiveTimers:
             await fire(dict(timer["directive"]), str(timer["due_key"]))
             await self._col.update_one({"_id": timer["_id"], "state": "pending"}, {"$set": {"state": "fired"}})
         return len(due)
-
-
-async def timers_loop(stopping: asyncio.Event, *, timers: DirectiveTimers, fire: Fire, every: float) -> None:
-    """Fire due directive reminders until stopped."""
-    while not stopping.is_set():
-        try:
-            await timers.fire_due(fire)
-        except Exception as exc:  # noqa: BLE001 - the store is down: try again next round
-            log.warning("directive timers failed", extra={"error": repr(exc)})
-        try:
-            await asyncio.wait_for(stopping.wait(), every)
-        except TimeoutError:
-            continue

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -343,3 +344,24 @@ async def test_agencies_mirror_keeps_the_latest_change() -> None:
     assert not agency.active
     with pytest.raises(DirectiveInvalid):
         await create(svc, assignee="SO-TNMT")
+
+
+async def test_a_recount_heals_counters_that_drifted() -> None:
+    svc, clock = make_service()
+    first = await create(svc, due_at=T0 + timedelta(hours=1))
+    await create(svc, due_at=T0 + timedelta(hours=5))
+    assert isinstance(svc.counters, InMemoryCounters)
+    svc.counters.open += 3  # a process died between a state change and its counter write, three times
+    clock.now = T0 + timedelta(hours=2)
+    cutoff = clock.now
+    await uc.run_overdue(svc, cutoff=cutoff)
+    assert await uc.recount(svc, cutoff) == (1, 1)
+    assert await svc.counters.totals() == (1, 1)
+    await uc.record_update(svc, directive_id=first.id, principal=DEPT, note=None, done=True, result="Xong")
+    assert await svc.counters.totals() == (1, 0)
+    assert await uc.recount(NotHeldService(svc), cutoff) is None
+
+
+def NotHeldService(svc: uc.DirectiveService) -> uc.DirectiveService:
+
+    return replace(svc, lease=NotHeld())

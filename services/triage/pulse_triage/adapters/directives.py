@@ -37,6 +37,8 @@ DIRECTIVES = "directives"
 TIMERS = "directive_timers"
 AGENCIES = "agencies"
 COUNTERS = "directive_counters"
+BASE_ID = "base"
+"""The counter document the recount writes (only the `directive-overdue` lease holder)."""
 STALE_CLAIM_SECONDS = 60.0
 """A version claim this old whose version was never written belongs to a process that died: take it over."""
 
@@ -119,6 +121,10 @@ class Directives(Protocol):
         """True if the overdue transition was already emitted."""
         ...
 
+    async def count_open(self, cutoff: datetime) -> tuple[int, int]:
+        """(not done and due after `cutoff`, not done and due by it): the recount that heals the gauges."""
+        ...
+
 
 class Agencies(Protocol):
     """Triage's mirror of intake's agencies."""
@@ -141,6 +147,10 @@ class Counters(Protocol):
 
     async def totals(self) -> tuple[int, int]:
         """(open, overdue) over every process."""
+        ...
+
+    async def rebase(self, *, open_count: int, overdue_count: int) -> None:
+        """Make the totals equal a recount (lease holder only): the base absorbs any drift."""
         ...
 
 
@@ -227,9 +237,18 @@ class MongoDirectives:
             {"_id": directive_id, "fired": False}, {"$set": {"fired": True, "fired_at": now, "outcome": outcome}}
         )
 
+    async def count_open(self, cutoff: datetime) -> tuple[int, int]:
+        return await _count_open(self._col, cutoff)
+
     async def timer_fired(self, directive_id: str) -> bool:
         timer = await self._timers.find_one({"_id": directive_id})
         return bool(timer and timer.get("fired") and timer.get("outcome") == "overdue")
+
+
+async def _count_open(col: Any, cutoff: datetime) -> tuple[int, int]:
+    upcoming = await col.count_documents({"state": "open", "due_at": {"$gt": cutoff}})
+    overdue = await col.count_documents({"state": "open", "due_at": {"$lte": cutoff}})
+    return int(upcoming), int(overdue)
 
 
 class MongoAgencies:
@@ -273,6 +292,12 @@ class MongoCounters:
     async def totals(self) -> tuple[int, int]:
         rows = await self._col.find({}).to_list()
         return sum(int(r.get("open", 0)) for r in rows), sum(int(r.get("overdue", 0)) for r in rows)
+
+    async def rebase(self, *, open_count: int, overdue_count: int) -> None:
+        rows = await self._col.find({"_id": {"$ne": BASE_ID}}).to_list()
+        deltas = sum(int(r.get("open", 0)) for r in rows), sum(int(r.get("overdue", 0)) for r in rows)
+        base = {"open": open_count - deltas[0], "overdue": overdue_count - deltas[1]}
+        await self._col.replace_one({"_id": BASE_ID}, base, upsert=True)
 
 
 class InMemoryDirectives:
@@ -333,6 +358,10 @@ class InMemoryDirectives:
         if timer is not None and not timer["fired"]:
             timer.update(fired=True, outcome=outcome)
 
+    async def count_open(self, cutoff: datetime) -> tuple[int, int]:
+        waiting = [d for d in self.items.values() if not d.done]
+        return sum(1 for d in waiting if d.due_at > cutoff), sum(1 for d in waiting if d.due_at <= cutoff)
+
     async def timer_fired(self, directive_id: str) -> bool:
         timer = self.timers.get(directive_id)
         return bool(timer and timer["fired"] and timer.get("outcome") == "overdue")
@@ -369,6 +398,9 @@ class InMemoryCounters:
 
     async def totals(self) -> tuple[int, int]:
         return self.open, self.overdue
+
+    async def rebase(self, *, open_count: int, overdue_count: int) -> None:
+        self.open, self.overdue = open_count, overdue_count
 
 
 class StoreOutbox:

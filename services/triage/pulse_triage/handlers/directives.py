@@ -120,6 +120,8 @@ class DirectiveService:
     lease: TimerLease = field(default_factory=AlwaysHeld)
     remind_cap_seconds: float = 86400.0
     interval_seconds: float = 5.0
+    recount_seconds: float = 600.0
+    """How often the lease holder recounts the directives to heal the gauge counters (one scan)."""
     now: Callable[[], datetime] = utcnow
     kick: Callable[[], None] = lambda: None
     metrics: DirectiveMetrics | None = None
@@ -295,12 +297,13 @@ async def agency_hotspot_ids(svc: DirectiveService, principal: Principal) -> lis
     return await svc.directives.hotspots_of(principal.agency_code)
 
 
-async def run_overdue(svc: DirectiveService, batch: int = 100) -> int:
-    """One timer pass, if this process holds the lease: emit each due directive's overdue transition once."""
+async def run_overdue(svc: DirectiveService, batch: int = 100, cutoff: datetime | None = None) -> int:
+    """One timer pass, if this process holds the lease: emit the overdue transition, once, of each directive
+    due by `cutoff` (default now), up to `batch` of them."""
     if await svc.lease.acquire(svc.now()) is None:
         return 0
     done = 0
-    for directive_id in await svc.directives.due_timers(svc.now(), batch):
+    for directive_id in await svc.directives.due_timers(cutoff or svc.now(), batch):
         now = svc.now()
         if svc.lease.held(now) is None:
             break  # the term ran out mid-pass: the next holder carries on
@@ -318,6 +321,16 @@ async def run_overdue(svc: DirectiveService, batch: int = 100) -> int:
     return done
 
 
+async def recount(svc: DirectiveService, cutoff: datetime) -> tuple[int, int] | None:
+    """Heal the gauges' counters from the directives themselves (lease holder only, after a full timer pass
+    up to `cutoff`, so "due by the cutoff" and "overdue emitted" agree); the (open, overdue) counted."""
+    if svc.lease.held(svc.now()) is None:
+        return None
+    counted = await svc.directives.count_open(cutoff)
+    await svc.counters.rebase(open_count=counted[0], overdue_count=counted[1])
+    return counted
+
+
 async def refresh_gauges(svc: DirectiveService) -> None:
     """Set the open/overdue gauges from the counters."""
     if svc.metrics is None:
@@ -329,10 +342,17 @@ async def refresh_gauges(svc: DirectiveService) -> None:
 
 async def overdue_loop(svc: DirectiveService, stopping: asyncio.Event) -> None:
     """Run the overdue timer every `interval_seconds` until stopping (gauges refreshed on the way)."""
+    last_recount = float("-inf")
+    loop = asyncio.get_running_loop()
     try:
         while not stopping.is_set():
             try:
-                await run_overdue(svc)
+                cutoff = svc.now()
+                batch = 100
+                fired = await run_overdue(svc, batch, cutoff)
+                due_recount = fired < batch and loop.time() - last_recount >= svc.recount_seconds
+                if due_recount and await recount(svc, cutoff) is not None:
+                    last_recount = loop.time()
                 await refresh_gauges(svc)
             finally:
                 if svc.metrics is not None:

@@ -67,6 +67,28 @@ class EventProducer:
             timeout=self._settings.kafka_send_timeout_seconds,
         )
 
+    async def publish_many(self, items: list[tuple[str, CloudEvent]]) -> None:
+        """Send events in order, pipelined, and wait until all are acknowledged (acks=all).
+
+        The idempotent producer keeps the order of each partition even with several requests in flight,
+        so the events of one key arrive in the order given; one round of acknowledgements covers them all."""
+        if not items:
+            return
+        if self._producer is None:
+            await asyncio.wait_for(self.start(), self._settings.kafka_send_timeout_seconds)
+        assert self._producer is not None
+        futures = []
+        for topic, event in items:
+            futures.append(
+                await self._producer.send(
+                    self._namer.physical(topic),
+                    value=event.body(),
+                    key=event.key.encode() if event.key is not None else None,
+                    headers=event.to_headers(),
+                )
+            )
+        await asyncio.wait_for(asyncio.gather(*futures), timeout=self._settings.kafka_send_timeout_seconds)
+
     async def send_raw(
         self,
         topic: str,

@@ -15,6 +15,7 @@ from pulse_reporting.adapters.queries import Queries
 from pulse_reporting.adapters.readmodels import TOPICS, UNITS
 from pulse_reporting.domain import briefing as sections
 from pulse_reporting.domain.errors import (
+    ForbiddenError,
     InvalidRangeError,
     NotFoundError,
     PeriodAlreadyClosedError,
@@ -22,7 +23,7 @@ from pulse_reporting.domain.errors import (
     PeriodNotEndedError,
 )
 from pulse_reporting.domain.stats import Granularity, Totals, totals_from_rows, trend_series
-from pulse_reporting.domain.surveys import survey_results
+from pulse_reporting.domain.surveys import Breakdown, survey_results
 from pulse_reporting.settings import ReportingSettings
 
 COLLABORATOR_KINDS = ("ward", "commune", "town")
@@ -246,17 +247,65 @@ async def period_rows(
     return rows, None
 
 
-async def survey_results_for(*, queries: Queries, principal: Principal, survey_id: str) -> dict[str, Any]:
-    """Results of one survey, over the responses from the caller's units."""
+TEXT_READERS = ("department", "admin")
+"""Roles that read free-text survey answers (API.md), without who gave them."""
+
+
+async def _survey_in_scope(queries: Queries, principal: Principal, survey_id: str) -> dict[str, Any]:
     survey = await queries.survey(survey_id)
     if survey is None:
         raise NotFoundError(f"survey {survey_id}")
     targets = set(survey.get("unit_codes") or [])
     if principal.unit_codes is not None and targets and not (targets & principal.unit_codes):
         raise NotFoundError(f"survey {survey_id}")
+    return survey
+
+
+async def survey_results_for(
+    *, queries: Queries, principal: Principal, survey_id: str, by: Breakdown | None = None
+) -> dict[str, Any]:
+    """Results of one survey over the responses from the caller's units; free text for department and admin."""
+    survey = await _survey_in_scope(queries, principal, survey_id)
     units = None if principal.unit_codes is None else sorted(principal.unit_codes)
     sheets = await queries.responses(survey_id=survey_id, units=units)
-    return survey_results(survey=survey, answer_sheets=sheets)
+    show_text = principal.kind == "user" and principal.role in TEXT_READERS
+    unit_names, _ = await names(queries)
+    result = survey_results(
+        survey=survey, answer_sheets=sheets, show_text=show_text, by=by, unit_name=lambda c: unit_names.get(c, c)
+    )
+    texts = sum(len(q.get("answers", [])) for q in result["questions"])
+    if show_text and texts:
+        await queries.audit(
+            {
+                "at": utcnow(),
+                "action": "survey-text:read",
+                "subject": principal.subject,
+                "role": principal.role,
+                "resource": f"surveys/{survey_id}/results",
+                "count": texts,
+            }
+        )
+    return result
+
+
+async def survey_raw_export(*, queries: Queries, principal: Principal, survey_id: str) -> dict[str, Any]:
+    """Every response of a survey as raw data for the province's analysts (department, admin); audited."""
+    if principal.kind != "user" or principal.role not in TEXT_READERS:
+        raise ForbiddenError("Only the department and administrators export survey responses.")
+    survey = await _survey_in_scope(queries, principal, survey_id)
+    sheets = await queries.responses(survey_id=survey_id, units=None)
+    unit_names, _ = await names(queries)
+    await queries.audit(
+        {
+            "at": utcnow(),
+            "action": "survey-responses:export",
+            "subject": principal.subject,
+            "role": principal.role,
+            "resource": f"surveys/{survey_id}/responses",
+            "count": len(sheets),
+        }
+    )
+    return {"survey": survey, "sheets": sheets, "unit_names": unit_names}
 
 
 async def names(queries: Queries) -> tuple[dict[str, str], dict[str, str]]:

@@ -97,7 +97,10 @@ async def test_briefing_json(svc: Reporting) -> None:
     (survey,) = report["surveys"]
     q1, q2, q3 = survey["questions"]
     assert survey["responses"] == 3
-    assert q1["options"] == [{"option": "Đồng tình", "count": 2}, {"option": "Không đồng tình", "count": 1}]
+    assert q1["options"] == [
+        {"option": "Đồng tình", "count": 2, "percent": 66.7},
+        {"option": "Không đồng tình", "count": 1, "percent": 33.3},
+    ]
     assert (q2["mean"], q2["median"]) == (3.67, 4)
     assert q3["answered"] == 1
     assert report["deliveries"]["sent"] == 1

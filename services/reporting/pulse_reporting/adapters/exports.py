@@ -18,6 +18,7 @@ from pulse_reporting.adapters import docx_report
 from pulse_reporting.adapters.safe import csv_cell, xlsx_cell
 from pulse_reporting.adapters.tables import briefing_tables
 from pulse_reporting.domain.labels import PERIOD_KIND
+from pulse_reporting.domain.surveys import DEMOGRAPHIC_LABELS, RESPONDENT_KIND, demographic
 
 MEDIA_TYPES = {
     "csv": "text/csv; charset=utf-8",
@@ -176,3 +177,56 @@ def render(report: Mapping[str, Any], tz: ZoneInfo, fmt: str, *, template: str |
     if fmt == "xlsx":
         return to_xlsx(report, tz)
     return to_docx(report, tz, template=template)
+
+
+def survey_responses_xlsx(
+    survey: Mapping[str, Any], sheets: list[Mapping[str, Any]], unit_names: Mapping[str, str]
+) -> bytes:
+    """Raw survey data for analysts: one row per response (numbered, no respondent id), one column per question.
+
+    Demographics are written as their Vietnamese labels; a multi-choice answer as its options joined
+    by `; `; every text cell escaped like every export.
+    """
+    questions = list(survey.get("questions", []))
+    header = ["STT", "Mã đơn vị", "Đơn vị", "Người trả lời", "Giới tính", "Nhóm tuổi", "Nghề nghiệp", "Ngày trả lời"]
+    header += [f"{q['code']}. {q['text']}" for q in questions]
+    rows: list[list[Any]] = []
+    for i, sheet in enumerate(sheets, start=1):
+        answers = sheet.get("answers") or {}
+        submitted = sheet.get("submitted_at")
+        row: list[Any] = [
+            i,
+            sheet.get("unit_code", ""),
+            unit_names.get(str(sheet.get("unit_code", "")), ""),
+            RESPONDENT_KIND.get(str(sheet.get("respondent_kind") or "self"), ""),
+            *[DEMOGRAPHIC_LABELS[f][demographic(sheet, f)] for f in ("gender", "age_group", "occupation")],
+            submitted.date().isoformat() if submitted is not None else "",
+        ]
+        for q in questions:
+            value = answers.get(q["code"])
+            row.append("; ".join(value) if isinstance(value, list) else value)
+        rows.append(row)
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "Phiếu trả lời"
+    _write_sheet(sheet, str(survey.get("title", "")), header, rows)
+    codes = book.create_sheet("Câu hỏi")
+    _write_sheet(
+        codes,
+        "Danh mục câu hỏi",
+        ["Mã", "Câu hỏi", "Loại", "Bắt buộc", "Phương án"],
+        [
+            [
+                q["code"],
+                q["text"],
+                q["kind"],
+                "Có" if q.get("required", True) else "Không",
+                "; ".join(q.get("options", [])),
+            ]
+            for q in questions
+        ],
+    )
+    book.properties.title = str(survey.get("title", ""))
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()

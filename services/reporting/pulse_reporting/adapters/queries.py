@@ -133,7 +133,8 @@ class Queries:
         query: dict[str, Any] = {"survey_id": survey_id}
         if units is not None:
             query["unit_code"] = {"$in": list(units)}
-        return [doc async for doc in self._db[RESPONSES].find(query, {"answers": 1})]
+        fields = {"answers": 1, "unit_code": 1, "respondent_kind": 1, "demographics": 1, "submitted_at": 1}
+        return [doc async for doc in self._db[RESPONSES].find(query, fields).sort("submitted_at", 1)]
 
     async def snapshot(self, period: str) -> Document | None:
         """The freeze record of a period, if it was closed."""

@@ -3,6 +3,7 @@
 from pulse_libs.periods import InvalidPeriodError
 
 __all__ = [
+    "ForbiddenError",
     "InvalidPeriodError",
     "InvalidRangeError",
     "NotFoundError",
@@ -35,3 +36,7 @@ class NotFoundError(ReportingError):
 
 class PeriodNotClosedError(ReportingError):
     """Only a closed period can be reopened (409)."""
+
+
+class ForbiddenError(ReportingError):
+    """The caller's role may not do this (403)."""

@@ -111,6 +111,8 @@ def projection_handlers(
             "unit_code": data.unit_code,
             "answers": data.answers,
             "submitted_at": data.submitted_at,
+            "respondent_kind": data.respondent_kind,
+            "demographics": None if data.demographics is None else data.demographics.model_dump(exclude_none=True),
         }
         await models.survey_response(response_id=data.response_id, fields=fields)
 

@@ -78,6 +78,8 @@ async def _domain_errors() -> AsyncIterator[None]:
     except (errors.InvalidPeriodError, errors.InvalidRangeError) as exc:
         field = "period" if isinstance(exc, errors.InvalidPeriodError) else "from"
         raise ProblemError(422, str(exc), errors=[{"field": field, "message": str(exc)}]) from None
+    except errors.ForbiddenError as exc:
+        raise ProblemError(403, str(exc)) from None
     except errors.NotFoundError as exc:
         raise ProblemError(404, f"{exc} was not found") from None
     except (errors.PeriodNotEndedError, errors.PeriodAlreadyClosedError, errors.PeriodNotClosedError) as exc:
@@ -281,10 +283,43 @@ def _filed_response(report: dict[str, Any], doc: Any, *, fmt: str, tz: ZoneInfo)
 
 @router.get("/surveys/{survey_id}/results", response_model=SurveyResults, tags=["surveys"])
 async def survey_results(
-    request: Request, principal: SurveyReader, survey_id: Annotated[str, Path(max_length=64)]
+    request: Request,
+    principal: SurveyReader,
+    survey_id: Annotated[str, Path(max_length=64)],
+    by: Annotated[
+        Literal["unit", "gender", "age_group", "occupation"] | None,
+        Query(description="Break the results down by unit or by a demographic of the respondents"),
+    ] = None,
 ) -> dict[str, Any]:
-    """Tallies of a survey over the responses from the caller's units."""
+    """Counts and percentages of a survey over the responses from the caller's units.
+
+    Free-text answers are listed for the department and administrators only, without who gave them
+    (each such read is audited), and never inside a breakdown.
+    """
     async with _domain_errors():
-        result = await handlers.survey_results_for(queries=_queries(request), principal=principal, survey_id=survey_id)
+        result = await handlers.survey_results_for(
+            queries=_queries(request), principal=principal, survey_id=survey_id, by=by
+        )
     encoded: dict[str, Any] = jsonable_encoder(result)
     return encoded
+
+
+@router.get(
+    "/surveys/{survey_id}/responses.xlsx",
+    tags=["surveys"],
+    response_class=Response,
+    responses={200: {"content": {exports.MEDIA_TYPES["xlsx"]: {"schema": {"type": "string", "format": "binary"}}}}},
+)
+async def survey_responses_export(
+    request: Request, principal: SurveyReader, survey_id: Annotated[str, Path(max_length=64)]
+) -> Response:
+    """Raw data of every response (one row each, numbered, no respondent id) for analysts; department and admin."""
+    async with _domain_errors():
+        data = await handlers.survey_raw_export(queries=_queries(request), principal=principal, survey_id=survey_id)
+    content = await run_in_threadpool(exports.survey_responses_xlsx, data["survey"], data["sheets"], data["unit_names"])
+    filename = f"khao-sat-{survey_id}.xlsx"
+    return Response(
+        content,
+        media_type=exports.MEDIA_TYPES["xlsx"],
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )

@@ -155,9 +155,20 @@ class Briefing(BaseModel):
 
 
 class SurveyResults(BaseModel):
-    """Tallies of a survey's answers: options counted, scale mean/median, text answers counted only."""
+    """Tallies of a survey's answers.
+
+    Per question: `answered`, `skipped`; options with `count` and `percent` (of those who answered;
+    multi-choice may add up to more than 100); scale `mean`, `median` and `distribution`; text
+    `answered` and, for department and admin only, `answers` (sorted, without who gave them).
+    `respondents`: by kind (self / interview) and by gender, age group and occupation (`not_given`
+    when not recorded). `breakdown` (with `?by=`): the same tallies per group, text answers omitted.
+    """
 
     survey_id: str
     title: str
+    opens_at: str | None = None
+    closes_at: str | None = None
     responses: int
+    respondents: dict[str, Any]
     questions: list[dict[str, Any]]
+    breakdown: dict[str, Any] | None = None

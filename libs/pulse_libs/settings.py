@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import ipaddress
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
+from aiokafka.helpers import create_ssl_context
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -78,6 +79,16 @@ class ServiceSettings(BaseSettings):
     kafka_send_timeout_seconds: float = Field(default=10.0, gt=0)
     kafka_topic_partitions: int = Field(default=6, ge=1)
     kafka_replication_factor: int = Field(default=1, ge=1)
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    """How clients reach the brokers; production deployments on shared networks use SASL_SSL."""
+    kafka_sasl_mechanism: Literal["SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN"] = "SCRAM-SHA-512"
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: str | None = None
+    kafka_ssl_cafile: str | None = None
+    """CA bundle that signed the brokers' certificates (SSL, SASL_SSL); default: the system's."""
+    kafka_ssl_certfile: str | None = None
+    kafka_ssl_keyfile: str | None = None
+    """Client certificate and key, for brokers that authenticate clients by TLS (mTLS)."""
 
     jwt_secret: str = DEV_JWT_SECRET
     jwt_previous_secret: str | None = None
@@ -130,11 +141,31 @@ class ServiceSettings(BaseSettings):
         problems.append(secret_problem("PULSE_ACK_SECRET", self.ack_secret) or "")
         if any(marker in self.mongo_url.casefold() for marker in ("change-me", "changeme", "change_me")):
             problems.append("PULSE_MONGO_URL carries a placeholder password")
+        if self.kafka_security_protocol.startswith("SASL_"):
+            if not self.kafka_sasl_username:
+                problems.append("PULSE_KAFKA_SASL_USERNAME must be set with a SASL security protocol")
+            problems.append(secret_problem("PULSE_KAFKA_SASL_PASSWORD", self.kafka_sasl_password, min_length=16) or "")
         problems.extend(self.production_problems())
         problems = [p for p in problems if p]
         if problems:
             raise UnsafeSettingsError("unsafe production settings: " + "; ".join(problems))
         return self
+
+    def kafka_client_options(self) -> dict[str, Any]:
+        """Connection options every Kafka client of the service passes to aiokafka (security included)."""
+        options: dict[str, Any] = {
+            "bootstrap_servers": self.kafka_bootstrap,
+            "security_protocol": self.kafka_security_protocol,
+        }
+        if self.kafka_security_protocol in ("SSL", "SASL_SSL"):
+            options["ssl_context"] = create_ssl_context(
+                cafile=self.kafka_ssl_cafile, certfile=self.kafka_ssl_certfile, keyfile=self.kafka_ssl_keyfile
+            )
+        if self.kafka_security_protocol.startswith("SASL_"):
+            options["sasl_mechanism"] = self.kafka_sasl_mechanism
+            options["sasl_plain_username"] = self.kafka_sasl_username
+            options["sasl_plain_password"] = self.kafka_sasl_password
+        return options
 
     def startup_notice(self) -> str:
         """What the process says about its mode and address when it starts."""

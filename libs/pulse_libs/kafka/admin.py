@@ -25,9 +25,7 @@ async def ensure_topics(
     wanted = [namer.physical(t) for t in (topics if topics is not None else all_topics_with_dlqs())]
     deadline = time.monotonic() + wait_seconds
     while True:
-        admin = AIOKafkaAdminClient(
-            bootstrap_servers=settings.kafka_bootstrap, client_id=f"{settings.service_name}-admin"
-        )
+        admin = AIOKafkaAdminClient(**settings.kafka_client_options(), client_id=f"{settings.service_name}-admin")
         try:
             await admin.start()
             existing = set(await admin.list_topics())

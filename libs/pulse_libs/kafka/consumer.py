@@ -161,7 +161,7 @@ class ConsumerRunner:
         if self._consumer is not None:
             return
         consumer = AIOKafkaConsumer(
-            bootstrap_servers=self._settings.kafka_bootstrap,
+            **self._settings.kafka_client_options(),
             group_id=self._group,
             client_id=f"{self._settings.service_name}-{self._group}",
             enable_auto_commit=False,

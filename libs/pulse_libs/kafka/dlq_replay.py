@@ -32,7 +32,7 @@ async def replay(
     namer = TopicNamer(settings.kafka_topic_prefix)
     consumer = AIOKafkaConsumer(
         namer.physical(dlq(topic)),
-        bootstrap_servers=settings.kafka_bootstrap,
+        **settings.kafka_client_options(),
         group_id=REPLAY_GROUP,
         enable_auto_commit=False,
         auto_offset_reset="earliest",

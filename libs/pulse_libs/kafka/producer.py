@@ -30,7 +30,7 @@ class EventProducer:
             if self._producer is not None:
                 return
             producer = AIOKafkaProducer(
-                bootstrap_servers=self._settings.kafka_bootstrap,
+                **self._settings.kafka_client_options(),
                 client_id=self._client_id,
                 acks="all",
                 enable_idempotence=True,

@@ -104,3 +104,24 @@ def test_a_previous_jwt_secret_needs_an_end_in_production_and_a_placeholder_mong
         ServiceSettings(env="production", jwt_previous_secret="Zq8-Wx2cE5vR9tB3nM7kL1jH4gF6dS0aP", **good)
     with pytest.raises(ValidationError, match="PULSE_MONGO_URL"):
         ServiceSettings(env="production", mongo_url="mongodb://intake:CHANGE-ME@db:27017/", **good)
+
+
+def test_kafka_clients_get_sasl_and_tls_options() -> None:
+    plain = ServiceSettings().kafka_client_options()
+    assert plain == {"bootstrap_servers": "127.0.0.1:9092", "security_protocol": "PLAINTEXT"}
+    secure = ServiceSettings(
+        kafka_security_protocol="SASL_SSL", kafka_sasl_username="pulse-intake", kafka_sasl_password=OTHER
+    ).kafka_client_options()
+    assert secure["security_protocol"] == "SASL_SSL"
+    assert secure["sasl_mechanism"] == "SCRAM-SHA-512"
+    assert secure["sasl_plain_username"] == "pulse-intake"
+    assert secure["ssl_context"].check_hostname
+    good = {"jwt_secret": STRONG, "pseudonym_key": OTHER, "ack_secret": ACK}
+    with pytest.raises(ValidationError, match="PULSE_KAFKA_SASL_PASSWORD"):
+        ServiceSettings(
+            env="production",
+            kafka_security_protocol="SASL_SSL",
+            kafka_sasl_username="u",
+            kafka_sasl_password="CHANGE-ME",
+            **good,
+        )

@@ -32,7 +32,7 @@ from typing import Any
 
 from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError
 
 from pulse_libs.clock import as_utc, utcnow
 from pulse_libs.events.envelope import CloudEvent
@@ -182,12 +182,14 @@ class OutboxRelay:
             }
             all_ids = [e["id"] for entries in entries_by_doc.values() for e in entries]
             done = await self._already_published(all_ids)
-            for doc_id, entries in entries_by_doc.items():
-                todo = [e for e in entries if e["id"] not in done]
-                if todo:
+            todo = [e for entries in entries_by_doc.values() for e in entries if e["id"] not in done]
+            for entries in entries_by_doc.values():
+                waiting = [e for e in entries if e["id"] not in done]
+                if waiting:
                     pending_docs += 1
-                    oldest = max(oldest, (now - as_utc(todo[0]["time"])).total_seconds())
-                    await self._publish_entries(name, todo)
+                    oldest = max(oldest, (now - as_utc(waiting[0]["time"])).total_seconds())
+            await self._publish_entries(name, todo)
+            for doc_id, entries in entries_by_doc.items():
                 key = (name, doc_id)
                 if key not in self._settling:
                     self._settling[key] = (time.monotonic() + self._settle, [e["id"] for e in entries])
@@ -203,14 +205,18 @@ class OutboxRelay:
         return {doc["_id"] for doc in found}
 
     async def _publish_entries(self, collection: str, entries: list[dict[str, Any]]) -> None:
-        for entry in entries:
-            topic, event = CloudEvent.from_document(entry)
-            await self._producer.publish(topic, event)
-            try:
-                await self._published.insert_one({"_id": entry["id"], "at": utcnow()})
-            except DuplicateKeyError:
-                pass  # another relay published it too; consumers dedupe by ce_id
-            self._metrics.published.labels(collection).inc()
+        """Publish a pass's entries in document order, pipelined, then record them with one insert."""
+        if not entries:
+            return
+        await self._producer.publish_many([CloudEvent.from_document(entry) for entry in entries])
+        markers = [{"_id": entry["id"], "at": utcnow()} for entry in entries]
+        try:
+            await self._published.insert_many(markers, ordered=False)
+        except BulkWriteError as exc:
+            # Another relay published some of them too; consumers dedupe by ce_id.
+            if any(err.get("code") != 11000 for err in exc.details.get("writeErrors", [])):
+                raise
+        self._metrics.published.labels(collection).inc(len(entries))
 
     async def _clean_settled(self) -> None:
         now = time.monotonic()

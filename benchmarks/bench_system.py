@@ -13,9 +13,13 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import statistics
+import subprocess
+import sys
 import threading
 import time
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -30,7 +34,8 @@ from tests.support.servers import RecordingHttpServer
 ROOT = Path(__file__).resolve().parent.parent
 THROUGHPUT_REPORTS = int(os.environ.get("PULSE_BENCH_REPORTS", "400"))
 FLASH_REPORTS = int(os.environ.get("PULSE_BENCH_FLASH", "20"))
-BACKGROUND_RATE = 0.5  # below the measured end-to-end capacity, so queues do not grow without bound
+BACKGROUND_RATE = float(os.environ.get("PULSE_BENCH_BACKGROUND_RATE", "20"))
+"""Routine reports/s submitted while flash latency is measured (issue 11's target is set at 20/s)."""
 UNITS = sorted(f"{int(w.code):05d}" for w in Ward.iter_by_province(15))
 TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -126,6 +131,49 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
+class Profiler:
+    """py-spy sampling every service process during a phase; afterwards, where the hottest one spent its time."""
+
+    def __init__(self, system: PulseSystem, out_dir: Path) -> None:
+        self.out_dir = out_dir
+        self.samplers: dict[str, tuple[subprocess.Popen[bytes], Path]] = {}
+        py_spy = Path(sys.executable).parent / "py-spy"
+        if not py_spy.exists():
+            return
+        out_dir.mkdir(parents=True, exist_ok=True)
+        for name, proc in system.processes.items():
+            out = out_dir / f"{name}.collapsed"
+            cmd = [str(py_spy), "record", "-p", str(proc.pid), "-r", "50", "-f", "raw", "-o", str(out), "--nonblocking"]
+            self.samplers[name] = (subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL), out)
+
+    def stop(self) -> None:
+        """End the sampling (py-spy writes its file on SIGINT)."""
+        for sampler, _ in self.samplers.values():
+            sampler.send_signal(signal.SIGINT)
+        for sampler, _ in self.samplers.values():
+            try:
+                sampler.wait(30)
+            except subprocess.TimeoutExpired:
+                sampler.kill()
+
+    def top(self, name: str, n: int = 8) -> list[tuple[str, float]]:
+        """The functions (own time, as a share of samples) where `name` spent most, from its collapsed stacks."""
+        entry = self.samplers.get(name)
+        if entry is None or not entry[1].exists():
+            return []
+        own: Counter[str] = Counter()
+        total = 0
+        for line in entry[1].read_text(errors="replace").splitlines():
+            stack, _, count = line.rpartition(" ")
+            if not stack or not count.isdigit():
+                continue
+            frames = stack.split(";")
+            total += int(count)
+            # The innermost frame of our own code or of a library we call, not the interpreter's idle loop.
+            own[frames[-1].split(" (")[0]] += int(count)
+        return [(frame, k / max(1, total)) for frame, k in own.most_common(n)]
+
+
 def measure() -> dict[str, Any]:
     receiver = RecordingHttpServer(reply=lambda _r: (204, {})).start()
     system = PulseSystem(
@@ -168,6 +216,7 @@ def measure() -> dict[str, Any]:
 
         # 1. Sustained throughput: submitted -> triaged -> counted.
         cpu_before = cpu_by_service(system)
+        profiler = Profiler(system, ROOT / "var" / "bench-profiles")
         started = time.perf_counter()
 
         async def run_load() -> int:
@@ -182,21 +231,35 @@ def measure() -> dict[str, Any]:
         end_to_end = time.perf_counter() - started
         total_counted = counted(system, officer)
         cpu_after = cpu_by_service(system)
+        profiler.stop()
         cpu_split = {name: (cpu_after[name] - cpu_before[name]) * 1000 / max(1, accepted) for name in cpu_after}
+        hottest = max((k for k in cpu_split if service_of(k) in SERVICES), key=lambda k: cpu_split[k])
+        profile = profiler.top(hottest)
 
         # 2. Flash latency under background load.
         stop = threading.Event()
 
-        def background() -> None:
-            n = 100_000
+        background_sent = 0
+
+        def background(offset: int, rate: float) -> None:
+            nonlocal background_sent
+            n = offset
             with httpx.Client(headers=officer, timeout=30) as client:
                 while not stop.is_set():
+                    began = time.monotonic()
                     n += 1
-                    client.post(f"{intake}/v1/reports", json=routine(n))
-                    time.sleep(1 / BACKGROUND_RATE)
+                    if client.post(f"{intake}/v1/reports", json=routine(n)).status_code == 201:
+                        background_sent += 1
+                    time.sleep(max(0.0, 1 / rate - (time.monotonic() - began)))
 
-        thread = threading.Thread(target=background, daemon=True)
-        thread.start()
+        senders = 4
+        threads = [
+            threading.Thread(target=background, args=(100_000 * (i + 1), BACKGROUND_RATE / senders), daemon=True)
+            for i in range(senders)
+        ]
+        background_started = time.monotonic()
+        for thread in threads:
+            thread.start()
         latencies: list[float] = []
         flash_units = UNITS[-FLASH_REPORTS:]
         sent_at: dict[str, float] = {}
@@ -226,7 +289,9 @@ def measure() -> dict[str, Any]:
             collect()
             time.sleep(0.02)
         stop.set()
-        thread.join(10)
+        background_rate = background_sent / max(0.001, time.monotonic() - background_started)
+        for thread in threads:
+            thread.join(10)
         latencies = [arrived[u] - sent_at[u] for u in arrived]
         return {
             "accepted": accepted,
@@ -240,6 +305,9 @@ def measure() -> dict[str, Any]:
             "p50": statistics.median(latencies) if latencies else float("nan"),
             "p95": pct(latencies, 0.95) if latencies else float("nan"),
             "p99": pct(latencies, 0.99) if latencies else float("nan"),
+            "hottest": hottest,
+            "background_rate": background_rate,
+            "profile": profile,
         }
     finally:
         system.stop()
@@ -258,7 +326,8 @@ def main() -> str:
         f"The four services as processes (`python -m pulse_<service>`), Kafka and FerretDB on the same 2 cores. "
         f"{f['accepted']} routine reports submitted over HTTP by 8 concurrent clients; the run ends when reporting "
         f"counts all of them (counted: {f['counted']}). Then {FLASH_REPORTS} flash reports, one every 1.5 s in "
-        f"distinct wards, while a background load submits {BACKGROUND_RATE:.1f} routine reports/s; latency is from "
+        f"distinct wards, while a background load submits routine reports (aimed at {BACKGROUND_RATE:.0f}/s, achieved "
+        f"{f['background_rate']:.1f}/s); latency is from "
         "the POST to the duty officer's signed webhook arriving at a local receiver.\n\n"
         "| what | figure | vs raw baseline (same run) |\n|---|---|---|\n"
         f"| reports accepted/s (HTTP, 8 clients) | {f['submit_rate']:,.1f} | "
@@ -270,8 +339,19 @@ def main() -> str:
         f"| flash: p95 | {f['p95'] * 1000:,.0f} ms | |\n"
         f"| flash: p99 | {f['p99'] * 1000:,.0f} ms | ({f['flash_delivered']} of {FLASH_REPORTS} delivered) |\n"
         f"| CPU ms per report, four services summed | {f['cpu_ms_per_report']:,.1f} | per process (incl. the "
-        f"store and broker): {split} |\n\n"
-        "Command: `uv run python -m benchmarks.bench_system`\n"
+        f"store and broker): {split} |\n\n" + profile_text(f) + "Command: `uv run python -m benchmarks.bench_system`\n"
+    )
+
+
+def profile_text(f: dict[str, Any]) -> str:
+    """The hottest service's profile as a table (own time per innermost frame)."""
+    if not f["profile"]:
+        return "No profile this run (py-spy missing).\n\n"
+    rows = "\n".join(f"| `{frame}` | {share:.1%} |" for frame, share in f["profile"])
+    return (
+        f"Profile of the hottest service during the throughput phase ({f['hottest']}, py-spy at 50 Hz, "
+        "innermost frame of each sample; idle waiting shows as the event loop's `select`):\n\n"
+        "| innermost frame | share of samples |\n|---|---|\n" + rows + "\n\n"
     )
 
 

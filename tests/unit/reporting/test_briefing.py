@@ -34,7 +34,7 @@ def test_hotspot_outcome_follows_the_milestones_even_out_of_order() -> None:
     assert hotspot_status({}) == "open"
 
 
-def test_survey_tallies_hide_free_text() -> None:
+def test_survey_tallies_hide_free_text_unless_allowed() -> None:
     survey = {
         "_id": "s1",
         "title": "Thăm dò",
@@ -50,10 +50,18 @@ def test_survey_tallies_hide_free_text() -> None:
     ]
     result = survey_results(survey=survey, answer_sheets=sheets)
     q1, q2, q3 = result["questions"]
-    assert q1["options"] == [{"option": "Có", "count": 2}, {"option": "Không", "count": 1}]
+    assert q1["options"] == [
+        {"option": "Có", "count": 2, "percent": 100.0},
+        {"option": "Không", "count": 1, "percent": 50.0},
+    ]
     assert (q2["mean"], q2["median"]) == (4.0, 4.0)
-    assert q3 == {"code": "q3", "text": "Ý kiến", "kind": "text", "answered": 1}
+    assert q3 == {"code": "q3", "text": "Ý kiến", "kind": "text", "required": True, "skipped": 1, "answered": 1}
     assert "Nguyễn Văn A" not in str(result)
+    shown = survey_results(survey=survey, answer_sheets=sheets, show_text=True)
+    assert shown["questions"][2]["answers"] == ["Tên tôi là Nguyễn Văn A"]
+    grouped = survey_results(survey=survey, answer_sheets=sheets, show_text=True, by="gender")
+    assert grouped["breakdown"]["groups"][0]["key"] == "not_given"
+    assert "answers" not in grouped["breakdown"]["groups"][0]["questions"][2]
 
 
 def test_silent_units_per_orientation_topic() -> None:

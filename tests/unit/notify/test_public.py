@@ -83,10 +83,10 @@ def test_projection_of_a_survey_response_keeps_only_the_question_codes() -> None
 
 
 def test_the_asyncapi_document_lists_each_projection() -> None:
-    messages = asyncapi()["components"]["messages"]
-    submitted = messages[intake.REPORT_SUBMITTED.replace(".", "_")]
+    messages = {m["name"]: m for m in asyncapi()["components"]["messages"].values()}
+    submitted = messages[intake.REPORT_SUBMITTED]
     assert "reporter_id" not in submitted["x-webhook-projection"]["fields"]
-    assert messages[intake.USER_CHANGED.replace(".", "_")]["x-webhook-projection"] == "not forwarded to webhooks"
+    assert messages[intake.USER_CHANGED]["x-webhook-projection"] == "not forwarded to webhooks"
 
 
 def test_pinned_url_keeps_the_name_for_host_and_tls() -> None:

@@ -7,10 +7,11 @@
 #   kubernetes-validate (PyPI)         only for its Kubernetes JSON schemas, bundled here for kubeconform
 # Checks, in order: Dockerfiles and per-service lockfile isolation; compose.yaml (Compose schema,
 # interpolation with .env.example, consistency, our own rules); kustomize build of every overlay;
-# kubeconform (Kubernetes schemas, strict; KafkaTopic against deploy/k8s/schemas); manifest rules
-# (probes, resources, security, PDB/HPA/NetworkPolicy for every service); KafkaTopics generated from
-# libs/pulse_libs/events/topics.py; promtool check config / check rules / test rules; Grafana
-# dashboards (valid JSON, datasource, every PromQL expression parses).
+# kubeconform (Kubernetes schemas, strict; Strimzi v1 Kafka/KafkaNodePool/KafkaTopic/KafkaUser and KEDA
+# ScaledObject/TriggerAuthentication against deploy/k8s/schemas); manifest rules (probes, resources,
+# security, PDB/NetworkPolicy, HPA or KEDA lag scaling, SASL_SSL to Kafka, Ingress with TLS); KafkaTopics and
+# KafkaUsers generated from libs; promtool check config / check rules / test rules; Grafana dashboards
+# (valid JSON, datasource, every PromQL expression parses); the AsyncAPI document (@asyncapi/parser).
 # Exit status 0 only if every check passes. docs/OPERATIONS.md describes each check.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -227,7 +228,7 @@ print(f"ok   compose.yaml: valid Compose model ({len(services)} services), secre
 PY
 
 # --- Kubernetes ----------------------------------------------------------------------------------
-uv run --frozen --quiet python deploy/k8s/gen_kafka_topics.py --check || die "KafkaTopics are stale"
+uv run --frozen --quiet python deploy/k8s/gen_kafka_topics.py --check || die "KafkaTopics/KafkaUsers are stale"
 mkdir -p "$WORK/k8s"
 cp -r deploy/k8s/. "$WORK/k8s/"
 for example in "$WORK"/k8s/overlays/*/secrets/*.env.example; do cp "$example" "${example%.example}"; done
@@ -252,8 +253,8 @@ dest.mkdir(parents=True, exist_ok=True)
 definitions = None
 for path in manifests:
     for doc in yaml.safe_load_all(open(path)):
-        if not doc or doc["apiVersion"].startswith("kafka.strimzi.io/"):
-            continue  # validated against deploy/k8s/schemas
+        if not doc or doc["apiVersion"].startswith(("kafka.strimzi.io/", "keda.sh/")):
+            continue  # validated against deploy/k8s/schemas (Strimzi v1, KEDA)
         group, _, ver = doc["apiVersion"].rpartition("/")
         name = doc["kind"].lower() + (f"-{group.split('.')[0]}" if group else "") + f"-{ver}.json"
         if (dest / name).exists():
@@ -279,6 +280,7 @@ done
 import sys
 import yaml
 sys.path.insert(0, "libs")
+from pulse_libs.events.subscriptions import CONSUMES
 from pulse_libs.events.topics import all_topics_with_dlqs
 errors = []
 for path in sys.argv[1:]:
@@ -288,11 +290,61 @@ for path in sys.argv[1:]:
     for d in docs:
         by_kind.setdefault(d["kind"], []).append(d)
     def names(kind): return {d["metadata"]["name"] for d in by_kind.get(kind, [])}
+    consumers = {"triage", "notify", "reporting"}  # scaled by consumer lag (KEDA), the others by CPU (HPA)
     for svc in ("intake", "triage", "notify", "reporting"):
         name = f"pulse-{svc}"
-        for kind in ("Deployment", "Service", "PodDisruptionBudget", "HorizontalPodAutoscaler", "NetworkPolicy"):
+        scaler = "ScaledObject" if svc in consumers else "HorizontalPodAutoscaler"
+        for kind in ("Deployment", "Service", "PodDisruptionBudget", scaler, "NetworkPolicy", "KafkaUser"):
             if name not in names(kind):
                 errors.append(f"{overlay}: {kind} {name} missing")
+        if svc in consumers and name in names("HorizontalPodAutoscaler"):
+            errors.append(f"{overlay}: {name} has both an HPA and a ScaledObject (KEDA makes its own HPA)")
+    for so in by_kind.get("ScaledObject", []):
+        svc = so["metadata"]["name"].removeprefix("pulse-")
+        kafka = [t for t in so["spec"]["triggers"] if t["type"] == "kafka"]
+        if not kafka:
+            errors.append(f"{overlay}: ScaledObject {svc} has no kafka (consumer lag) trigger")
+        for t in kafka:
+            if not t["metadata"]["consumerGroup"].startswith(f"{svc}-") or "authenticationRef" not in t:
+                errors.append(f"{overlay}: ScaledObject {svc}: lag of one of its own groups, read with its KafkaUser")
+            if t["metadata"]["bootstrapServers"].endswith(":9092"):
+                errors.append(f"{overlay}: ScaledObject {svc} must use the TLS listener (9093)")
+        partitions = max(
+            (t["spec"]["partitions"] for t in by_kind.get("KafkaTopic", [])
+             if t["spec"]["topicName"] in CONSUMES.get(svc, {})), default=0)  # fmt: skip
+        if so["spec"].get("maxReplicaCount", 100) > partitions:
+            errors.append(f"{overlay}: ScaledObject {svc}: maxReplicaCount above the partitions of its topics")
+    kafkas = by_kind.get("Kafka", [])
+    pools = by_kind.get("KafkaNodePool", [])
+    roles = {r for p in pools for r in p["spec"]["roles"]}
+    if len(kafkas) != 1 or not {"controller", "broker"} <= roles:
+        errors.append(f"{overlay}: one Kafka with KRaft node pools for controllers and brokers expected")
+    for k in kafkas:
+        listeners = k["spec"]["kafka"]["listeners"]
+        if not all(l["tls"] and l.get("authentication", {}).get("type") == "scram-sha-512" for l in listeners):
+            errors.append(f"{overlay}: every Kafka listener must use TLS with SCRAM-SHA-512")
+        if k["spec"]["kafka"].get("authorization", {}).get("type") != "simple":
+            errors.append(f"{overlay}: Kafka authorization must be on (KafkaUser ACLs)")
+    for d in by_kind.get("Deployment", []):
+        svc = d["metadata"]["name"].removeprefix("pulse-")
+        if svc not in CONSUMES:
+            continue
+        env = {e["name"]: e for c in d["spec"]["template"]["spec"]["containers"] for e in c.get("env", [])}
+        if env.get("PULSE_KAFKA_SECURITY_PROTOCOL", {}).get("value") != "SASL_SSL" or (
+            env.get("PULSE_KAFKA_SASL_PASSWORD", {}).get("valueFrom", {}).get("secretKeyRef", {}).get("name")
+            != f"pulse-{svc}"
+        ):
+            errors.append(f"{overlay}: Deployment pulse-{svc} must reach Kafka over SASL_SSL as its KafkaUser")
+    ingresses = by_kind.get("Ingress", [])
+    backends = {p["backend"]["service"]["name"] for i in ingresses for r in i["spec"].get("rules", [])
+                for p in r["http"]["paths"]}  # fmt: skip
+    hosts = {r["host"] for i in ingresses for r in i["spec"].get("rules", [])}
+    tls_hosts = {h for i in ingresses for t in i["spec"].get("tls", []) for h in t.get("hosts", [])}
+    want = {"pulse-console", "pulse-intake", "pulse-triage", "pulse-notify", "pulse-reporting"}
+    if not want <= backends:
+        errors.append(f"{overlay}: the Ingress must route to {sorted(want - backends)}")
+    if not hosts or not hosts <= tls_hosts:
+        errors.append(f"{overlay}: every Ingress host needs TLS ({sorted(hosts - tls_hosts)})")
     for d in by_kind.get("Deployment", []):
         where = f"{overlay}: Deployment {d['metadata']['name']}"
         pod = d["spec"]["template"]["spec"]
@@ -328,7 +380,8 @@ for path in sys.argv[1:]:
             errors.append(f"{overlay}: topic {name} needs replicas 3 and min.insync.replicas 2")
 if errors:
     print("\n".join("FAIL " + e for e in errors)); sys.exit(1)
-print(f"ok   manifests: probes, resources, non-root read-only pods, PDB/HPA/NetworkPolicy per service, KafkaTopics ({len(sys.argv) - 1} overlays)")
+print(f"ok   manifests: probes, resources, non-root read-only pods, PDB/NetworkPolicy per service, HPA or KEDA lag scaling, "
+      f"Strimzi v1 KRaft cluster with TLS+SCRAM, KafkaUser per service, KafkaTopics, Ingress with TLS ({len(sys.argv) - 1} overlays)")
 PY
 
 # --- Prometheus ----------------------------------------------------------------------------------

@@ -1,7 +1,9 @@
-"""Generate the Strimzi KafkaTopic resources from the topic constants of pulse_libs.events.topics.
+"""Generate the Strimzi v1 KafkaTopic and KafkaUser resources from libs: every topic of pulse_libs.events.topics with
+its DLQ, and one SCRAM-SHA-512 user per service whose ACLs allow exactly what the event catalogue says it produces
+and pulse_libs.events.subscriptions says it consumes (plus the dead-letter topics of what it consumes).
 
-uv run python deploy/k8s/gen_kafka_topics.py           # rewrite deploy/k8s/kafka-topics/topics.yaml
-uv run python deploy/k8s/gen_kafka_topics.py --check   # exit 1 if the checked-in file is stale (CI)
+uv run python deploy/k8s/gen_kafka_topics.py           # rewrite deploy/k8s/kafka-topics/{topics,users}.yaml
+uv run python deploy/k8s/gen_kafka_topics.py --check   # exit 1 if the checked-in files are stale (CI)
 """
 
 from __future__ import annotations
@@ -12,10 +14,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pulse_libs.events import topics
+from pulse_libs.events.catalog import CATALOG
+from pulse_libs.events.subscriptions import CONSUMES, SERVICES
+from pulse_libs.kafka.dlq_replay import REPLAY_GROUP
 
 OUT = Path(__file__).resolve().parent / "kafka-topics" / "topics.yaml"
+USERS_OUT = OUT.with_name("users.yaml")
 CLUSTER = "pulse-kafka"
 NAMESPACE = "kafka"
+USERS_NAMESPACE = "pulse"  # the User Operator watches the services' namespace, so their password Secrets land there
+OPERATOR_USER = "pulse-operator"
 REPLICAS = 3
 MIN_INSYNC_REPLICAS = 2
 DLQ_PARTITIONS = 3
@@ -38,8 +46,10 @@ PLANS: dict[str, TopicPlan] = {
     topics.INTAKE_REPORTS: TopicPlan(12, 30 * DAY_MS, "keyed by unit code; 12 partitions bound triage replicas"),
     topics.INTAKE_CAMPAIGNS: TopicPlan(3, -1, "orientations and surveys: kept forever so read models can be rebuilt"),
     topics.INTAKE_REGISTRY: TopicPlan(3, -1, "units, topics, API keys mirrored by other services: kept forever"),
+    topics.INTAKE_DIRECTORY: TopicPlan(3, -1, "users and agencies, read from the start by every service: kept forever"),
     topics.TRIAGE_DECISIONS: TopicPlan(12, 30 * DAY_MS, "keyed by unit code, like the reports"),
     topics.TRIAGE_ESCALATIONS: TopicPlan(6, 90 * DAY_MS, "keyed by hot-spot id; kept a quarter for audits"),
+    topics.TRIAGE_DIRECTIVES: TopicPlan(6, 90 * DAY_MS, "keyed by hot-spot id, like the escalations"),
     topics.NOTIFY_DELIVERIES: TopicPlan(6, 30 * DAY_MS, "keyed by delivery id"),
 }
 
@@ -70,7 +80,7 @@ def _topic(name: str, partitions: int, retention_ms: int, why: str) -> str:
     return (
         "---\n"
         f"# {why}\n"
-        "apiVersion: kafka.strimzi.io/v1beta2\n"
+        "apiVersion: kafka.strimzi.io/v1\n"
         "kind: KafkaTopic\n"
         "metadata:\n"
         f"  name: {resource_name(name)}\n"
@@ -89,20 +99,83 @@ def _topic(name: str, partitions: int, retention_ms: int, why: str) -> str:
     )
 
 
+def acls(service: str) -> list[tuple[str, str, str, tuple[str, ...]]]:
+    """(resource type, name, pattern, operations) the service needs, and nothing more."""
+    produced = sorted({spec.topic for spec in CATALOG if spec.producer == service})
+    consumed = sorted(CONSUMES.get(service, {}))
+    out = [("topic", t, "literal", ("Describe", "Write")) for t in produced]
+    out += [("topic", t, "literal", ("Describe", "Read")) for t in consumed]
+    out += [("topic", topics.dlq(t), "literal", ("Describe", "Write")) for t in consumed]
+    if consumed:  # every group a service runs is named after it (`triage-reports`, `intake-directory-access`)
+        out.append(("group", f"{service}-", "prefix", ("Read",)))
+    return out
+
+
+def operator_acls() -> list[tuple[str, str, str, tuple[str, ...]]]:
+    """`pulse dlq replay`: reads every dead-letter topic and sends the events back to their topic."""
+    out = [("topic", topics.dlq(t), "literal", ("Describe", "Read")) for t in topics.ALL_TOPICS]
+    out += [("topic", t, "literal", ("Describe", "Write")) for t in topics.ALL_TOPICS]
+    out.append(("group", REPLAY_GROUP, "literal", ("Read",)))
+    return out
+
+
+def _user(name: str, why: str, rules: list[tuple[str, str, str, tuple[str, ...]]]) -> str:
+    lines = [
+        "---",
+        f"# {why}",
+        "apiVersion: kafka.strimzi.io/v1",
+        "kind: KafkaUser",
+        "metadata:",
+        f"  name: {name}",
+        f"  namespace: {USERS_NAMESPACE}",
+        "  labels:",
+        f"    strimzi.io/cluster: {CLUSTER}",
+        "    app.kubernetes.io/part-of: pulse",
+        "spec:",
+        "  authentication:",
+        "    type: scram-sha-512",
+        "  authorization:",
+        "    type: simple",
+        "    acls:",
+    ]
+    for kind, resource, pattern, operations in rules:
+        lines += [
+            "      - resource:",
+            f"          type: {kind}",
+            f"          name: {resource}",
+            f"          patternType: {pattern}",
+            f"        operations: [{', '.join(operations)}]",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def render_users() -> str:
+    """The YAML stream of KafkaUser resources: one per service and the operator's."""
+    header = (
+        "# GENERATED by deploy/k8s/gen_kafka_topics.py from the event catalogue and pulse_libs.events.subscriptions:\n"
+        "# do not edit. Strimzi writes each user's password to the Secret of the same name in namespace pulse.\n"
+    )
+    docs = [_user(f"pulse-{s}", f"{s}: what it produces and consumes", acls(s)) for s in SERVICES]
+    docs.append(_user(OPERATOR_USER, "the admin CLI's DLQ replay", operator_acls()))
+    return header + "".join(docs)
+
+
 def main() -> int:
     """Write the file, or with --check compare it with what would be written."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--check", action="store_true", help="fail if the checked-in file is stale")
     args = parser.parse_args()
-    text = render()
+    files = {OUT: render(), USERS_OUT: render_users()}
     if args.check:
-        if not OUT.exists() or OUT.read_text(encoding="utf-8") != text:
-            print(f"{OUT} is stale: run `uv run python deploy/k8s/gen_kafka_topics.py`", file=sys.stderr)
+        stale = [p.name for p, text in files.items() if not p.exists() or p.read_text(encoding="utf-8") != text]
+        if stale:
+            print(f"{stale} stale: run `uv run python deploy/k8s/gen_kafka_topics.py`", file=sys.stderr)
             return 1
-        print(f"{OUT.name}: {2 * len(topics.ALL_TOPICS)} KafkaTopics match pulse_libs.events.topics")
+        print(f"{2 * len(topics.ALL_TOPICS)} KafkaTopics and {len(SERVICES) + 1} KafkaUsers match libs")
         return 0
-    OUT.write_text(text, encoding="utf-8")
-    print(f"wrote {OUT}")
+    for path, text in files.items():
+        path.write_text(text, encoding="utf-8")
+        print(f"wrote {path}")
     return 0
 
 

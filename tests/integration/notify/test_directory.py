@@ -166,6 +166,9 @@ async def test_rota_pages_only_the_officer_on_duty_and_an_override_wins(
         assert bad.headers["content-type"].startswith("application/problem+json")
         fields = {e["field"] for e in bad.json()["errors"]}
         assert fields == {"shifts.0.user_id", "shifts.0.ends_at"}
+        for zone in ("America", "../../etc/passwd", "x" * 60):
+            odd = await client.put("/v1/rotas/duty_officer", json={"timezone": zone, "shifts": []}, headers=admin)
+            assert odd.status_code == 422, (zone, odd.text)
         still = (await client.get("/v1/rotas/duty_officer", headers=admin)).json()
         assert still["on_duty_now"] == ["us_o3"]  # nothing changed
         collaborator = helpers.auth(settings, "collaborator", ("04252",))

@@ -63,7 +63,7 @@ async def put_rota(body: RotaWrite, principal: Writer, services: NotifyServices)
     """Replace the rota. Each shift names a duty officer (recipient id or intake user id) known to notify."""
     try:
         tz = ZoneInfo(body.timezone)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a directory such as "America"
         raise ProblemError(422, "Unknown time zone.", errors=[{"field": "timezone", "message": "unknown"}]) from None
     officers = await services.directory.recipients_for("duty_officer")
     ids = {r.id for r in officers}

@@ -330,3 +330,37 @@ def _render(content: bytes, tmp_path: Path, soffice: str, pdftoppm: str, pdfinfo
     (page,) = tmp_path.glob("page*.png")
     assert page.stat().st_size > 20_000
     return page
+
+
+async def test_a_department_template_is_filled_with_the_same_content(svc: Reporting, tmp_path: Path) -> None:
+    from pulse_reporting.adapters.docx_report import to_docx
+
+    template = Document()
+    for line in (
+        "{{ document.committee }} – {{ document.number_line }}",
+        "{{ document.place_and_date }}",
+        "{{ title }}: {{ summary_line }}",
+        "{%p for s in sections %}",
+        "{{ s.title }}",
+        "{%p for para in s.paragraphs %}",
+        "{{ para }}",
+        "{%p endfor %}",
+        "{%p for c in s.charts %}",
+        "{{ c }}",
+        "{%p endfor %}",
+        "{%p endfor %}",
+        "Người ký: {{ document.signatory_name }}",
+    ):
+        template.add_paragraph(line)
+    path = tmp_path / "mau-bao-cao.docx"
+    template.save(str(path))
+    report = (await _get(svc, "json")).json()
+    rendered = Document(io.BytesIO(await asyncio.to_thread(to_docx, report, HCM, template=str(path))))
+    texts = [p.text for p in rendered.paragraphs]
+    assert texts[0] == "TỈNH ỦY YÊN BÁI – Số      -BC/BTG"
+    assert texts[2] == "BÁO CÁO: Tình hình dư luận xã hội tháng 10 năm 2026"
+    assert "VI. DỰ BÁO TÌNH HÌNH" in texts
+    assert any("3 nhiệm vụ chỉ đạo được giao" in t for t in texts)
+    assert texts[-1] == "Người ký: Nguyễn Văn An"
+    assert len(rendered.inline_shapes) == 4
+    assert not any("{{" in t or "{%" in t for t in texts)

@@ -38,8 +38,10 @@ def to_csv(report: Mapping[str, Any], tz: ZoneInfo) -> bytes:
     """One flat table: section, then the section's columns; UTF-8 with BOM so spreadsheets keep the diacritics."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["Mục", "Cột 1", "Cột 2", "Cột 3", "Cột 4", "Cột 5", "Cột 6", "Cột 7", "Cột 8"])
-    for _, title, header, rows in briefing_tables(report, tz):
+    tables = briefing_tables(report, tz)
+    width = max(8, *(len(header) for _, _, header, _ in tables))
+    writer.writerow(["Mục", *(f"Cột {i}" for i in range(1, width + 1))])
+    for _, title, header, rows in tables:
         writer.writerow([csv_cell(v) for v in (title, *header)])
         for row in rows:
             writer.writerow([csv_cell(v) for v in (title, *row)])

@@ -45,15 +45,16 @@ class DirectiveTimers:
             {"directive_id": data.directive_id, "state": "pending", "due_key": {"$ne": due_key}},
             {"$set": {"state": "cancelled"}},
         )
-        if data.remind_before_seconds <= 0:
-            return
+        remind_at = data.due_at - timedelta(seconds=data.remind_before_seconds)
+        if data.remind_before_seconds <= 0 or remind_at <= data.at:
+            return  # no reminder asked, or the due time is nearer than the reminder: the notice itself says it
         try:
             await self._col.insert_one(
                 {
                     "_id": f"{data.directive_id}:{due_key}",
                     "directive_id": data.directive_id,
                     "due_key": due_key,
-                    "remind_at": data.due_at - timedelta(seconds=data.remind_before_seconds),
+                    "remind_at": remind_at,
                     "state": "pending",
                     "directive": raw,
                 }

@@ -13,7 +13,7 @@ from pulse_libs.events.envelope import CloudEvent, new_event
 from pulse_libs.events.topics import INTAKE_DIRECTORY
 from pulse_libs.outbox import outbox_update, with_outbox
 from pulse_libs.store import Database
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from pulse_intake.adapters.store import AGENCIES, UNITS
 
@@ -118,7 +118,6 @@ def _shipped() -> list[dict[str, Any]]:
 async def seed_agencies(*, db: Database) -> int:
     """Create (idempotently) the People's Committee of every ward, commune and special zone in the unit registry,
     and the shipped provincial bodies (departments, police, mass organisations); return how many were created."""
-    created = 0
     wanted: list[dict[str, Any]] = []
     async for unit in db[UNITS].find({"kind": {"$in": list(COMMITTEE_KINDS)}, "replaced_by": None}):
         wanted.append(
@@ -131,12 +130,29 @@ async def seed_agencies(*, db: Database) -> int:
         )
     wanted.extend(_shipped())
     existing = {d["_id"] for d in await db[AGENCIES].find({}, {"_id": 1}).to_list()}
+    now = utcnow()
+    docs = []
     for agency in wanted:
         if agency["code"] in existing:
             continue
-        try:
-            await create_agency(db=db, **agency)
-            created += 1
-        except AgencyExists:  # another replica seeded it first
-            pass
-    return created
+        doc: dict[str, Any] = {
+            "_id": agency["code"],
+            "name": agency["name"],
+            "kind": agency["kind"],
+            "unit_code": agency.get("unit_code"),
+            "active": True,
+            "version": 1,
+            "created_at": now,
+            "updated_at": now,
+        }
+        docs.append(with_outbox(doc, [agency_event(doc)]))
+    if not docs:
+        return 0
+    try:  # one round trip: start-up time matters when every service starts at once
+        await db[AGENCIES].insert_many(docs, ordered=False)
+    except BulkWriteError as exc:  # another replica seeded some first
+        errors = exc.details.get("writeErrors", [])
+        if any(e.get("code") != 11000 for e in errors):
+            raise
+        return len(docs) - len(errors)
+    return len(docs)

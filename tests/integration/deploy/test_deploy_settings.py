@@ -92,7 +92,9 @@ def kubernetes_env(service: str, overlay: str) -> dict[str, str]:
         for d in yaml.safe_load_all((DEPLOY / "k8s" / "base" / f"{service}.yaml").read_text(encoding="utf-8"))
         if d["kind"] == "Deployment"
     )
-    env |= {e["name"]: e["value"] for e in deployment["spec"]["template"]["spec"]["containers"][0].get("env", [])}
+    for e in deployment["spec"]["template"]["spec"]["containers"][0].get("env", []):
+        # A value from a Secret the cluster creates (the KafkaUser's password): any generated secret will do.
+        env[e["name"]] = e["value"] if "value" in e else os.urandom(18).hex()
     return env
 
 
@@ -113,7 +115,7 @@ def filled_in(env: dict[str, str]) -> dict[str, str]:
         if "CHANGE-ME" not in value:
             out[key] = value
         elif "://" in value:
-            out[key] = value.replace("CHANGE-ME", secrets.token_urlsafe(24))
+            out[key] = value.replace("CHANGE-ME", os.urandom(18).hex())
         else:
             out[key] = secrets.token_urlsafe(36)
     return out

@@ -184,6 +184,8 @@ async def test_briefing_json_counts_directives_compares_periods_and_forecasts(sv
     assert h1["outcome"] == OUTCOME
     assert [(x["directive_id"], x["outcome"]) for x in h1["directives"]] == [("d1", "on_time"), ("d2", "late")]
     assert (h1["source_count"], h1["channels"], h1["escalation"]["level"]) == (2, ["zalo"], 1)
+    # The resolved event carries no acknowledged_at: the acknowledgement recorded before is kept.
+    assert (report["escalations"]["acknowledged"], h1["time_to_ack_seconds"]) == (1, 1800.0)
     # Coverage on the 20th: Âu Lâu's report of 20 Sep counts for 2026-10, Nam Cường's of 20 Oct does not.
     (coverage,) = report["orientation_coverage"]
     assert [u["code"] for u in coverage["silent_units"]] == [NAM_CUONG, VAN_PHU]
@@ -259,6 +261,7 @@ async def test_docx_has_the_party_report_form(svc: Reporting) -> None:
         "hạn chưa hoàn thành, 0 đang thực hiện; thời gian hoàn thành trung vị 3 ngày 23 giờ." in text
     )
     assert f"Kết quả: đã giải quyết – {OUTCOME}" in text
+    assert "Cảnh báo được chuyển đến cấp 1; được tiếp nhận sau 30 phút." in text
     assert "- Chỉ đạo UBND phường Yên Bái: Kiểm tra, rà soát và công khai phương án bồi thường" in text
     assert "hoàn thành đúng hạn; kết quả: Đã công khai phương án bồi thường" in text
     assert "Phương pháp: đường xu hướng tuyến tính (bình phương tối thiểu)" in text

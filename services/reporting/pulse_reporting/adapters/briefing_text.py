@@ -257,8 +257,14 @@ def _hotspots(report: Mapping[str, Any], tables: dict[str, Table], tz: ZoneInfo,
         blocks.append(
             Para(f"Kết quả: {label(HOTSPOT_STATUS, h['status']).lower()}" + (f" – {outcome}" if outcome else "") + ".")
         )
-    blocks.append(tables["Điểm nóng"])
+    # The page is portrait A4: the table keeps the figures; ids and outcomes are in the text above.
+    blocks.append(_columns(tables["Điểm nóng"], [1, 2, 3, 4, 5, 6, 8, 9]))
     return Section("CÁC VẤN ĐỀ NỔI CỘM, ĐIỂM NÓNG", blocks)
+
+
+def _columns(table: Table, keep: list[int]) -> Table:
+    """The same table with only the columns `keep` (indexes), in that order."""
+    return Table(table.title, [table.header[i] for i in keep], [[row[i] for i in keep] for row in table.rows])
 
 
 def _dt(value: Any) -> datetime | None:

@@ -109,7 +109,7 @@ def briefing_tables(report: Mapping[str, Any], tz: ZoneInfo) -> list[Table]:
         "Trễ hạn",
         "Quá hạn",
         "Đang thực hiện",
-        "Thời gian hoàn thành trung vị (giờ)",
+        "Trung vị hoàn thành (giờ)",
     ]
     return [
         ("Tổng hợp", "Tình hình chung", ["Chỉ tiêu", "Số liệu"], general),

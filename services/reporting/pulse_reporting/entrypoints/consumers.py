@@ -75,7 +75,8 @@ def projection_handlers(
         state = data.model_dump(
             mode="python", include={"hotspot_id", "unit_code", "topic_code", "urgency", "level", "state", "raised_at"}
         )
-        state |= {"acknowledged_at": data.acknowledged_at, "resolved_at": data.resolved_at}
+        # A milestone an event does not carry (None) must not erase one recorded from an earlier event.
+        state |= {k: v for k, v in (("acknowledged_at", data.acknowledged_at), ("resolved_at", data.resolved_at)) if v}
         if event.type == triage.ESCALATION_RESOLVED:
             state["outcome"] = data.outcome or data.comment
         kind = event.type.split(".")[2]

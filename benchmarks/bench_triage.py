@@ -21,6 +21,7 @@ from pulse_libs.events import topics
 from pulse_libs.events.envelope import new_event
 from pulse_libs.kafka.admin import ensure_topics
 from pulse_libs.kafka.producer import EventProducer
+from pulse_triage import data
 from pulse_triage.bootstrap import bootstrap
 from pulse_triage.domain.scoring import ReportFacts, score_report
 from pulse_triage.domain.text import normalize
@@ -135,7 +136,9 @@ def domain_cpu_ms(rounds: int = 300) -> float:
     started = time.process_time()
     for i in range(rounds):
         title, content, _ = TEXTS[i % len(TEXTS)]
-        score_report(normalize(f"{title}\n{content} {i}"), ReportFacts(channel="zalo"), rules)  # type: ignore[arg-type]
+        facts = ReportFacts(channel="zalo")  # type: ignore[arg-type]
+        text = normalize(f"{title}\n{content} {i}")
+        score_report(text, facts, rules, model=data.urgency_model(), lexicon=data.lexicon())
     return (time.process_time() - started) * 1000 / rounds
 
 

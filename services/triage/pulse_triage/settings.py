@@ -13,7 +13,9 @@ class TriageSettings(ServiceSettings):
     port: int = Field(default=8002, ge=1, le=65535, validation_alias="PULSE_TRIAGE_PORT")
     mongo_db: str = Field(default="pulse_triage", validation_alias="PULSE_TRIAGE_MONGO_DB")
     hotspot_window_hours: float = Field(default=72.0, gt=0, description="Reports join a hot spot seen this recently.")
-    similarity_threshold: float = Field(default=0.5, gt=0, le=1, description="Shingle containment to join a hot spot.")
+    similarity_threshold: float | None = Field(
+        default=None, gt=0, le=1, description="TF-IDF cosine to join a hot spot; None: the calibrated threshold."
+    )
     scheduler_interval_seconds: float = Field(default=5.0, gt=0, description="How often due escalations are scanned.")
     lease_seconds: float = Field(default=30.0, gt=0, description="How long a claimed escalation stays claimed.")
     metrics_refresh_seconds: float = Field(default=15.0, gt=0, description="How often store gauges are refreshed.")

@@ -87,7 +87,9 @@ async def test_roles_units_validation_and_openapi(harness: Harness, app_factory:
         assert {"topics", "thresholds"} <= fields
         assert (await client.get("/v1/rules", headers=admin)).json() == rules
         assert (await client.put("/v1/rules", json=rules, headers=department)).status_code == 403
-        stricter = {**rules, "thresholds": {"urgent": 5, "very_urgent": 10, "flash": 15}}
+        # The level is the calibrated model's; an alarm phrase with a floor added by the admin still counts.
+        alarm = {"phrase": "tiêm chủng", "points": 40, "min_urgency": "very_urgent"}
+        stricter = {**rules, "alarm_phrases": [*rules["alarm_phrases"], alarm]}
         assert (await client.put("/v1/rules", json=stricter, headers=admin)).status_code == 200
         calm = await harness.submit("Hỏi", "Người dân hỏi về lịch tiêm chủng, có chút lo lắng.", unit=OTHER_WARD)
         decided = await wait_until(lambda: harness.collector.of(ev.REPORT_TRIAGED, report_id=calm.subject), what="t")

@@ -19,6 +19,7 @@ FAST = {
         {"level": 3, "target": "standing_committee", "ack_timeout_seconds": 1},
     ]
 }
+ESCALATED = ("flash", "very_urgent", "urgent")
 RIOT = "Nhóm đối tượng đốt phá máy móc của nhà thầu, tình hình rất phức tạp, khoảng {n} người."
 
 
@@ -35,8 +36,10 @@ async def test_unacknowledged_climbs_levels_and_acknowledged_does_not(
     async with serve(app_factory()) as client:
         await harness.collector.start()
         admin = harness.headers("admin")
-        put = await client.put("/v1/policies/flash", json=FAST, headers=admin)
-        assert put.status_code == 200, put.text
+        # Every escalated level gets the fast policy: the calibrated model, not this test, decides the level.
+        for urgency in ESCALATED:
+            put = await client.put(f"/v1/policies/{urgency}", json=FAST, headers=admin)
+            assert put.status_code == 200, put.text
         ignored = await harness.submit("Đốt phá", RIOT.format(n=50), reporter="ctv-1")
         acked = await harness.submit("Bạo loạn", "Có dấu hiệu bạo loạn tại chợ, đám đông hỗn loạn.", unit=OTHER_WARD)
         raised = await wait_until(lambda: len(harness.collector.of(ev.ESCALATION_RAISED)) == 2 or None, what="raised")
@@ -69,7 +72,12 @@ async def test_unacknowledged_climbs_levels_and_acknowledged_does_not(
         assert detail["level"] == 3
         assert detail["next_action_at"] is None
         metrics = (await client.get("/metrics")).text
-        assert 'pulse_triage_reports_total{urgency="flash"} 2.0' in metrics
+        counted = sum(
+            float(line.rsplit(" ", 1)[1])
+            for line in metrics.splitlines()
+            if line.startswith("pulse_triage_reports_total{")
+        )
+        assert counted == 2.0
 
 
 async def _more(client: object, at_least: float) -> bool:
@@ -119,10 +127,11 @@ async def test_two_replicas_and_a_crashed_claim_neither_lose_nor_double(
     replica = app_factory()
     async with serve(app_factory()) as first, serve(replica):
         await harness.collector.start()
-        put = await first.put(
-            "/v1/policies/flash", json={**FAST, "repeat_seconds": 1}, headers=harness.headers("admin")
-        )
-        assert put.status_code == 200
+        for urgency in ESCALATED:
+            put = await first.put(
+                f"/v1/policies/{urgency}", json={**FAST, "repeat_seconds": 1}, headers=harness.headers("admin")
+            )
+            assert put.status_code == 200
         # Policy: three levels of 1 s and a reminder every second at the top level.
         store = replica.state.ctx.store
         reports = [await harness.submit("Đốt phá", RIOT.format(n=50 + i), unit=f"0{4800 + i}") for i in range(3)]

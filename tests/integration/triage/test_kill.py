@@ -80,7 +80,8 @@ async def test_sigkill_mid_escalation_then_restart(harness: Harness, tmp_path: P
     admin = harness.headers("admin")
     async with process(harness, log) as (proc, url):
         async with httpx.AsyncClient(base_url=url, timeout=5) as client:
-            assert (await client.put("/v1/policies/flash", json=POLICY, headers=admin)).status_code == 200
+            for urgency in ("flash", "very_urgent", "urgent"):  # whichever level the model gives the report
+                assert (await client.put(f"/v1/policies/{urgency}", json=POLICY, headers=admin)).status_code == 200
         await harness.collector.start()
         await harness.submit("Bạo loạn", "Có dấu hiệu bạo loạn, đám đông đốt phá xe tại chợ trung tâm.")
         raised = await wait_until(lambda: harness.collector.of(ev.ESCALATION_RAISED), what="raised")

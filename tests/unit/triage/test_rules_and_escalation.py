@@ -6,7 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from pulse_libs.events.common import EscalationTarget, Urgency
+from pulse_triage.data import similarity_model
 from pulse_triage.domain.escalation import DEFAULT_POLICIES, Policy, PolicyLevel, reevaluate, start, step
+from pulse_triage.domain.features import folded_terms
 from pulse_triage.domain.hotspots import Candidate, best_match, hotspot_id_for, keep_samples
 from pulse_triage.domain.text import normalize
 from pulse_triage.rules_schema import RulesDoc, default_rules
@@ -92,7 +94,8 @@ def test_best_match_needs_similar_text_and_ids_are_deterministic() -> None:
     b = normalize("Nguoi dan tu tap truoc UBND phuong phan doi cuong che thu hoi dat du an").folded
     c = normalize("Bà con hỏi về giá điện").folded
     candidates = [Candidate("hs-1", (a,), T0), Candidate("hs-2", (c,), T0)]
-    assert best_match(b, candidates) == "hs-1"
-    assert best_match(normalize("Lịch tiêm chủng tháng sau").folded, candidates) is None
+    model = similarity_model()
+    assert best_match(folded_terms(b), candidates, model) == "hs-1"
+    assert best_match(folded_terms(normalize("Lịch tiêm chủng tháng sau").folded), candidates, model) is None
     assert hotspot_id_for("r.1") == hotspot_id_for("r.1") == "hs-r_1"
     assert len(keep_samples([str(i) for i in range(20)], "x")) == 12

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 
-from pulse_triage.domain.text import find_phrase, fold, normalize, phrase_syllables, shingles, similarity
+from pulse_triage.domain.text import detelex, find_phrase, fold, normalize, phrase_syllables, shingles, similarity
 
 
 def test_nfc_tone_marks_and_case_are_unified_and_the_original_kept() -> None:
@@ -50,3 +50,13 @@ def test_similar_reports_share_shingles_and_unrelated_ones_do_not() -> None:
     c = shingles(normalize("Người dân hỏi về lịch tiêm chủng cho trẻ em tại trạm y tế").folded)
     assert similarity(a, b) >= 0.5
     assert similarity(a, c) < 0.5
+
+
+def test_a_forgotten_tone_mark_telex_leftovers_and_one_typo_still_match() -> None:
+    phrase = phrase_syllables("tụ tập đông người")
+    assert find_phrase(normalize("Bà con tụ tâp đông người trước cổng"), phrase)
+    assert find_phrase(normalize("ba con tuj taapj ddoong nguwowif"), phrase)
+    assert find_phrase(normalize("ba con tu tap dong nguoii"), phrase)
+    assert detelex("dduwowngf") == "duong"
+    assert not find_phrase(normalize("gia đình ba người"), phrase_syllables("giả định"))
+    assert not find_phrase(normalize("người già neo don"), phrase_syllables("đồn"))

@@ -11,6 +11,8 @@ from typing import Any
 import yaml
 
 from pulse_triage.domain.features import Lexicon
+from pulse_triage.domain.model import UrgencyModel
+from pulse_triage.domain.similarity import SimilarityModel
 
 LEXICON_FILE = "features.yaml"
 MODEL_FILE = "urgency_model.json"
@@ -36,3 +38,15 @@ def model_data() -> dict[str, Any]:
     """The fitted model as parsed JSON."""
     data: dict[str, Any] = json.loads(_read(MODEL_FILE))
     return data
+
+
+@lru_cache(maxsize=1)
+def urgency_model() -> UrgencyModel:
+    """The shipped urgency model."""
+    return UrgencyModel.from_dict(model_data())
+
+
+@lru_cache(maxsize=1)
+def similarity_model() -> SimilarityModel:
+    """The shipped similarity IDF and threshold."""
+    return SimilarityModel.from_dict(model_data()["similarity"])

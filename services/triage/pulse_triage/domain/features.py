@@ -12,11 +12,12 @@ from dataclasses import dataclass
 from pulse_libs.events.common import Channel, Sentiment
 
 from pulse_triage.domain.rules import Phrase, RuleSet
-from pulse_triage.domain.text import NormalizedText, detelex, find_phrase, fold, phrase_syllables
+from pulse_triage.domain.text import MAX_TEXT_CHARS, NormalizedText, detelex, find_phrase, fold, phrase_syllables
 
 MAX_COUNT_DIGITS = 7
 """A people count has at most this many digits; longer digit runs are not counts (and are never parsed)."""
 PEOPLE_CAP = 1_000_000
+_LETTERS = re.compile(r"[^\W\d_]+")
 _WORD = re.compile(r"\d+(?:[.,]\d{3})*|[^\W\d]+")
 _UNITS = {"mot": 1, "hai": 2, "ba": 3, "bon": 4, "tu": 4, "nam": 5, "lam": 5, "sau": 6, "bay": 7, "tam": 8}
 _UNITS |= {"chin": 9, "muoi": 10}
@@ -156,10 +157,16 @@ def _composites(values: dict[str, float]) -> None:
     values["calm"] = min(3.0, calm)
     values["action_now"] = min(3.0, action) if values["lex_now"] else 0.0
     values["action_calm"] = min(3.0, action) if calm else 0.0
-    values["harm_now"] = min(3.0, values["lex_violence"] + values["lex_casualties"]) if values["lex_now"] else 0.0
+    harm = values["lex_violence"] + values["lex_casualties"] + values["lex_danger"]
+    values["harm_now"] = min(3.0, harm) if values["lex_now"] else 0.0
 
 
 def terms(text: NormalizedText) -> tuple[str, ...]:
     """Text terms for the model and for similarity: folded, telex-repaired syllables and syllable bigrams."""
-    plains = [s.plain for s in text.syllables if not s.plain.isdigit()]
+    return folded_terms(text.folded)
+
+
+def folded_terms(folded: str) -> tuple[str, ...]:
+    """The terms of an already folded text (as hot spots keep their samples)."""
+    plains = [detelex(w) for w in _LETTERS.findall(folded[:MAX_TEXT_CHARS])]
     return (*plains, *(f"{a}_{b}" for a, b in itertools.pairwise(plains)))

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from pulse_triage.domain.text import shingles, similarity
+from pulse_libs.events.common import Urgency
 
-SIMILARITY_THRESHOLD = 0.5
-"""Containment of 4-character shingles of the diacritic-folded title and content."""
+from pulse_triage.domain.features import folded_terms
+from pulse_triage.domain.similarity import SimilarityModel, cosine_of
+
 MAX_SAMPLES = 12
 """Texts kept per hot spot to compare newcomers against (the first ones and the latest ones)."""
+BURST = timedelta(hours=3)
+"""Urgent reports of one ward and topic this close in time join one hot spot even when worded differently."""
 
 
 @dataclass(frozen=True)
@@ -21,17 +24,31 @@ class Candidate:
     hotspot_id: str
     samples: tuple[str, ...]
     last_seen: datetime
+    urgency: Urgency = Urgency.ROUTINE
 
 
-def best_match(folded: str, candidates: Sequence[Candidate], threshold: float = SIMILARITY_THRESHOLD) -> str | None:
-    """The hot spot whose most similar sample is at least `threshold` similar to the text (best first)."""
-    mine = shingles(folded)
+def best_match(
+    terms: Sequence[str],
+    candidates: Sequence[Candidate],
+    model: SimilarityModel,
+    *,
+    urgency: Urgency = Urgency.ROUTINE,
+    observed_at: datetime | None = None,
+) -> str | None:
+    """The hot spot whose most similar sample reaches the model's threshold (most similar first); failing that,
+    for an urgent or higher report, the latest urgent-or-higher hot spot seen within BURST of it."""
+    mine = model.vector(terms)
     best: tuple[float, datetime, str] | None = None
     for candidate in candidates:
-        score = max((similarity(mine, shingles(s)) for s in candidate.samples), default=0.0)
-        if score >= threshold and (best is None or (score, candidate.last_seen) > best[:2]):
+        score = max((cosine_of(mine, model.vector(folded_terms(s))) for s in candidate.samples), default=0.0)
+        if score >= model.threshold and (best is None or (score, candidate.last_seen) > best[:2]):
             best = (score, candidate.last_seen, candidate.hotspot_id)
-    return best[2] if best else None
+    if best is not None:
+        return best[2]
+    if urgency.rank < Urgency.URGENT.rank or observed_at is None:
+        return None
+    burst = [c for c in candidates if c.urgency.rank >= Urgency.URGENT.rank and abs(observed_at - c.last_seen) <= BURST]
+    return max(burst, key=lambda c: c.last_seen).hotspot_id if burst else None
 
 
 def keep_samples(samples: Sequence[str], new: str) -> list[str]:

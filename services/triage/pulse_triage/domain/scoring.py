@@ -1,12 +1,14 @@
-"""Classification and urgency scoring: pure functions of a report's text and fields and the rule set."""
+"""Classification and urgency scoring: pure functions of a report's text and fields, the rule set, the feature
+lexicon and the calibrated model; every decision keeps reasons an officer understands."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, replace
 
 from pulse_libs.events.common import Channel, Sentiment, Urgency
 
+from pulse_triage.domain.features import Extracted, Facts, Lexicon, extract
+from pulse_triage.domain.model import LEVELS, Contribution, UrgencyModel
 from pulse_triage.domain.rules import Phrase, RuleSet
 from pulse_triage.domain.text import NormalizedText, find_phrase
 
@@ -17,13 +19,8 @@ URGENCY_VI = {
     Urgency.FLASH: "hỏa tốc",
 }
 HINT_WEIGHT = 3
-_COUNT = re.compile(
-    r"(\d{1,3}(?:[.,]\d{3})*|\d+)\s*(?:nguoi|ho|cong nhan|lao dong|phu huynh|tieu thuong|giao dan|xa vien|ho dan)\b"
-)
-_VAGUE = re.compile(
-    r"\b(hang nghin|hang ngan|hang tram|hang chuc|vai chuc) (?:nguoi|ho|cong nhan|tieu thuong|giao dan)\b"
-)
-_VAGUE_VALUE = {"hang nghin": 1000, "hang ngan": 1000, "hang tram": 100, "hang chuc": 20, "vai chuc": 20}
+REPETITION_SOURCES = 3
+"""A hot spot reported by this many distinct sources rises one level (repetition alone never makes it hỏa tốc)."""
 
 
 @dataclass(frozen=True)
@@ -38,7 +35,7 @@ class ReportFacts:
 
 @dataclass(frozen=True)
 class Decision:
-    """Triage's verdict on one report; `base_score` excludes repetition bonuses."""
+    """Triage's verdict on one report; `base_score` and `floor` are the report's own, before repetition."""
 
     urgency: Urgency
     score: float
@@ -78,128 +75,106 @@ def classify(text: NormalizedText, facts: ReportFacts, rules: RuleSet) -> tuple[
     return codes, reasons
 
 
-def people_involved(text: NormalizedText, declared: int | None) -> int:
-    """The larger of the declared count and a count stated in the text ("khoảng 200 người", "hàng trăm người")."""
-    found = declared or 0
-    for match in _COUNT.finditer(text.folded):
-        digits = re.sub(r"[.,]", "", match.group(1))
-        if digits.isdigit():
-            found = max(found, int(digits))
-    for match in _VAGUE.finditer(text.folded):
-        found = max(found, _VAGUE_VALUE[match.group(1)])
-    return found
-
-
 def score_report(
-    text: NormalizedText, facts: ReportFacts, rules: RuleSet, *, sensitive_topics: frozenset[str] = frozenset()
+    text: NormalizedText,
+    facts: ReportFacts,
+    rules: RuleSet,
+    *,
+    model: UrgencyModel,
+    lexicon: Lexicon,
+    sensitive_topics: frozenset[str] = frozenset(),
 ) -> Decision:
-    """Classify the report and score its urgency, with reasons an officer understands."""
-    w = rules.weights
+    """Classify the report and decide its urgency with the calibrated model, with reasons an officer understands."""
     codes, reasons = classify(text, facts, rules)
-    points = 0
-    floor = Urgency.ROUTINE
-    alarm_points = 0
-    matched = [a for a in rules.alarms if find_phrase(text, a.phrase)]
-    for alarm in matched:
-        if any(_contains(other.phrase, alarm.phrase) for other in matched if other is not alarm):
-            continue  # "tụ tập" inside a matched "tụ tập đông người" counts once
-        alarm_points += alarm.points
-        reasons.append(f"Có cụm từ báo động: «{alarm.label}» (+{alarm.points})")
-        if alarm.min_urgency is not None and alarm.min_urgency.rank > floor.rank:
-            floor = alarm.min_urgency
-    if alarm_points > w["alarm_max"]:
-        reasons.append(f"Điểm cụm từ báo động được giới hạn ở {w['alarm_max']}")
-    points += min(alarm_points, w["alarm_max"])
-    people = people_involved(text, facts.people_count)
-    band = max((b for b in rules.people_bands if people >= b[0]), default=None, key=lambda b: b[0])
-    if band is not None:
-        points += band[1]
-        reasons.append(f"Số người liên quan: {people} (≥ {band[0]}) (+{band[1]})")
+    extracted = extract(text, Facts(facts.channel, facts.sentiment, facts.people_count), rules, lexicon)
+    prediction = model.predict(extracted.values, extracted.terms)
     sensitive = [c for c in codes if rules.is_sensitive(c) or c in sensitive_topics]
     if sensitive:
-        points += w["sensitive"]
-        names = ", ".join(rules.topic_name(c) for c in sensitive)
-        reasons.append(f"Lĩnh vực nhạy cảm: {names} (+{w['sensitive']})")
-    points += _negativity(text, facts, rules, reasons)
-    points += _spread(text, facts, rules, reasons)
-    urgency = rules.urgency_for(points)
-    if floor.rank > urgency.rank:
-        reasons.append(f"Cụm từ báo động buộc mức tối thiểu: {URGENCY_VI[floor]}")
-        urgency = floor
-    reasons.append(f"Tổng điểm {points} → mức {URGENCY_VI[urgency]}")
-    return Decision(urgency, float(points), float(points), floor, tuple(codes), bool(sensitive), tuple(reasons))
+        reasons.append("Lĩnh vực nhạy cảm: " + ", ".join(rules.topic_name(c) for c in sensitive))
+    alarms = extracted.matched.get("alarm_points", ())
+    if alarms:
+        reasons.append("Cụm từ báo động: " + ", ".join(f"«{a}»" for a in alarms))
+    reasons += _explain(prediction.towards, extracted, lexicon, text, "Căn cứ nâng mức")
+    reasons += _explain(prediction.against, extracted, lexicon, text, "Căn cứ hạ mức")
+    urgency = prediction.urgency
+    if extracted.values["alarm_floor"] and not extracted.values["calm"] and urgency == Urgency.ROUTINE:
+        # A safety net for short reports the model has too little text for: a rule's floor phrase, told with
+        # no calm context, is never left at thường (the level itself stays the model's call above that).
+        urgency = Urgency.URGENT
+        reasons.append("Cụm từ báo động không kèm bối cảnh bình thường: tối thiểu mức khẩn")
+    odds = ", ".join(f"{URGENCY_VI[lv]} {p:.0%}" for lv, p in zip(LEVELS, prediction.probabilities, strict=True))
+    reasons.append(f"Mô hình hiệu chỉnh xếp mức {URGENCY_VI[prediction.urgency]} (xác suất: {odds})")
+    reasons.append(f"Kết luận: mức {URGENCY_VI[urgency]}")
+    score = prediction.score
+    return Decision(urgency, score, score, urgency, tuple(codes), bool(sensitive), tuple(reasons))
 
 
-def _contains(longer: Phrase, shorter: Phrase) -> bool:
-    n = len(shorter)
-    return len(longer) > n and any(longer[i : i + n] == shorter for i in range(len(longer) - n + 1))
+def _explain(
+    parts: tuple[Contribution, ...], extracted: Extracted, lexicon: Lexicon, text: NormalizedText, head: str
+) -> list[str]:
+    labels = {"lex_" + g.name: g.label for g in lexicon.groups}
+    out: list[str] = []
+    for part in parts:
+        line = _describe(part.name, extracted, labels, text)
+        if line and f"{head}: {line}" not in out:
+            out.append(f"{head}: {line}")
+    return out
 
 
-def _negativity(text: NormalizedText, facts: ReportFacts, rules: RuleSet, reasons: list[str]) -> int:
-    w = rules.weights
-    points = 0
-    if facts.sentiment == Sentiment.NEGATIVE:
-        points += w["negative_sentiment"]
-        reasons.append(f"Người phản ánh đánh giá dư luận tiêu cực (+{w['negative_sentiment']})")
-    hits = [p for p in rules.negative if find_phrase(text, p)]
-    if hits:
-        extra = min(w["negative_phrase_max"], w["negative_phrase"] * len(hits))
-        points += extra
-        reasons.append("Có biểu hiện bức xúc: " + ", ".join(f"«{_label(h)}»" for h in hits[:4]) + f" (+{extra})")
-    return points
+def _describe(name: str, extracted: Extracted, labels: dict[str, str], text: NormalizedText) -> str | None:
+    phrases = ", ".join(f"«{p}»" for p in extracted.matched.get(name, ())[:3])
+    if name in labels:
+        return f"{labels[name]} ({phrases})" if phrases else labels[name]
+    if name.startswith("people"):
+        return f"số người nêu trong phản ánh: {extracted.people}" if extracted.people else None
+    if name.startswith("alarm"):
+        return f"cụm từ báo động ({phrases})" if phrases else None
+    if name.startswith("term:"):
+        return f"từ ngữ «{_written(name.removeprefix('term:'), text)}»"
+    return {
+        "sensitive": f"lĩnh vực nhạy cảm ({', '.join(extracted.matched.get('sensitive', ()))})",
+        "channel_social": "phản ánh từ mạng xã hội",
+        "sentiment_negative": "người phản ánh đánh giá dư luận tiêu cực",
+        "sentiment_positive": "người phản ánh đánh giá dư luận tích cực",
+        "length_log": "độ dài phản ánh",
+    }.get(name)
 
 
-def _spread(text: NormalizedText, facts: ReportFacts, rules: RuleSet, reasons: list[str]) -> int:
-    w = rules.weights
-    points = 0
-    if facts.channel == Channel.SOCIAL_MEDIA:
-        points += w["social_media_channel"]
-        reasons.append(f"Phản ánh từ mạng xã hội (+{w['social_media_channel']})")
-    hits = [p for p in rules.spread if find_phrase(text, p)]
-    if hits:
-        points += w["spread_phrase"]
-        reasons.append(
-            "Có dấu hiệu lan truyền: " + ", ".join(f"«{_label(h)}»" for h in hits[:3]) + f" (+{w['spread_phrase']})"
-        )
-    return points
+def _written(term: str, text: NormalizedText) -> str:
+    """The syllables of a folded term as the reporter wrote them."""
+    wanted = term.split("_")
+    sylls = text.syllables
+    for i in range(len(sylls) - len(wanted) + 1):
+        if all(sylls[i + k].plain == w for k, w in enumerate(wanted)):
+            return " ".join(s.text for s in sylls[i : i + len(wanted)])
+    return term.replace("_", " ")
+
+
+def raised_level(floor: Urgency, *, sources: int, channels: int) -> Urgency:
+    """A hot spot's level: its strongest report's, one higher from REPETITION_SOURCES distinct sources on
+    (repetition alone stops at thượng khẩn)."""
+    del channels  # counted and shown, but distinct people are what the department weighs
+    if sources >= REPETITION_SOURCES and floor.rank < Urgency.VERY_URGENT.rank:
+        return LEVELS[floor.rank + 1]
+    return floor
 
 
 def with_repetition(decision: Decision, *, sources: int, channels: int, rules: RuleSet) -> Decision:
-    """Raise a decision for the hot spot it belongs to: more distinct sources and channels, more urgency."""
-    w = rules.weights
-    bonus = 0
-    reasons = list(decision.reasons[:-1])
-    if sources > 1:
-        extra = min(w["extra_source_max"], w["extra_source"] * (sources - 1))
-        bonus += extra
-        reasons.append(f"Điểm nóng có {sources} nguồn phản ánh khác nhau (+{extra})")
-    if channels > 1:
-        extra = min(w["extra_channel_max"], w["extra_channel"] * (channels - 1))
-        bonus += extra
-        reasons.append(f"Phản ánh qua {channels} kênh khác nhau (+{extra})")
-    if bonus == 0:
+    """Raise a decision for the hot spot it belongs to: enough distinct sources raise it one level."""
+    del rules
+    urgency = raised_level(decision.floor, sources=sources, channels=channels)
+    if urgency == decision.urgency:
         return decision
-    score = decision.base_score + bonus
-    urgency = rules.urgency_for(score)
-    if decision.floor.rank > urgency.rank:
-        urgency = decision.floor
-    reasons.append(f"Tổng điểm {score:g} → mức {URGENCY_VI[urgency]}")
-    return replace(decision, urgency=urgency, score=float(score), reasons=tuple(reasons))
+    reasons = [
+        *decision.reasons,
+        f"Điểm nóng có {sources} nguồn phản ánh khác nhau: nâng lên mức {URGENCY_VI[urgency]}",
+    ]
+    return replace(decision, urgency=urgency, reasons=tuple(reasons))
 
 
 def hotspot_level(
     rules: RuleSet, *, base_score: float, floor: Urgency, sources: int, channels: int
 ) -> tuple[Urgency, float]:
-    """A hot spot's urgency and score: its strongest report raised by distinct sources and channels."""
-    urgency = rules.urgency_for(base_score)
-    seed = Decision(
-        urgency=urgency if urgency.rank >= floor.rank else floor,
-        score=base_score,
-        base_score=base_score,
-        floor=floor,
-        topic_codes=(rules.fallback_topic,),
-        sensitive=False,
-        reasons=("",),
-    )
-    raised = with_repetition(seed, sources=sources, channels=channels, rules=rules)
-    return raised.urgency, raised.score
+    """A hot spot's urgency and score: its strongest report raised by distinct sources."""
+    del rules
+    return raised_level(floor, sources=sources, channels=channels), base_score

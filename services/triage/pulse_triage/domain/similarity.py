@@ -60,6 +60,10 @@ class SimilarityModel:
         """Similarity of two reports' terms."""
         return cosine_of(self.vector(a), self.vector(b))
 
+    def similar(self, vector: Mapping[str, float], terms: Sequence[str]) -> bool:
+        """True if a report's vector and another text's terms reach the threshold."""
+        return cosine_of(vector, self.vector(terms)) >= self.threshold
+
     def keys(self, vector: Mapping[str, float]) -> list[str]:
         """The terms a report is filed under: its heaviest (rarest, most repeated) ones."""
         return [t for t, _ in sorted(vector.items(), key=lambda tw: (-tw[1], tw[0]))[:INDEX_KEYS]]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from rapidfuzz.distance import OSA
 from underthesea import text_normalize, word_tokenize
@@ -78,6 +78,16 @@ class NormalizedText:
     tokens: tuple[str, ...]
     syllables: tuple[Syllable, ...]
 
+    @cached_property
+    def positions(self) -> dict[str, tuple[int, ...]]:
+        """Where each folded (and telex-repaired) syllable occurs: phrase matching starts only there."""
+        found: dict[str, list[int]] = {}
+        for i, s in enumerate(self.syllables):
+            found.setdefault(s.folded, []).append(i)
+            if s.plain != s.folded:
+                found.setdefault(s.plain, []).append(i)
+        return {k: tuple(v) for k, v in found.items()}
+
     @property
     def plain_words(self) -> tuple[str, ...]:
         """The segmented words, folded and telex-repaired, syllables joined by "_"."""
@@ -140,8 +150,8 @@ def first_match(text: NormalizedText, phrase: tuple[str, ...], *, fuzzy: bool = 
     folded = tuple(fold(p) for p in phrase)
     sylls = text.syllables
     allow = 1 if fuzzy and n > 1 else 0
-    for i in range(len(sylls) - n + 1):
-        if matches_at(sylls, i, phrase, folded, typos=allow):
+    for i in text.positions.get(folded[0], ()):
+        if i + n <= len(sylls) and matches_at(sylls, i, phrase, folded, typos=allow):
             return i
     return None
 
@@ -166,10 +176,18 @@ def matches_at(
 ) -> bool:
     """Match at position i: each syllable equal once folded, carrying the phrase's diacritics, some of them, or
     none (so unaccented typing and a forgotten tone mark match, but "đạt" never matches «đất»); telex leftovers
-    repaired; up to `typos` syllables of a multi-syllable phrase one edit away. A one-syllable phrase must
-    also be a whole word, so «đất» does not match inside "đất nước"."""
+    repaired; up to `typos` syllables of a multi-syllable phrase one edit away. A one-syllable phrase must be
+    written with its marks (at most one left out) and be a whole word, so «đất» does not match inside
+    "đất nước" and "don" does not match «đồn»."""
     n = len(phrase)
     left = typos
+    if n == 1:
+        # One syllable written without its marks is ambiguous ("don" is đơn, đồn or đón): it must be written as is.
+        s = sylls[i]
+        exact = s.text == phrase[0] or (
+            s.folded == folded[0] and s.text != s.folded and marks(s.text) <= marks(phrase[0])
+        )
+        return exact and s.word_len == 1
     for k in range(n):
         s = sylls[i + k]
         if _same(s, phrase[k], folded[k]):
@@ -178,7 +196,7 @@ def matches_at(
             left -= 1
             continue
         return False
-    return not (n == 1 and sylls[i].word_len > 1)
+    return True
 
 
 def shingles(folded: str, size: int = 4) -> frozenset[str]:

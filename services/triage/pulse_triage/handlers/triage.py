@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 import pulse_libs.events.intake as intake_events
@@ -12,12 +14,15 @@ from pulse_libs.events.common import Urgency
 from pulse_libs.events.envelope import CloudEvent
 from pulse_libs.store import Document
 
+from pulse_triage import data
 from pulse_triage.adapters.store import HOTSPOTS, RESULTS
 from pulse_triage.context import TriageContext
+from pulse_triage.domain.features import folded_terms
 from pulse_triage.domain.hotspots import Candidate, best_match, hotspot_id_for, keep_samples
 from pulse_triage.domain.rules import RuleSet
 from pulse_triage.domain.scoring import Decision, ReportFacts, hotspot_level, score_report, with_repetition
-from pulse_triage.domain.text import NormalizedText, normalize, shingles, similarity
+from pulse_triage.domain.similarity import SimilarityModel
+from pulse_triage.domain.text import NormalizedText, normalize
 from pulse_triage.handlers.escalations import ensure_escalation
 from pulse_triage.handlers.events import hotspot_changed, report_triaged
 
@@ -37,9 +42,8 @@ async def handle_report_submitted(ctx: TriageContext, event: CloudEvent) -> None
         ctx.kick()
         return
     rules = await ctx.rules()
-    text = normalize(f"{report.title}\n{report.content}")
-    facts = ReportFacts(report.channel, tuple(report.topic_codes), report.sentiment, report.people_count)
-    decision = score_report(text, facts, rules)
+    # Normalising and scoring take milliseconds of CPU: off the event loop, so the consumer and the API stay live.
+    text, decision = await asyncio.to_thread(decide, report, rules)
     hotspot, merged = await join_hotspot(ctx=ctx, report=report, text=text, decision=decision, rules=rules)
     now = ctx.now()
     events = []
@@ -61,6 +65,20 @@ async def handle_report_submitted(ctx: TriageContext, event: CloudEvent) -> None
     if hotspot is not None:
         await ensure_escalation(ctx=ctx, hotspot=hotspot)
     ctx.kick()
+
+
+def decide(report: intake_events.ReportSubmitted, rules: RuleSet) -> tuple[NormalizedText, Decision]:
+    """Normalise, classify and score one report with the shipped model (CPU only, no I/O)."""
+    text = normalize(f"{report.title}\n{report.content}")
+    facts = ReportFacts(report.channel, tuple(report.topic_codes), report.sentiment, report.people_count)
+    return text, score_report(text, facts, rules, model=data.urgency_model(), lexicon=data.lexicon())
+
+
+def similarity_model(ctx: TriageContext) -> SimilarityModel:
+    """The calibrated similarity, with the threshold of the settings when one is set."""
+    model = data.similarity_model()
+    override = ctx.settings.similarity_threshold
+    return model if override is None else replace(model, threshold=override)
 
 
 def _result_doc(
@@ -90,6 +108,7 @@ def _result_doc(
         "received_at": as_utc(report.received_at),
         "decided_at": now,
         "folded": text.folded[:4000],
+        "text": text.normalized[:4000],
         "tokens": list(text.tokens[:400]),
     }
 
@@ -107,24 +126,29 @@ async def join_hotspot(
     Candidates come from the (unit, topic) cluster document, read by id: FerretDB answers queries on other
     fields by scanning the collection, which would make every report slower than the last."""
     since = as_utc(report.observed_at) - timedelta(hours=ctx.settings.hotspot_window_hours)
-    threshold = ctx.settings.similarity_threshold
+    model = similarity_model(ctx)
+    terms = folded_terms(text.folded)
+    observed = as_utc(report.observed_at)
     for _ in range(10):
         cluster = await ctx.store.cluster(report.unit_code, decision.primary_topic)
         open_spots = await _open_hotspots(ctx, cluster, since)
         for hotspot in open_spots:
             if report.report_id in hotspot["report_ids"]:  # a replay after a crash
                 return hotspot, report.report_id in hotspot.get("merged_ids", [])
-        candidates = [Candidate(h["_id"], tuple(h.get("samples", [])), h["last_seen"]) for h in open_spots]
-        match = best_match(text.folded, candidates, threshold)
+        candidates = [
+            Candidate(h["_id"], tuple(h.get("samples", [])), as_utc(h["last_seen"]), Urgency(h["urgency"]))
+            for h in open_spots
+        ]
+        match = best_match(terms, candidates, model, urgency=decision.urgency, observed_at=observed)
         if match is not None:
             hotspot = next(h for h in open_spots if h["_id"] == match)
             joined = await _add_report(ctx, hotspot, report, text, decision, rules)
             if joined is not None:
                 return joined
             continue  # changed meanwhile (an ack, another replica): look again
-        mine = shingles(text.folded)
+        mine = model.vector(terms)
         loose = [r for r in cluster["loose"] if as_utc(r["observed_at"]) >= since and r["_id"] != report.report_id]
-        similar = [r for r in loose if similarity(mine, shingles(r["folded"])) >= threshold]
+        similar = [r for r in loose if model.similar(mine, folded_terms(r["folded"]))]
         if not similar and decision.urgency == Urgency.ROUTINE:
             entry = _loose_entry(report, text, decision)
             if await ctx.store.save_cluster(cluster, loose=[*loose, entry][-LOOSE_MAX:]):

@@ -62,6 +62,8 @@ ROLE_SCOPES: Mapping[Role, frozenset[str]] = {
             "deliveries:read",
             "identities:read",
             "triage:read",
+            "triage:review",
+            "hotspots:write",
             "agencies:read",
             "directives:read",
             "directives:write",

@@ -44,6 +44,8 @@ class ReportTriaged(EventModel):
     hotspot_id: str | None = None
     merged: bool = False
     """True when the report is a near-duplicate from a source already counted in its hot spot."""
+    reviewed: bool = False
+    """True when an officer corrected the decision (POST /v1/triage/{id}/review); the latest decision wins."""
     channel: Channel
     observed_at: datetime
     received_at: datetime

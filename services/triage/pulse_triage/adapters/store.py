@@ -22,6 +22,7 @@ RULES = "rules"
 TOPICS = "registry_topics"
 CLUSTERS = "clusters"
 EVENTS = "triage_outbox"
+REVIEWS = "triage_reviews"
 OUTBOX_COLLECTIONS = (EVENTS,)
 """Only insert-only documents carry an outbox: FerretDB 1.24 applies updates as read-modify-write of the whole
 document, so the relay's `$unset` on a document that another writer changes at the same time can undo that change
@@ -40,6 +41,7 @@ INDEXES: Mapping[str, Sequence[IndexModel]] = {
         IndexModel([("raised_at", DESCENDING), ("_id", DESCENDING)], name="recent"),
     ],
     SILENCES: [IndexModel([("until", ASCENDING)], name="until")],
+    REVIEWS: [IndexModel([("reviewed_at", DESCENDING), ("_id", DESCENDING)], name="recent")],
     EVENTS: [IndexModel([("created_at", ASCENDING)], name="created_at")],
 }
 

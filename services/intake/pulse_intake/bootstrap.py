@@ -84,7 +84,7 @@ def bootstrap(settings: IntakeSettings | None = None, **overrides: Any) -> FastA
         if first_admin is not None:
             await seed_admin(db=runtime.db, username=first_admin[0], password=first_admin[1])
         if settings.seed_registry:
-            changed = await seed_registry(db=runtime.db)
+            changed = await seed_registry(db=runtime.db, province=settings.registry_province)
             if changed:
                 relay.kick()
             log.info("registry seeded", extra={"changed": changed})

@@ -1,9 +1,10 @@
-"""Start-up seeding (idempotent): the first admin, the Lào Cai units of 2025 and the default topics."""
+"""Start-up seeding (idempotent): the first admin, the configured province's 2025 units and the default topics."""
 
 from __future__ import annotations
 
 import json
 import logging
+import unicodedata
 import uuid
 from importlib import resources
 from typing import Any
@@ -23,12 +24,29 @@ LAO_CAI = "Lào Cai"
 KIND_BY_DIVISION = {"phường": "ward", "xã": "commune", "đặc khu": "town", "tỉnh": "province"}
 
 
-def lao_cai_units() -> list[dict[str, Any]]:
-    """Lào Cai province and its 99 wards and communes (2025 structure, official GSO codes)."""
-    province = next(p for p in Province.iter_all() if p.name == LAO_CAI)
+class UnknownProvince(ValueError):
+    """The configured province is not one of the 34 of the 2025 structure."""
+
+
+def find_province(name_or_code: str) -> Province:
+    """A province of `vietnam-provinces` by its GSO code (`15`, `1`) or its name with or without the division word
+    (`Lào Cai`, `Thành phố Hà Nội`); case and Unicode form do not matter."""
+    wanted = unicodedata.normalize("NFC", name_or_code).strip().casefold()
+    for province in Province.iter_all():
+        name = province.name.casefold()
+        names = {name, name.removeprefix("thành phố "), f"tỉnh {name}"}
+        if wanted in names or (wanted.isdigit() and int(wanted) == int(province.code)):
+            return province
+    raise UnknownProvince(f"no province {name_or_code!r} in vietnam-provinces (2025 structure: 34 provinces)")
+
+
+def province_units(name_or_code: str = LAO_CAI) -> list[dict[str, Any]]:
+    """A province and its wards and communes (2025 structure, official GSO codes); Lào Cai has 99."""
+    province = find_province(name_or_code)
     pcode = f"{int(province.code):02d}"
+    title = province.name if province.name.startswith("Thành phố") else f"Tỉnh {province.name}"
     units: list[dict[str, Any]] = [
-        {"code": pcode, "name": "Tỉnh Lào Cai", "kind": "province", "parent_code": None, "replaced_by": None}
+        {"code": pcode, "name": title, "kind": "province", "parent_code": None, "replaced_by": None}
     ]
     for ward in sorted(Ward.iter_by_province(province.code), key=lambda w: int(w.code)):
         units.append(
@@ -41,6 +59,11 @@ def lao_cai_units() -> list[dict[str, Any]]:
             }
         )
     return units
+
+
+def lao_cai_units() -> list[dict[str, Any]]:
+    """Lào Cai province and its 99 wards and communes (the demo province)."""
+    return province_units(LAO_CAI)
 
 
 def _data(name: str) -> list[dict[str, Any]]:
@@ -59,10 +82,13 @@ def legacy_units() -> list[dict[str, Any]]:
     return _data("legacy_units.json")
 
 
-async def seed_registry(*, db: Database) -> int:
-    """Upsert the shipped units and topics; return how many changed."""
+async def seed_registry(*, db: Database, province: str = LAO_CAI) -> int:
+    """Upsert the province's units (with the shipped legacy units that belong to it) and the topics; return how
+    many changed."""
+    units = province_units(province)
+    legacy = [u for u in legacy_units() if u["parent_code"] == units[0]["code"]]
     changed = 0
-    for unit in lao_cai_units() + legacy_units():
+    for unit in units + legacy:
         changed += (await upsert_unit(db=db, unit=unit)) != "unchanged"
     for topic in default_topics():
         changed += (await upsert_topic(db=db, topic=topic)) != "unchanged"

@@ -199,3 +199,14 @@ async def test_assets_are_served_locally(console: httpx.AsyncClient) -> None:
         assert asset.status_code == 200, path
         assert len(asset.content) > 1000
     assert (await console.get("/readyz")).status_code == 200
+
+
+async def test_report_filters_reach_intake_each_under_its_own_name(console: httpx.AsyncClient, apis: FakeApis) -> None:
+    await sign_in(console)
+    apis.on("intake", "GET", "/v1/reports", body={"items": [], "next_cursor": None})
+    page = await console.get("/reports", params={"q": "nha van hoa", "unit_code": "04252", "urgency": "flash"})
+    assert page.status_code == 200
+    sent = apis.sent("intake", "GET", "/v1/reports")[-1].url.params
+    assert (sent["q"], sent["unit_code"], sent["urgency"]) == ("nha van hoa", "04252", "flash")
+    assert "to" not in sent
+    assert "from" not in sent

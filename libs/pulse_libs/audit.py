@@ -86,6 +86,11 @@ class AuditLog:
         self._lock = asyncio.Lock()
 
     @property
+    def client(self) -> object:
+        """The store client this chain writes through."""
+        return self._db.client
+
+    @property
     def chain(self) -> str | None:
         """This process's chain id (None until the first entry)."""
         return self._chain
@@ -159,7 +164,7 @@ def audit_log_for(db: Database, *, service: str) -> AuditLog:
     """The process's chain on `db` (one per process and database)."""
     key = (id(db.client), db.name)
     found = _LOGS.get(key)
-    if found is None:
+    if found is None or found.client is not db.client:  # a new client that reused a freed client's id
         found = _LOGS[key] = AuditLog(db, service=service)
     return found
 

@@ -17,6 +17,8 @@ import pytest
 from pulse_libs.settings import ServiceSettings
 from pymongo import AsyncMongoClient
 
+from tests.support.kafka_cleanup import delete_topics_with_prefix
+
 S = TypeVar("S", bound=ServiceSettings)
 
 KAFKA = os.environ.get("PULSE_KAFKA_BOOTSTRAP", "127.0.0.1:9092")
@@ -69,6 +71,7 @@ async def make_settings(namespace: str) -> AsyncIterator[Callable[..., Any]]:
         return cls.model_construct(**{**cls().model_dump(), **values, "mongo_db": db})
 
     yield build
+    await delete_topics_with_prefix(KAFKA, f"{namespace}.")
     if databases:
         client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(MONGO, serverSelectionTimeoutMS=3000)
         try:

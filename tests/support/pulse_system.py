@@ -141,8 +141,12 @@ class PulseSystem:
         self.processes.clear()
 
     def drop_databases(self) -> None:
-        """Remove the databases this system used."""
+        """Remove the databases and the namespaced topics this system used."""
         from pymongo import MongoClient
+
+        from tests.support.kafka_cleanup import delete_topics_with_prefix_sync
+
+        delete_topics_with_prefix_sync(self.kafka, f"{self.namespace}.")
 
         client: MongoClient[dict[str, object]] = MongoClient(self.mongo, serverSelectionTimeoutMS=3000)
         try:

@@ -1,5 +1,6 @@
-"""Faults without loss: while a load generator submits reports, Kafka, FerretDB and each service are
-killed with SIGKILL and restarted. Accounting as in Kafka's replication tests:
+"""Faults without loss: while a load generator submits reports to two intake replicas (round robin, as
+behind a load balancer), Kafka, PostgreSQL, FerretDB and one replica at a time of each service (two of
+each run) are killed with SIGKILL and restarted. Accounting as in Kafka's replication tests:
 
 A = ids answered 201 (the client resends with its Idempotency-Key after a 503 or a dropped
 connection, as a real client does), S = reports in intake's store, T = reports triaged, R = reports
@@ -7,8 +8,9 @@ counted by reporting. Pass: A ⊆ S, A ⊆ T and R = |S| (nothing counted twice)
 time; no 500s; every 503 carries Retry-After; no escalation notice reaches the same recipient and
 channel twice.
 
-`PULSE_FAULT_ROUNDS` sets how often each component is killed (CI runs 1 round over a subset; `make
-test-faults` runs 2 rounds over everything). The figures are printed and written to var/faults.json.
+`PULSE_FAULT_ROUNDS` sets how often each component is killed (CI runs 1 round over a subset at 4
+reports/s; `make test-faults` runs 2 rounds over everything at 20 reports/s). The figures are printed
+and written to var/faults.json.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ import httpx
 import pytest
 from vietnam_provinces import Ward
 
-from tests.support.pulse_system import PulseSystem
+from tests.support.pulse_system import PulseSystem, service_of
 from tests.support.servers import RecordingHttpServer
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -72,10 +74,16 @@ class Infra:
 class LoadGenerator(threading.Thread):
     """Submits reports at a steady rate; every tenth one is a flash report in a rotating ward."""
 
-    def __init__(self, url: str, token: str, rate: float, ledger: Ledger) -> None:
+    def __init__(self, urls: list[str], token: str, rate: float, ledger: Ledger) -> None:
         super().__init__(daemon=True)
-        self.url, self.token, self.rate, self.ledger = url, token, rate, ledger
+        self.urls, self.token, self.rate, self.ledger = urls, token, rate, ledger
+        self.turn = 0
         self.stopping = threading.Event()
+
+    @property
+    def url(self) -> str:
+        """The intake replica this request goes to (round robin, like a load balancer)."""
+        return self.urls[self.turn % len(self.urls)]
 
     def run(self) -> None:
         with httpx.Client(timeout=10.0, headers={"Authorization": f"Bearer {self.token}"}) as client:
@@ -104,11 +112,13 @@ class LoadGenerator(threading.Thread):
         """Like a real client: resend with the same Idempotency-Key after a 503 or a dropped connection."""
         key = uuid.uuid4().hex
         for _ in range(4):
+            self.turn += 1
             try:
                 response = client.post(f"{self.url}/v1/reports", json=body, headers={"Idempotency-Key": key})
             except httpx.HTTPError as exc:
+                # A killed replica: the balancer sends the resend to the other one.
                 self.ledger.statuses[type(exc).__name__] += 1
-                time.sleep(1.0)
+                time.sleep(0.2)
                 continue
             self.ledger.statuses[str(response.status_code)] += 1
             if response.status_code == 201:
@@ -174,6 +184,7 @@ def test_nothing_accepted_is_lost_or_doubled_under_faults(tmp_path: Path) -> Non
     system = PulseSystem(
         log_dir=ROOT / "var" / "fault-logs",
         base_port=BASE_PORT,
+        replicas=2,
         kafka=f"127.0.0.1:{KAFKA_PORT}",
         mongo=f"mongodb://127.0.0.1:{MONGO_PORT}/",
         env={
@@ -215,13 +226,14 @@ def test_nothing_accepted_is_lost_or_doubled_under_faults(tmp_path: Path) -> Non
             headers=auth,
         ).raise_for_status()
 
-        load = LoadGenerator(intake, officer_token, rate=4.0, ledger=ledger)
+        intakes = [system.url(name) for name in system.names() if service_of(name) == "intake"]
+        load = LoadGenerator(intakes, officer_token, rate=20.0 if FULL else 4.0, ledger=ledger)
         load.start()
         rng = random.Random(20261126)
         victims = (
-            ["kafka", "postgres", "ferretdb", "intake", "triage", "notify", "reporting"]
+            ["kafka", "postgres", "ferretdb", *system.names()]
             if FULL
-            else ["kafka", "postgres", "ferretdb", "triage"]
+            else ["kafka", "postgres", "ferretdb", "triage@2"]
         )
         for _ in range(ROUNDS):
             for victim in victims:

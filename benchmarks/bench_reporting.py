@@ -246,6 +246,18 @@ async def run() -> dict[str, Any]:
                 figures["report_docx"] = await timed(
                     client, "/v1/periodic-reports/2026-11", headers, {"format": "docx"}
                 )
+                figures["report_xlsx"] = await timed(
+                    client, "/v1/periodic-reports/2026-11", headers, {"format": "xlsx"}
+                )
+                note('figures["close_and_file"]')
+                dept, _ = issue_token(s, user_id="u-bench-dept", username="dept", role="department", unit_codes=[])
+                started = time.perf_counter()
+                closed = await client.post(
+                    "/v1/periods/2026-11/close", headers={"Authorization": f"Bearer {dept}"}, timeout=600
+                )
+                figures["close_and_file"] = time.perf_counter() - started
+                assert closed.status_code == 201, closed.text
+                figures["filed_docx"] = await timed(client, "/v1/periodic-reports/2026-11", headers, {"format": "docx"})
     finally:
         client_: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(s.mongo_url)
         await client_.drop_database(s.mongo_db)
@@ -282,7 +294,11 @@ def main() -> str:
         f"| GET /v1/stats/summary, one month, one unit | {f['summary_unit'] * 1000:,.0f} ms | |\n"
         f"| GET /v1/stats/summary, one month, one topic | {f['summary_topic'] * 1000:,.0f} ms | |\n"
         f"| GET /v1/periodic-reports/2026-11 (JSON) | {f['report_json'] * 1000:,.0f} ms | |\n"
-        f"| GET /v1/periodic-reports/2026-11?format=docx | {f['report_docx'] * 1000:,.0f} ms | |\n\n"
+        f"| GET /v1/periodic-reports/2026-11?format=docx (charts rendered) | {f['report_docx'] * 1000:,.0f} ms | |\n"
+        f"| GET /v1/periodic-reports/2026-11?format=xlsx | {f['report_xlsx'] * 1000:,.0f} ms | |\n"
+        f"| POST /v1/periods/2026-11/close (freeze and file) | {f['close_and_file'] * 1000:,.0f} ms | |\n"
+        f"| GET /v1/periodic-reports/2026-11?format=docx once filed (stored bytes) | {f['filed_docx'] * 1000:,.0f} ms "
+        "| |\n\n"
         "Command: `uv run python -m benchmarks.bench_reporting`\n"
     )
 

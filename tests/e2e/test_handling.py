@@ -121,6 +121,9 @@ def test_directive_loop_from_flash_report_to_outcome(
         _user(system, admin, username="ca.h6", role="agency", units=[], name="Trần Quang Dũng", agency_code=POLICE)
     )
 
+    # What the briefing counted before this test (other tests of the session may have directives too).
+    before: dict[str, Any] = (briefing_body(reporting, officer) or {}).get("directives") or {}
+
     # Three collaborators report the same matter: one flash hot spot with three sources.
     observed = datetime.now(UTC) - timedelta(minutes=5)
     report_ids = []
@@ -269,27 +272,43 @@ def test_directive_loop_from_flash_report_to_outcome(
         assert report["outcome"] == OUTCOME
     assert all("Kết quả" not in t for t in sms_to(sms_gateway, AGENCY_PHONE))  # the outcome went to reporters only
 
-    # The monthly briefing counts the directives exactly: two opened, one done on time, one overdue.
-    period = current_period(datetime.now(UTC))
-
+    # The monthly briefing counts the directives exactly: two more opened, one done on time, one overdue.
     def briefing() -> dict[str, Any] | None:
-        body = ok(httpx.get(f"{reporting}/v1/periodic-reports/{period}?format=json", headers=officer))
+        body = briefing_body(reporting, officer)
         figures = (body or {}).get("directives") or {}
-        return body if figures.get("done") == 1 and figures.get("overdue") == 1 else None
+        caught_up = figures.get("done") == before.get("done", 0) + 1
+        return body if caught_up and figures.get("overdue") == before.get("overdue", 0) + 1 else None
 
     body = eventually(briefing, timeout=60)
     figures = body["directives"]
-    assert figures["opened"] == 2
-    assert figures["on_time"] == 1
-    assert figures["late"] == 0
+    for name, more in (("opened", 2), ("on_time", 1), ("late", 0), ("done", 1), ("overdue", 1)):
+        assert figures[name] == before.get(name, 0) + more, (name, figures, before)
     by_agency = {a["agency_code"]: a for a in figures["by_agency"]}
-    assert by_agency[WARD_COMMITTEE]["done"] == 1
-    assert by_agency[WARD_COMMITTEE]["on_time"] == 1
-    assert by_agency[CONSTRUCTION]["overdue"] == 1
+    earlier = {a["agency_code"]: a for a in before.get("by_agency", [])}
+    for code, name, more in (
+        (WARD_COMMITTEE, "opened", 1),
+        (WARD_COMMITTEE, "done", 1),
+        (WARD_COMMITTEE, "on_time", 1),
+        (CONSTRUCTION, "opened", 1),
+        (CONSTRUCTION, "overdue", 1),
+        (CONSTRUCTION, "done", 0),
+    ):
+        assert by_agency[code][name] == earlier.get(code, {}).get(name, 0) + more, (code, name)
     spot = next(h for h in body["hotspots"] if h.get("hotspot_id") == hotspot_id or h.get("id") == hotspot_id)
     listed = {d["directive_id"]: d for d in spot["directives"]}
+    assert set(listed) == {directive["id"], late_id}
     assert listed[directive["id"]]["result"] == result
+    assert listed[directive["id"]]["outcome"] == "on_time"
     assert listed[late_id]["outcome"] == "overdue"
+
+
+def briefing_body(reporting: str, headers: dict[str, str]) -> dict[str, Any] | None:
+    """This period's monthly briefing as JSON (None while reporting cannot answer)."""
+    period = current_period(datetime.now(UTC))
+    body: dict[str, Any] | None = ok(
+        httpx.get(f"{reporting}/v1/periodic-reports/{period}?format=json", headers=headers)
+    )
+    return body
 
 
 def _user(

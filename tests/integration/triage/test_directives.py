@@ -172,6 +172,22 @@ async def test_directives_validation_reach_progress_and_completion(
         on_behalf = await client.post(f"/v1/directives/{theirs['id']}/updates", json={"note": "Thay mặt"}, headers=dept)
         assert on_behalf.status_code == 200
 
+        # Odd input is a 4xx problem, never a 500, and changes nothing.
+        before = (await client.get(f"/v1/directives/{theirs['id']}", headers=dept)).json()
+        target = f"/v1/directives/{theirs['id']}/updates"
+        for body in ([], "ghi chú", {"note": {"$set": 1}}, {"note": "x", "done": "có"}, {"note": "x" * 4001}):
+            odd = await client.post(target, json=body, headers=dept)
+            assert odd.status_code == 422, (body, odd.text)
+            assert odd.headers["content-type"] == "application/problem+json"
+        raw = await client.post(target, content=b"{not json", headers=dept | {"content-type": "application/json"})
+        assert raw.status_code in (400, 422)
+        assert (await client.get(f"/v1/directives/{theirs['id']}", headers=dept)).json() == before
+        assert (
+            await client.post("/v1/directives/dir-khong-co/updates", json={"note": "x"}, headers=dept)
+        ).status_code == 404
+        assert (await client.get("/v1/directives/dir-khong-co", headers=dept)).status_code == 404
+        assert (await client.get("/v1/directives", params={"limit": 501}, headers=dept)).status_code == 422
+
         # Filters and cursor paging.
         done_only = (await client.get("/v1/directives", params={"state": "done"}, headers=dept)).json()["items"]
         assert [d["id"] for d in done_only] == [mine["id"]]

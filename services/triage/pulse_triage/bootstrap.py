@@ -29,7 +29,7 @@ from pulse_triage.adapters.directives import (
 from pulse_triage.adapters.store import HOTSPOTS, INDEXES, OUTBOX_COLLECTIONS, TriageStore
 from pulse_triage.context import TriageContext
 from pulse_triage.domain.errors import ConflictError, NotFoundError
-from pulse_triage.entrypoints.api import ack_links, admin, directives, escalations, reads
+from pulse_triage.entrypoints.api import ack_links, admin, directives, escalations, hotspot_edits, reads, reviews
 from pulse_triage.entrypoints.consumers import REGISTRY_GROUP, REPORTS_GROUP, registry_handlers, report_handlers
 from pulse_triage.handlers.directives import (
     AGENCIES_GROUP,
@@ -109,7 +109,16 @@ def bootstrap(settings: TriageSettings | None = None, **overrides: Any) -> FastA
         description=DESCRIPTION,
         registry=registry,
         lifespan=lifespan,
-        routers=[reads.router, escalations.router, ack_links.router, directives.router, admin.router],
+        # reviews first: /v1/triage/reviews must win over /v1/triage/{report_id}.
+        routers=[
+            reviews.router,
+            reads.router,
+            hotspot_edits.router,
+            escalations.router,
+            ack_links.router,
+            directives.router,
+            admin.router,
+        ],
     )
 
     async def not_found(request: Request, exc: Exception) -> JSONResponse:

@@ -26,6 +26,7 @@ from pulse_triage import data
 from pulse_triage.domain.features import Extracted, Facts, extract
 from pulse_triage.domain.model import LEVELS, UrgencyModel
 from pulse_triage.domain.rules import RuleSet
+from pulse_triage.domain.scoring import ReportFacts, score_report
 from pulse_triage.domain.similarity import SimilarityModel, document_frequencies
 from pulse_triage.domain.text import normalize
 from pulse_triage.evaluation import (
@@ -204,10 +205,16 @@ def reviews_as_examples(path: Path) -> list[Example]:
 
 
 def score_with(doc: dict[str, Any], examples: Sequence[Example], rules: RuleSet) -> Metrics:
-    """Figures of a model document on labelled examples."""
+    """Figures of a model document on labelled examples, through the scorer the service runs."""
     model = UrgencyModel.from_dict(doc)
-    feats = dict(zip((e.id for e in examples), featurize(examples, rules), strict=True))
-    return evaluate(examples, lambda e: model.predict(feats[e.id].values, feats[e.id].terms).urgency.value)
+    lexicon = data.lexicon()
+
+    def predict(e: Example) -> str:
+        channel = Channel(e.channel) if e.channel in Channel._value2member_map_ else Channel.OTHER
+        text = normalize(f"{e.title}\n{e.content}")
+        return score_report(text, ReportFacts(channel), rules, model=model, lexicon=lexicon).urgency.value
+
+    return evaluate(examples, predict)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

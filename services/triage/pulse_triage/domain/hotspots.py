@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from pulse_libs.events.common import Urgency
 
@@ -65,6 +66,12 @@ def hotspot_id_for(report_id: str) -> str:
     return "hs-" + report_id.replace(".", "_").replace("$", "_")
 
 
-def escalation_id_for(hotspot_id: str) -> str:
-    """One escalation per hot spot, named after it."""
-    return "esc-" + hotspot_id.removeprefix("hs-")
+def escalation_id_for(hotspot_id: str, episode: int = 1) -> str:
+    """One escalation per hot spot and episode, named after it (episode 1 keeps the plain name)."""
+    base = "esc-" + hotspot_id.removeprefix("hs-")
+    return base if episode <= 1 else f"{base}-e{episode}"
+
+
+def current_escalation_id(hotspot: Mapping[str, Any]) -> str:
+    """The escalation of the hot spot's current episode (a re-trigger opens a new one)."""
+    return str(hotspot.get("escalation_id") or escalation_id_for(str(hotspot["_id"])))

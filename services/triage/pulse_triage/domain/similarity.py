@@ -88,5 +88,5 @@ class CandidateIndex:
         """Ids sharing the most keys with a report, at most CANDIDATES_MAX."""
         shared: Counter[str] = Counter()
         for key in keys:
-            shared.update(self.postings.get(key, ()))
+            shared.update(self.postings[key].keys() if key in self.postings else ())
         return [i for i, _ in shared.most_common(CANDIDATES_MAX)]

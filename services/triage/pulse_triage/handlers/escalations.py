@@ -17,7 +17,7 @@ from pulse_triage.adapters.store import EPOCH, ESCALATIONS, HOTSPOTS
 from pulse_triage.context import TriageContext
 from pulse_triage.domain.errors import ConflictError, NotFoundError
 from pulse_triage.domain.escalation import Policy, Timer, reevaluate, start, step
-from pulse_triage.domain.hotspots import escalation_id_for
+from pulse_triage.domain.hotspots import current_escalation_id, escalation_id_for
 from pulse_triage.handlers.events import Outgoing, escalation_changed, hotspot_changed
 
 log = logging.getLogger(__name__)
@@ -57,13 +57,16 @@ async def ensure_escalation(*, ctx: TriageContext, hotspot: Document) -> None:
     policy = await ctx.policy(urgency)
     if not policy.escalates:
         return
-    esc_id = escalation_id_for(hotspot["_id"])
+    esc_id = current_escalation_id(hotspot)
     esc = await ctx.store.get(ESCALATIONS, esc_id)
     now = ctx.now()
     if esc is None:
         if hotspot["status"] != "open":
             return
         await _raise(ctx, esc_id, hotspot, urgency, policy, now)
+        return
+    if esc["state"] != "pending" and Urgency(esc["urgency"]).rank < urgency.rank:
+        await _retrigger(ctx, hotspot, urgency, policy, now)
         return
     if esc["state"] != "pending" or Urgency(esc["urgency"]).rank >= urgency.rank:
         return
@@ -79,6 +82,23 @@ async def ensure_escalation(*, ctx: TriageContext, hotspot: Document) -> None:
             "$push": {"history": _history("urgency_raised", {**esc, **fields}, now)},
         },
     )
+
+
+async def _retrigger(ctx: TriageContext, hotspot: Document, urgency: Urgency, policy: Policy, now: Any) -> None:
+    """An acknowledged or resolved hot spot rose above its escalation's level: a new episode, paged from level 1
+    of the higher level's policy; the hot spot is open again."""
+    episode = int(hotspot.get("episode", 1)) + 1
+    new_id = escalation_id_for(hotspot["_id"], episode)
+    fields = {"escalation_id": new_id, "episode": episode, "status": "open", "updated_at": now}
+    moved = {**hotspot, **fields}
+    await ctx.store.emit([hotspot_changed(ev.HOTSPOT_UPDATED, moved, now, "retriggered", episode)], now)
+    updated = await ctx.store.update(
+        HOTSPOTS, {"_id": hotspot["_id"], "version": hotspot["version"]}, {"$set": fields, "$inc": {"version": 1}}
+    )
+    if updated is None:
+        log.info("hot spot changed before its re-trigger; the next change re-evaluates it")
+        return
+    await _raise(ctx, new_id, updated, urgency, policy, now)
 
 
 async def _raise(

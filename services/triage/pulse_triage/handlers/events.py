@@ -21,8 +21,8 @@ def event_id(*parts: object) -> str:
     return _UNSAFE.sub("_", "-".join(str(p) for p in parts))
 
 
-def report_triaged(result: Document) -> Outgoing:
-    """REPORT_TRIAGED for a stored triage result (key: unit code)."""
+def report_triaged(result: Document, *id_parts: object) -> Outgoing:
+    """REPORT_TRIAGED for a stored triage result (key: unit code); a review adds its sequence to the id."""
     data = ev.ReportTriaged(
         report_id=result["_id"],
         unit_code=result["unit_code"],
@@ -33,6 +33,7 @@ def report_triaged(result: Document) -> Outgoing:
         reasons=result["reasons"],
         hotspot_id=result.get("hotspot_id"),
         merged=result.get("merged", False),
+        reviewed=result.get("reviewed", False),
         channel=result["channel"],
         observed_at=result["observed_at"],
         received_at=result["received_at"],
@@ -44,7 +45,7 @@ def report_triaged(result: Document) -> Outgoing:
         data=data,
         key=result["unit_code"],
         subject=result["_id"],
-        event_id=event_id("triaged", result["_id"]),
+        event_id=event_id("triaged", result["_id"], *id_parts),
     )
     return TRIAGE_DECISIONS, event
 

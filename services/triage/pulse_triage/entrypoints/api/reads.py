@@ -13,7 +13,7 @@ from pulse_libs.http.security import require_any
 from pulse_libs.store import Document
 
 from pulse_triage.adapters.store import ESCALATIONS, HOTSPOTS, RESULTS
-from pulse_triage.domain.hotspots import escalation_id_for
+from pulse_triage.domain.hotspots import current_escalation_id
 from pulse_triage.entrypoints.api.deps import Ctx, TriageReader, cursor_position, next_cursor, unit_query
 from pulse_triage.entrypoints.api.schemas import ERRORS, EscalationRead, HotspotBrief, HotspotRead, TriageRead
 from pulse_triage.handlers import directives as directive_cases
@@ -103,5 +103,5 @@ async def get_hotspot(
     doc = await ctx.store.get(HOTSPOTS, hotspot_id)
     if doc is None or not principal.sees_unit(doc["unit_code"]):
         raise not_found("hot spot")
-    escalation = await ctx.store.get(ESCALATIONS, escalation_id_for(doc["_id"]))
+    escalation = await ctx.store.get(ESCALATIONS, current_escalation_id(doc))
     return hotspot_read(doc, escalation)

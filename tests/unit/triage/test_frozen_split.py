@@ -1,0 +1,94 @@
+"""The frozen test split: intact, never fitted on, and the targets of issue 17 measured on it.
+
+The targets (exact ≥ 0.90, no flash/very_urgent called routine, under-calls ≤ 5%; pair precision ≥ 0.9 and
+recall ≥ 0.85) are NOT met by the shipped model: those tests are strict xfails carrying the measured figures,
+so they fail the day the targets are met (then drop the marker). The no-regression tests hold the figures
+measured when the model was fitted (docs/TRIAGE.md)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import pytest
+from pulse_libs.events.common import Channel
+from pulse_triage import data
+from pulse_triage.domain.features import folded_terms
+from pulse_triage.domain.scoring import ReportFacts, score_report
+from pulse_triage.domain.text import normalize
+from pulse_triage.evaluation import Example, Metrics, evaluate, frozen_test, load, load_pairs, split_of
+from pulse_triage.rules_schema import default_rules
+
+RULES = default_rules().to_rule_set()
+
+
+def predict(example: Example) -> str:
+    """The level the service gives a corpus report (text and channel only, as the corpus has)."""
+    channel = Channel(example.channel) if example.channel in Channel._value2member_map_ else Channel.OTHER
+    text = normalize(f"{example.title}\n{example.content}")
+    facts = ReportFacts(channel)
+    return score_report(text, facts, RULES, model=data.urgency_model(), lexicon=data.lexicon()).urgency.value
+
+
+@lru_cache(maxsize=1)
+def measured() -> Metrics:
+    """Figures of the shipped model on the frozen test split."""
+    metrics = evaluate(frozen_test(), predict)
+    print("\nfrozen test split:", metrics.summary())
+    print(metrics.table())
+    return metrics
+
+
+@lru_cache(maxsize=1)
+def pair_figures() -> tuple[float, float, int]:
+    """Precision and recall of the shipped similarity on the test pairs, and how many pairs."""
+    model = data.similarity_model()
+    examples = {e.id: e for e in load()}
+    terms = {i: folded_terms(normalize(f"{e.title}\n{e.content}").folded) for i, e in examples.items()}
+    pairs = load_pairs("test")
+    said = [(model.cosine(terms[p.a], terms[p.b]) >= model.threshold, p.same) for p in pairs]
+    tp = sum(1 for s, y in said if s and y)
+    fp = sum(1 for s, y in said if s and not y)
+    fn = sum(1 for s, y in said if not s and y)
+    precision, recall = tp / max(1, tp + fp), tp / max(1, tp + fn)
+    print(f"\ntest pairs: {len(pairs)}, threshold {model.threshold}: precision {precision:.3f} recall {recall:.3f}")
+    return precision, recall, len(pairs)
+
+
+def test_the_frozen_split_is_intact_and_was_never_fitted_on() -> None:
+    test = frozen_test()  # raises if a frozen record changed or vanished
+    assert len(test) >= 100
+    assert {e.split for e in test} == {"test"}
+    assert all(split_of(e.matter) == "test" for e in test)
+    fitted = {e.matter for e in load() if e.split in ("train", "dev")}
+    assert not fitted & {e.matter for e in test}, "a test matter reached the fitting splits"
+    assert data.model_data()["meta"]["lexicon_sha256"] == data.lexicon_sha256(), "refit after editing features"
+    assert len(load_pairs()) >= 200
+
+
+@pytest.mark.xfail(strict=True, reason="not met: exact 0.698, 2 serious reports called routine, under-calls 9.5%")
+def test_urgency_targets_on_the_frozen_split() -> None:
+    metrics = measured()
+    assert metrics.exact >= 0.90
+    assert metrics.serious_called_routine == 0
+    assert metrics.under <= 0.05
+
+
+def test_urgency_does_not_regress_on_the_frozen_split() -> None:
+    metrics = measured()
+    assert metrics.exact >= 0.69
+    assert metrics.serious_called_routine <= 2
+    assert metrics.under <= 0.10
+
+
+@pytest.mark.xfail(strict=True, reason="not met: precision 0.625 at recall 1.0 on 60 test pairs")
+def test_pair_targets_on_the_test_pairs() -> None:
+    precision, recall, _ = pair_figures()
+    assert precision >= 0.9
+    assert recall >= 0.85
+
+
+def test_pairs_do_not_regress() -> None:
+    precision, recall, n = pair_figures()
+    assert n >= 50
+    assert recall >= 0.95
+    assert precision >= 0.6

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
@@ -18,6 +18,7 @@ from pulse_libs.directory import attach_revocations
 from pulse_libs.events.topics import INTAKE_DIRECTORY, INTAKE_REGISTRY, INTAKE_REPORTS
 from pulse_libs.http.problems import problem_response
 from pulse_libs.runtime import Runtime
+from pymongo import IndexModel
 
 from pulse_triage.adapters.directives import (
     DIRECTIVE_INDEXES,
@@ -47,6 +48,17 @@ DESCRIPTION = (
     "Classifies reports, scores urgency (routine, urgent, very_urgent, flash), groups them into hot spots "
     "and escalates hot spots level by level to the Standing Committee until someone acknowledges."
 )
+
+
+def merge_indexes(*specs: Mapping[str, Sequence[IndexModel]]) -> dict[str, list[IndexModel]]:
+    """Index specs per collection from several modules (libs' claim locks and leases may be in more than one);
+    an index name seen twice is created once."""
+    merged: dict[str, dict[str, IndexModel]] = {}
+    for spec in specs:
+        for collection, models in spec.items():
+            for model in models:
+                merged.setdefault(collection, {}).setdefault(str(model.document["name"]), model)
+    return {collection: list(models.values()) for collection, models in merged.items()}
 
 
 def bootstrap(settings: TriageSettings | None = None, **overrides: Any) -> FastAPI:
@@ -97,7 +109,7 @@ def bootstrap(settings: TriageSettings | None = None, **overrides: Any) -> FastA
         )
         runtime.add_consumer(AGENCIES_GROUP, [INTAKE_DIRECTORY], directory_handlers(directive_service))
         runtime.add_loop("directive-overdue", lambda stopping: overdue_loop(directive_service, stopping))
-        await runtime.start(indexes={**INDEXES, **DIRECTIVE_INDEXES})
+        await runtime.start(indexes=merge_indexes(INDEXES, DIRECTIVE_INDEXES))
         try:
             yield
         finally:

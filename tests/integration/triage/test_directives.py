@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pulse_libs.events.intake as intake_events
@@ -14,8 +14,10 @@ import pulse_libs.events.topics as topics
 import pulse_libs.events.triage as ev
 from fastapi import FastAPI
 from pulse_libs.auth import issue_token, new_api_key
+from pulse_libs.claims import LEASES
 from pulse_libs.clock import utcnow
 from pulse_libs.events.envelope import new_event
+from pymongo import AsyncMongoClient
 
 from .conftest import OTHER_WARD, WARD, Collector, Harness, serve, wait_until
 
@@ -321,4 +323,51 @@ async def test_resolve_with_notify_reporters_carries_the_outcome_and_the_collabo
         assert event.data["outcome"] == outcome
         # The three collaborators, each once; the provincial system's key is no collaborator.
         assert sorted(event.data["reporter_ids"]) == ["ctv-1", "ctv-2", "ctv-3"]
+    await collector.stop()
+
+
+async def test_a_dead_holders_lease_delays_the_overdue_transition_but_never_doubles_it(
+    harness: Harness, app_factory: Callable[[], FastAPI]
+) -> None:
+    collector = Collector(harness.settings, [topics.TRIAGE_ESCALATIONS, topics.TRIAGE_DIRECTIVES])
+    harness.collector = collector
+    # A replica that held the directive-overdue lease died: its term runs for a while yet.
+    client = AsyncMongoClient[dict[str, Any]](harness.settings.mongo_url, tz_aware=True)
+    dead_until = utcnow() + timedelta(seconds=15)
+    await client[harness.settings.mongo_db][LEASES].insert_one(
+        {
+            "_id": "directive-overdue:1",
+            "name": "directive-overdue",
+            "term": 1,
+            "holder": "dead-replica",
+            "expires_at": dead_until,
+            "renewed_at": utcnow(),
+        }
+    )
+    await client.close()
+    app = app_factory()
+    async with serve(app) as http:
+        await collector.start()
+        await publish_agencies(harness)
+        hotspot_id = await flash_hotspot(harness, collector)
+        await agencies_known(app)
+        body = {
+            "assignee": UBND,
+            "instruction": "Báo cáo ngay.",
+            "due_at": (utcnow() + timedelta(seconds=1)).isoformat(),
+        }
+        created = await http.post(
+            f"/v1/hotspots/{hotspot_id}/directives", json=body, headers=harness.headers("department", [])
+        )
+        assert created.status_code == 201, created.text
+        directive_id = created.json()["id"]
+        overdue = await wait_until(
+            lambda: directive_events(collector, directive_id=directive_id, change="overdue"),
+            timeout=60,
+            what="overdue after the dead term",
+        )
+        # Nobody acted under the dead replica's term; the survivor took the next term and emitted it once.
+        assert datetime.fromisoformat(overdue[0]["at"]) >= dead_until
+        await asyncio.sleep(2)
+        assert len(directive_events(collector, directive_id=directive_id, change="overdue")) == 1
     await collector.stop()

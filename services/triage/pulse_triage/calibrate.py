@@ -235,7 +235,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     rules = default_rules().to_rule_set()
     test = frozen_test() if FROZEN_FILE.exists() else []
-    before = score_with(data.model_data(), test, rules) if test and args.out.exists() else None
+    before = score_with(data.model_data(), test, rules) if test and MODEL_PATH.exists() else None
     if args.command == "evaluate":
         print(before.summary() if before else "no model", "\n" + (before.table() if before else ""))
         return 0

@@ -8,7 +8,16 @@ from typing import Any
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
-from pulse_console.entrypoints.common import Panel, Signed, Web, items, local_input_to_rfc3339, redirect, topic_names
+from pulse_console.entrypoints.common import (
+    ABSENT_NOTICE,
+    Panel,
+    Signed,
+    Web,
+    items,
+    local_input_to_rfc3339,
+    redirect,
+    topic_names,
+)
 from pulse_console.labels import AGENCY_KIND, ROLE, TARGET, field_errors
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
@@ -180,6 +189,8 @@ async def create_recipient(web: Signed) -> Response:
 
 async def _rota(web: Web, errors: dict[str, str] | None = None, message: str | None = None) -> Response:
     rota = await web.panel("notify", "/v1/rotas/duty_officer")
+    if rota.status == 404 and rota.notice != ABSENT_NOTICE:
+        rota = Panel(data={"shifts": []})  # notify answers 404 while no rota is set
     people = await web.panel("intake", "/v1/users", {"role": "department", "limit": 200})
     return web.render(
         "admin/rota.html",

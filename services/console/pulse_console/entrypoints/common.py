@@ -71,6 +71,8 @@ class Panel:
 
     data: Any = None
     notice: str | None = None
+    status: int = 200
+    """The API's status (0 when the service did not answer)."""
 
 
 def outage_notice(service: Service) -> str:
@@ -124,14 +126,14 @@ class Web:
         try:
             answer = await self.call(service, "GET", path, params=params)
         except ServiceDown:
-            return Panel(notice=outage_notice(service))
+            return Panel(notice=outage_notice(service), status=0)
         if answer.absent:
-            return Panel(notice=ABSENT_NOTICE)
+            return Panel(notice=ABSENT_NOTICE, status=answer.status)
         if answer.status == 403:
-            return Panel(notice="Bạn không có quyền xem phần này.")
+            return Panel(notice="Bạn không có quyền xem phần này.", status=403)
         if not answer.ok:
-            return Panel(notice=f"Không tải được dữ liệu (mã {answer.status}).")
-        return Panel(data=answer.body)
+            return Panel(notice=f"Không tải được dữ liệu (mã {answer.status}).", status=answer.status)
+        return Panel(data=answer.body, status=answer.status)
 
     def render(self, template: str, status: int = 200, **values: Any) -> HTMLResponse:
         """Render a page with the session, the menu and the CSRF field."""

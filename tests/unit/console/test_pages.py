@@ -210,3 +210,26 @@ async def test_report_filters_reach_intake_each_under_its_own_name(console: http
     assert (sent["q"], sent["unit_code"], sent["urgency"]) == ("nha van hoa", "04252", "flash")
     assert "to" not in sent
     assert "from" not in sent
+
+
+async def test_briefing_download_passes_reportings_file_through(console: httpx.AsyncClient, apis: FakeApis) -> None:
+    await sign_in(console)
+    docx = b"PK\x03\x04" + b"\x00" * 2000
+    headers = {
+        "content-type": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "content-disposition": 'attachment; filename="bao-cao-2026-12.docx"',
+    }
+    apis.handle(
+        "reporting",
+        "GET",
+        "/v1/periodic-reports/2026-12",
+        lambda _r: httpx.Response(200, content=docx, headers=headers),
+    )
+    answer = await console.get("/periodic-reports/2026-12/download", params={"format": "docx"})
+    assert answer.status_code == 200
+    assert answer.content == docx
+    assert answer.headers["content-disposition"] == 'attachment; filename="bao-cao-2026-12.docx"'
+    assert apis.sent("reporting", "GET", "/v1/periodic-reports/2026-12")[-1].url.params["format"] == "docx"
+    bad = await console.get("/periodic-reports/..%2Fstats/download")
+    assert bad.status_code in (400, 404)
+    assert "Traceback" not in bad.text

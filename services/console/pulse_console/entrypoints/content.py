@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 
 from pulse_console.entrypoints.common import ABSENT_NOTICE, Panel, Signed, Web, items, redirect, topic_names
 from pulse_console.labels import field_errors
 
 router = APIRouter(include_in_schema=False)
-PERIOD = Query(default=None, max_length=10, pattern=r"^\d{4}(-(\d{2}|Q[1-4]|H[12]|9M))?$")
+PERIOD_PATTERN = r"^\d{4}(-(\d{2}|Q[1-4]|H[12]|9M))?$"
+PERIOD = Query(default=None, max_length=10, pattern=PERIOD_PATTERN)
 FORMATS = {"docx": "docx", "xlsx": "xlsx", "csv": "csv"}
 
 
@@ -161,7 +162,9 @@ def _period_of(last_day: str) -> str:
 
 @router.get("/periodic-reports/{period}/download")
 async def download(
-    period: str, web: Signed, format: str = Query(default="docx", pattern="^(docx|xlsx|csv)$")
+    period: Annotated[str, Path(pattern=PERIOD_PATTERN)],
+    web: Signed,
+    format: str = Query(default="docx", pattern="^(docx|xlsx|csv)$"),
 ) -> Response:
     """Download the briefing as DOCX, XLSX or CSV (streamed from reporting as it is)."""
     web.need("stats:read")

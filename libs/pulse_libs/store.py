@@ -8,11 +8,41 @@ from typing import Any
 
 from pymongo import AsyncMongoClient, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import (
+    AutoReconnect,
+    ConnectionFailure,
+    DuplicateKeyError,
+    OperationFailure,
+    ServerSelectionTimeoutError,
+)
 
 from pulse_libs.settings import ServiceSettings
 
 Document = dict[str, Any]
 Database = AsyncDatabase[Document]
+
+
+_BACKEND_DOWN = (
+    "SQLSTATE 57P",  # admin shutdown, crash shutdown, cannot connect now (the server is starting or stopping)
+    "SQLSTATE 08",  # connection exceptions
+    "failed to connect",
+    "connection refused",
+    "terminating connection",
+    "the database system is",
+)
+
+
+def store_unavailable(exc: BaseException) -> bool:
+    """True when `exc` says the store (or, behind FerretDB, its PostgreSQL) is down, not that a request was bad.
+
+    MongoDB drivers raise connection errors for an unreachable server; FerretDB answers its clients while the
+    PostgreSQL behind it is down or restarting, with an InternalError that carries PostgreSQL's SQLSTATE."""
+    if isinstance(exc, (ServerSelectionTimeoutError, AutoReconnect, ConnectionFailure)):
+        return True
+    if isinstance(exc, OperationFailure) and exc.code in (1, None):
+        message = str(exc)
+        return any(marker in message for marker in _BACKEND_DOWN)
+    return False
 
 
 def make_client(settings: ServiceSettings) -> AsyncMongoClient[Document]:
@@ -43,3 +73,15 @@ async def ping(client: AsyncMongoClient[Document], timeout: float = 2.0) -> bool
     except Exception:  # noqa: BLE001 - readiness reports the failure, it does not raise
         return False
     return True
+
+
+async def upsert_one(col: Any, query: Mapping[str, Any], update: Mapping[str, Any]) -> None:
+    """An upsert that survives a racing insert of the same `_id`.
+
+    Two writers upserting one new document at once: one inserts, the other's insert fails on the unique
+    `_id` (MongoDB retries some of these itself, FerretDB never does). The loser then applies its update
+    to the document that now exists."""
+    try:
+        await col.update_one(query, update, upsert=True)
+    except DuplicateKeyError:
+        await col.update_one(query, update)

@@ -8,10 +8,11 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pymongo.errors import AutoReconnect, ConnectionFailure, ServerSelectionTimeoutError
+from pymongo.errors import AutoReconnect, ConnectionFailure, OperationFailure, ServerSelectionTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from pulse_libs.auth import AuthError
+from pulse_libs.store import store_unavailable
 
 log = logging.getLogger(__name__)
 
@@ -150,6 +151,13 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     for exc_type in (ServerSelectionTimeoutError, AutoReconnect, ConnectionFailure):
         app.add_exception_handler(exc_type, _store_down)
+
+    @app.exception_handler(OperationFailure)
+    async def _operation_failure(request: Request, exc: OperationFailure) -> JSONResponse:
+        if store_unavailable(exc):  # FerretDB up, its PostgreSQL down or restarting
+            return await _store_down(request, exc)
+        log.exception("store operation failed", extra={"path": request.url.path})
+        return problem_response(500, "An unexpected error occurred.", instance=request.url.path)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -14,6 +14,7 @@ from pymongo.errors import (
 )
 
 from pulse_libs.events.envelope import InvalidEventError
+from pulse_libs.store import store_unavailable
 
 
 class TransientError(Exception):
@@ -46,4 +47,4 @@ PERMANENT_ERRORS: tuple[type[BaseException], ...] = (
 
 def is_transient(exc: BaseException) -> bool:
     """True if `exc` signals a dependency outage rather than a bad message."""
-    return isinstance(exc, TRANSIENT_ERRORS)
+    return isinstance(exc, TRANSIENT_ERRORS) or store_unavailable(exc)

@@ -10,7 +10,7 @@ from pulse_libs.events import intake as ev
 from pulse_libs.events.envelope import new_event
 from pulse_libs.events.topics import INTAKE_REGISTRY
 from pulse_libs.outbox import outbox_update
-from pulse_libs.store import Database
+from pulse_libs.store import Database, upsert_one
 
 from pulse_intake.adapters.store import TOPICS, UNITS
 
@@ -43,7 +43,8 @@ async def _upsert(col: Any, data: dict[str, Any], fields: Sequence[str], events:
     if existing is not None and _public(existing, fields) == data:
         return "unchanged"
     update = outbox_update(events, {"$set": {**data, "updated_at": utcnow()}})
-    await col.update_one({"_id": data["code"]}, update, upsert=True)
+    # Two replicas seeding at start-up race to create the same unit: upsert_one survives that.
+    await upsert_one(col, {"_id": data["code"]}, update)
     return "updated" if existing is not None else "created"
 
 

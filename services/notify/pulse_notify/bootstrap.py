@@ -16,10 +16,10 @@ from pulse_libs.app import build_app
 from pulse_libs.directory import attach_revocations
 from pulse_libs.runtime import Runtime
 
-from pulse_notify.adapters import deliveries, directory, timers, zalo
+from pulse_notify.adapters import audit, deliveries, directory, timers, zalo
 from pulse_notify.adapters.channels import WebhookChannel, build_channels
 from pulse_notify.adapters.templates import Renderer
-from pulse_notify.entrypoints import api_deliveries, api_recipients, api_rotas, api_webhooks
+from pulse_notify.entrypoints import api_audit, api_deliveries, api_recipients, api_rotas, api_webhooks
 from pulse_notify.entrypoints.consumers import register_consumers
 from pulse_notify.entrypoints.deps import Services
 from pulse_notify.entrypoints.worker import DeliveryWorker, pending_gauge_loop
@@ -36,6 +36,7 @@ TAGS = [
     {"name": "bulletins", "description": "Thematic bulletins fanned out to collaborators."},
     {"name": "rotas", "description": "The duty officers' on-call rota (who level 1 pages)."},
     {"name": "channels", "description": "Channel credentials kept in the store (the Zalo OA token)."},
+    {"name": "audit", "description": "The tamper-evident audit log of this service (hash-chained)."},
 ]
 
 
@@ -99,6 +100,7 @@ def bootstrap(settings: NotifySettings | None = None, **overrides: Any) -> FastA
             notifier=notifier,
             webhooks=webhook_channel,
             zalo_tokens=tokens,
+            db=runtime.db,
         )
         if settings.production and settings.sms_provider == "http":
             log.warning("PULSE_NOTIFY_SMS_PROVIDER=http is the test gateway: select esms or speedsms in production")
@@ -109,6 +111,7 @@ def bootstrap(settings: NotifySettings | None = None, **overrides: Any) -> FastA
                 **directory.INDEXES,
                 **zalo.INDEXES,
                 **timers.INDEXES,
+                **audit.INDEXES,
             }
         )
         await tokens.bootstrap()
@@ -124,6 +127,6 @@ def bootstrap(settings: NotifySettings | None = None, **overrides: Any) -> FastA
         description="Delivers escalations, orientations and bulletins over Zalo OA, SMS, email and signed webhooks.",
         registry=registry,
         lifespan=lifespan,
-        routers=[api_recipients.router, api_webhooks.router, api_deliveries.router, api_rotas.router],
+        routers=[api_recipients.router, api_webhooks.router, api_deliveries.router, api_rotas.router, api_audit.router],
         openapi_tags=TAGS,
     )

@@ -12,6 +12,7 @@ from pulse_libs.http.pagination import DEFAULT_LIMIT, Cursor, Limit, Page, decod
 from pulse_libs.http.problems import ProblemError, not_found
 from pulse_libs.http.security import require
 
+from pulse_notify.adapters import audit
 from pulse_notify.entrypoints.deps import ERRORS, NOT_FOUND, NotifyServices
 from pulse_notify.entrypoints.schemas import BulletinAccepted, BulletinCreate, BulletinRead, DeliveryRead
 
@@ -72,6 +73,14 @@ async def list_deliveries(
                 400, "The cursor is not valid.", errors=[{"field": "cursor", "message": "malformed"}]
             ) from None
     docs = await services.deliveries.list(filters=filters, after=after, limit=limit)
+    # Deliveries show recipient ids and addresses (reporters' phones and Zalo ids among them): every read is audited.
+    await audit.record(
+        services.db,
+        actor=principal,
+        action="deliveries.read",
+        target="deliveries",
+        details={"filters": filters, "cursor": cursor is not None, "limit": limit, "rows": len(docs)},
+    )
     next_cursor = None
     if len(docs) == limit:
         next_cursor = encode_cursor({"c": isoformat(docs[-1]["created_at"]), "i": docs[-1]["_id"]})
@@ -86,6 +95,13 @@ async def get_delivery(
     doc = await services.deliveries.get(delivery_id)
     if doc is None:
         raise not_found("The delivery")
+    await audit.record(
+        services.db,
+        actor=principal,
+        action="delivery.read",
+        target=delivery_id,
+        details={"recipient_id": doc["recipient_id"], "channel": doc["channel"], "rows": 1},
+    )
     return _read(doc)
 
 

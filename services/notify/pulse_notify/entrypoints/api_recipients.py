@@ -12,6 +12,7 @@ from pulse_libs.http.pagination import DEFAULT_LIMIT, Cursor, Limit, Page, decod
 from pulse_libs.http.problems import ProblemError, not_found
 from pulse_libs.http.security import require
 
+from pulse_notify.adapters import audit
 from pulse_notify.adapters.directory import USER_PREFIX
 from pulse_notify.domain import netguard, signing
 from pulse_notify.entrypoints.deps import ERRORS, NOT_FOUND, NotifyServices, RecipientReader, Services
@@ -97,6 +98,17 @@ async def create_recipient(
         "created_by": principal.subject,
     }
     await services.directory.insert_recipient(doc)
+    await audit.record(
+        services.db,
+        actor=principal,
+        action="recipient.create",
+        target=str(doc["_id"]),
+        details={
+            "targets": doc["targets"],
+            "unit_codes": doc["unit_codes"],
+            "channels": sorted(body.channels.model_dump(exclude_none=True)),
+        },
+    )
     response.headers["Location"] = f"/v1/recipients/{doc['_id']}"
     return _read(doc, shown)
 
@@ -152,6 +164,10 @@ async def update_recipient(
     doc = await services.directory.update_recipient(recipient_id, fields)
     if doc is None:
         raise not_found("The recipient")
+    changed = sorted(f for f in fields if f != "updated_at")
+    await audit.record(
+        services.db, actor=principal, action="recipient.update", target=recipient_id, details={"fields": changed}
+    )
     return _read(doc, body.webhook_secret)
 
 
@@ -161,4 +177,5 @@ async def delete_recipient(recipient_id: RecipientId, principal: Writer, service
     _not_from_directory(recipient_id)
     if not await services.directory.delete_recipient(recipient_id):
         raise not_found("The recipient")
+    await audit.record(services.db, actor=principal, action="recipient.delete", target=recipient_id)
     return Response(status_code=204)

@@ -13,6 +13,7 @@ from pulse_libs.clock import utcnow
 from pulse_libs.http.problems import ProblemError, not_found
 from pulse_libs.http.security import require
 
+from pulse_notify.adapters import audit
 from pulse_notify.domain import rota
 from pulse_notify.entrypoints.deps import ERRORS, NOT_FOUND, NotifyServices, RecipientReader
 from pulse_notify.entrypoints.schemas import RotaRead, RotaWrite, ShiftRead, ShiftWrite, ZaloTokenRead, ZaloTokenWrite
@@ -102,6 +103,13 @@ async def put_rota(body: RotaWrite, principal: Writer, services: NotifyServices)
         "updated_by": principal.subject,
     }
     await services.directory.put_rota("duty_officer", doc)
+    await audit.record(
+        services.db,
+        actor=principal,
+        action="rota.put",
+        target="duty_officer",
+        details={"timezone": body.timezone, "shifts": len(shifts), "overrides": len(overrides)},
+    )
     log.info("duty rota replaced", extra={"by": principal.subject, "shifts": len(shifts), "overrides": len(overrides)})
     return _read(doc, await _on_duty(services, doc))
 
@@ -116,6 +124,9 @@ async def put_rota(body: RotaWrite, principal: Writer, services: NotifyServices)
 async def get_zalo_token(principal: Writer, services: NotifyServices) -> ZaloTokenRead:
     """Generation, expiry and last refresh error (never the tokens)."""
     status = await services.zalo_tokens.status()
+    await audit.record(
+        services.db, actor=principal, action="zalo_token.read", target="zalo", details={"found": status is not None}
+    )
     if status is None:
         raise not_found("The Zalo OA token")
     return ZaloTokenRead(**status)
@@ -136,4 +147,11 @@ async def put_zalo_token(body: ZaloTokenWrite, principal: Writer, services: Noti
     log.warning("Zalo OA tokens replaced by an operator", extra={"by": principal.subject, "at": datetime.now(UTC)})
     status = await services.zalo_tokens.status()
     assert status is not None
+    await audit.record(
+        services.db,
+        actor=principal,
+        action="zalo_token.replace",
+        target="zalo",
+        details={"generation": status.get("generation"), "access_token_given": body.access_token is not None},
+    )
     return ZaloTokenRead(**status)

@@ -14,6 +14,7 @@ from pulse_libs.http.pagination import DEFAULT_LIMIT, Cursor, Limit, Page, decod
 from pulse_libs.http.problems import ProblemError, not_found
 from pulse_libs.http.security import require
 
+from pulse_notify.adapters import audit
 from pulse_notify.domain import netguard, signing
 from pulse_notify.entrypoints.deps import ERRORS, NOT_FOUND, NotifyServices
 from pulse_notify.entrypoints.schemas import WebhookCreate, WebhookRead
@@ -70,6 +71,13 @@ async def create_webhook(
         "created_by": principal.subject,
     }
     await services.directory.insert_webhook(doc)
+    await audit.record(
+        services.db,
+        actor=principal,
+        action="webhook.create",
+        target=str(doc["_id"]),
+        details={"url": body.url, "event_types": doc["event_types"]},
+    )
     response.headers["Location"] = f"/v1/webhooks/{doc['_id']}"
     return _read(doc, secret)
 
@@ -99,4 +107,5 @@ async def delete_webhook(webhook_id: WebhookId, principal: Writer, services: Not
     """Delete a subscription; its pending deliveries become dead."""
     if not await services.directory.delete_webhook(webhook_id):
         raise not_found("The webhook subscription")
+    await audit.record(services.db, actor=principal, action="webhook.delete", target=webhook_id)
     return Response(status_code=204)

@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 from pulse_libs.auth import Principal
 from pulse_libs.http.problems import ProblemError
 from pulse_libs.http.security import CurrentPrincipal
+from pulse_libs.store import Database
 
 from pulse_notify.adapters.channels import WebhookChannel
 from pulse_notify.adapters.deliveries import DeliveryStore
@@ -28,6 +29,8 @@ class Services:
     notifier: Notifier
     webhooks: WebhookChannel
     zalo_tokens: ZaloTokens
+    db: Database
+    """The store, for the audit chain (`adapters.audit`)."""
 
 
 def _services(request: Request) -> Services:

@@ -84,7 +84,7 @@ class PulseSystem:
         env.update(self.env)
         return env
 
-    def start(self, *services: str, timeout: float = 90.0) -> None:
+    def start(self, *services: str, timeout: float = 240.0) -> None:
         """Start processes (default: the four services and their replicas) and wait until each is ready."""
         self.log_dir.mkdir(parents=True, exist_ok=True)
         names = services or self.names()
@@ -100,7 +100,7 @@ class PulseSystem:
         for name in names:
             self.wait_ready(name, timeout)
 
-    def wait_ready(self, service: str, timeout: float = 90.0) -> None:
+    def wait_ready(self, service: str, timeout: float = 240.0) -> None:
         """Block until the service answers `/readyz` with 200."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

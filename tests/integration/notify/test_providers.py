@@ -4,13 +4,15 @@ and ZNS, eSMS and SpeedSMS result codes, SMTP with STARTTLS. Real Kafka and stor
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from prometheus_client import CollectorRegistry
+from pulse_libs.claims import LEASES, Lease
 from pulse_libs.store import make_client
-from pulse_notify.adapters.zalo import TOKEN_ID, TOKENS, ZaloTokens
+from pulse_notify.adapters.zalo import REFRESH_LEASE, TOKEN_ID, TOKENS, ZaloTokens
 from pulse_notify.metrics import NotifyMetrics
 
 from tests.support.providers import Providers, provider_settings, providers_server, starttls_smtp
@@ -319,6 +321,47 @@ async def test_email_goes_over_starttls_with_plain_and_html_parts(
             items = await helpers.eventually(failed)
             assert "SSL" in items[0]["last_error"] or "certificate" in items[0]["last_error"].lower()
             assert len(server.mailbox.messages) == 1
+
+
+async def test_a_refresh_lease_left_by_a_dead_replica_is_taken_over(
+    notify_settings: Any, providers: Providers, mongo: Any
+) -> None:
+    """The refresh claim is pulse_libs.claims' Lease: a holder that died keeps others off only for its term."""
+    settings = notify_settings(
+        **provider_settings(providers),
+        zalo_access_token="",
+        zalo_refresh_token=providers.refresh_token,
+        zalo_refresh_lease_seconds=1.5,
+    )
+    import httpx
+
+    db_client = make_client(settings)
+    http = httpx.AsyncClient(timeout=5)
+    try:
+        db = db_client[settings.mongo_db]
+        tokens = ZaloTokens(db, settings, http, NotifyMetrics.create(CollectorRegistry()))
+        await tokens.bootstrap()
+        dead = Lease(db, REFRESH_LEASE, holder="replica-that-died", ttl=timedelta(seconds=1.5))
+        assert await dead.acquire() is not None  # took the lease, then never refreshed nor released it
+        started = asyncio.get_running_loop().time()
+        token = await tokens.refresh(0)
+        waited = asyncio.get_running_loop().time() - started
+        assert token.generation == 1
+        assert 1.0 <= waited < 6, waited  # it waited for the dead holder's term, no longer than the lease allows
+        assert len(providers.at("/v4/oa/access_token")) == 1
+        terms = await db[LEASES].find({"name": REFRESH_LEASE}).sort("term", 1).to_list()
+        assert [t["holder"] for t in terms] == ["replica-that-died", terms[1]["holder"]]
+        assert terms[1]["holder"] != "replica-that-died"
+        # given up on success, not left to run out
+        assert terms[1]["expires_at"] < terms[1]["renewed_at"] + timedelta(seconds=1.5)
+        # the winner gave the lease up when done: a later refresh needs no wait
+        started = asyncio.get_running_loop().time()
+        assert (await tokens.refresh(1)).generation == 2
+        assert asyncio.get_running_loop().time() - started < 1.0
+        assert len(providers.at("/v4/oa/access_token")) == 2
+    finally:
+        await http.aclose()
+        await db_client.close()
 
 
 async def test_two_running_notify_replicas_share_one_refresh(

@@ -3,25 +3,29 @@
 The refresh token is single-use and rotates: every refresh answers a new access token *and* a new
 refresh token, and the old refresh token stops working. Two replicas refreshing at once would burn
 it (the second call fails and the OA is locked out until an operator authorises the app again), so
-a refresh is done by one claimant per token generation. FerretDB updates are not atomic, so the claim
-is a unique-key insert into `zalo_token_claims` (`<generation>:<attempt>`), which is; the winner calls
-Zalo and writes generation + 1; the others wait for the new generation and use it. A claim older than
-`zalo_refresh_lease_seconds` whose generation did not move is taken over with the next attempt number.
+a refresh is done by one claimant at a time: the holder of the `zalo-token-refresh` lease of
+`pulse_libs.claims` (each term a unique-key insert into `leases`, since FerretDB updates are not atomic).
+The holder reads the token again under the lease, calls Zalo, writes generation + 1 and gives the lease
+up; the others wait for the new generation and use it. A holder that died or hung loses the lease after
+`zalo_refresh_lease_seconds`, and the next contender takes it over.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import socket
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
+from pulse_libs.claims import LEASES, Lease
 from pulse_libs.clock import as_utc, utcnow
 from pulse_libs.store import Database, Document
-from pymongo import ASCENDING, IndexModel
+from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.errors import DuplicateKeyError
 
 from pulse_notify.domain import zns
@@ -33,9 +37,9 @@ from pulse_notify.settings import NotifySettings
 log = logging.getLogger(__name__)
 
 TOKENS = "zalo_tokens"
-CLAIMS = "zalo_token_claims"
+REFRESH_LEASE = "zalo-token-refresh"
 TOKEN_ID = "oa"  # noqa: S105 - the id of the token document, not a secret
-INDEXES = {CLAIMS: [IndexModel([("generation", ASCENDING)], name="generation")]}
+INDEXES = {LEASES: [IndexModel([("name", ASCENDING), ("term", DESCENDING)], name="name_term")]}
 ZALO_TEXT_MAX = 2000
 DEFAULT_EXPIRES_IN = 90000  # Zalo OA access tokens live about 25 hours
 
@@ -54,17 +58,19 @@ class AccessToken:
 
 
 class ZaloTokens:
-    """The OA's access and refresh tokens in notify's store, refreshed by one claimant per generation."""
+    """The OA's access and refresh tokens in notify's store, refreshed by the one holder of a lease."""
 
     def __init__(
         self, db: Database, settings: NotifySettings, client: httpx.AsyncClient, metrics: NotifyMetrics
     ) -> None:
         self._tokens = db[TOKENS]
-        self._claims = db[CLAIMS]
         self._settings = settings
         self._client = client
         self._metrics = metrics
-        self._owner = f"{socket.gethostname()}:{id(self):x}"
+        self._owner = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        self._lease = Lease(
+            db, REFRESH_LEASE, holder=self._owner, ttl=timedelta(seconds=settings.zalo_refresh_lease_seconds)
+        )
         self._lock = asyncio.Lock()
 
     async def bootstrap(self) -> None:
@@ -132,49 +138,39 @@ class ZaloTokens:
 
     async def refresh(self, stale_generation: int) -> AccessToken:
         """Replace the token of `stale_generation` (or return a newer one another claimant already got)."""
-        async with self._lock:  # one claimant per process; across processes the claim insert decides
-            lease = self._settings.zalo_refresh_lease_seconds
-            deadline = asyncio.get_running_loop().time() + lease + 5
+        async with self._lock:  # one contender per process; across processes the lease decides
+            deadline = asyncio.get_running_loop().time() + self._settings.zalo_refresh_lease_seconds + 5
             while True:
-                doc = await self._tokens.find_one({"_id": TOKEN_ID})
-                if doc is None:
-                    raise TokenUnavailable("no Zalo OA token is stored")
-                if int(doc["generation"]) > stale_generation:
-                    return _token(doc)
-                failed_at = doc.get("failed_at")
-                if failed_at is not None and (utcnow() - as_utc(failed_at)).total_seconds() < lease:
-                    # a refresh of this generation just failed: fail fast (senders of other channels must
-                    # not wait on Zalo); the next attempt is made once the failed claim's lease is over
-                    raise TokenUnavailable(f"the Zalo token refresh failed: {doc.get('last_error')}")
-                attempt = await self._claimable_attempt(stale_generation)
-                if attempt is not None:
+                doc, newer = await self._still_stale(stale_generation)
+                if newer is not None:
+                    return newer
+                if await self._lease.acquire() is not None:
                     try:
-                        await self._claims.insert_one(
-                            {
-                                "_id": f"{stale_generation}:{attempt}",
-                                "generation": stale_generation,
-                                "attempt": attempt,
-                                "claimed_at": utcnow(),
-                                "owner": self._owner,
-                            }
-                        )
-                    except DuplicateKeyError:
-                        pass  # another replica claimed it: wait for its result
-                    else:
+                        # read again under the lease: a holder before us may have refreshed meanwhile
+                        doc, newer = await self._still_stale(stale_generation)
+                        if newer is not None:
+                            return newer
                         return await self._refresh_as_claimant(doc)
+                    finally:
+                        await self._lease.release()
                 if asyncio.get_running_loop().time() > deadline:
                     raise TokenUnavailable("another replica is refreshing the Zalo token and has not finished")
                 await asyncio.sleep(0.2)
 
-    async def _claimable_attempt(self, generation: int) -> int | None:
-        claims = await self._claims.find({"generation": generation}).to_list()
-        if not claims:
-            return 0
-        last = max(claims, key=lambda c: int(c["attempt"]))
-        age = (utcnow() - as_utc(last["claimed_at"])).total_seconds()
-        if age > self._settings.zalo_refresh_lease_seconds:
-            return int(last["attempt"]) + 1  # its claimant died or hung: take over
-        return None
+    async def _still_stale(self, stale_generation: int) -> tuple[Document, AccessToken | None]:
+        """The token document and, when a newer generation is stored, its token; raise while a refresh just failed."""
+        doc = await self._tokens.find_one({"_id": TOKEN_ID})
+        if doc is None:
+            raise TokenUnavailable("no Zalo OA token is stored")
+        if int(doc["generation"]) > stale_generation:
+            return doc, _token(doc)
+        failed_at = doc.get("failed_at")
+        lease = self._settings.zalo_refresh_lease_seconds
+        if failed_at is not None and (utcnow() - as_utc(failed_at)).total_seconds() < lease:
+            # a refresh of this generation just failed: fail fast (senders of other channels must not
+            # wait on Zalo); the next attempt is made once the lease after the failure is over
+            raise TokenUnavailable(f"the Zalo token refresh failed: {doc.get('last_error')}")
+        return doc, None
 
     async def _refresh_as_claimant(self, doc: Document) -> AccessToken:
         generation = int(doc["generation"])
@@ -229,9 +225,9 @@ class ZaloTokens:
             {"$set": {"last_error": reason, "failed_at": utcnow(), "updated_at": utcnow()}},
         )
 
-    async def sweep(self, *, older_than: datetime) -> None:
-        """Forget claims of old generations."""
-        await self._claims.delete_many({"claimed_at": {"$lt": older_than}})
+    async def sweep(self) -> int:
+        """Forget old terms of the refresh lease (the latest ten are kept)."""
+        return await self._lease.sweep()
 
 
 def _token(doc: Document) -> AccessToken:

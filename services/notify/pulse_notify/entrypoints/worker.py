@@ -182,7 +182,7 @@ async def pending_gauge_loop(
             if directory is not None:
                 metrics.rota_gap.set(1 if await rota_gap_now(directory) else 0)
             if tokens is not None:
-                await tokens.sweep(older_than=utcnow() - timedelta(days=7))
+                await tokens.sweep()
         except Exception as exc:  # noqa: BLE001 - a gauge refresh failing must not stop the loop
             log.warning("pending gauge refresh failed", extra={"error": repr(exc)})
         await _wait(stopping, every)

@@ -23,7 +23,7 @@ from pulse_notify.adapters.directory import Directory
 from pulse_notify.adapters.templates import Renderer
 from pulse_notify.adapters.timers import DirectiveTimers
 from pulse_notify.domain import notices, rota, zns
-from pulse_notify.domain.model import Message, NewDelivery, Recipient, delivery_id
+from pulse_notify.domain.model import ChannelName, Message, NewDelivery, Recipient, delivery_id
 from pulse_notify.metrics import NotifyMetrics
 from pulse_notify.settings import NotifySettings
 
@@ -105,7 +105,7 @@ class Notifier:
             key = ("reminder", data.escalation_id, data.level, data.reminder_seq)
         else:
             key = ("closing", kind, data.escalation_id, data.level)
-        extra = {"escalation_id": data.escalation_id, "level": data.level}
+        extra: dict[str, Any] = {"escalation_id": data.escalation_id, "level": data.level}
         if kind == "reminded":
             extra["reminder_seq"] = data.reminder_seq
         ack = (data.escalation_id, data.level) if kind in PAGING_KINDS else None
@@ -240,6 +240,17 @@ class Notifier:
         context = notices.receipt_context(
             raw, unit_names=await self._directory.names("unit", [data.unit_code]), tz=self._tz
         )
+        on_zalo = [r for r in recipients if r.channels.get("zalo_user_id")]
+        if data.channel == "zalo" and on_zalo:
+            # A report written to the OA is answered on Zalo by intake itself (pulse.report.receipt.v1, in the
+            # same write as this event). The receipt here then goes over Zalo only and under the very delivery
+            # id of intake's receipt: whichever of the two events is handled first records the one receipt,
+            # the other finds it recorded, in either order. Reporters without a Zalo id are told as usual.
+            count = await self._fan_out(
+                event, "receipt", ("report-receipt", data.report_id), on_zalo, context, raw, only="zalo"
+            )
+            others = [r for r in recipients if not r.channels.get("zalo_user_id")]
+            return count + await self._fan_out(event, "receipt", ("receipt", data.report_id), others, context, raw)
         return await self._fan_out(event, "receipt", ("receipt", data.report_id), recipients, context, raw)
 
     async def on_report_receipt(self, event: CloudEvent) -> int:
@@ -343,6 +354,7 @@ class Notifier:
         raw: Mapping[str, Any],
         *,
         ack: tuple[str, int] | None = None,
+        only: ChannelName | None = None,
         **extra: Any,
     ) -> int:
         batch: list[NewDelivery] = []
@@ -355,6 +367,8 @@ class Notifier:
             personal = {**context, "recipient_name": recipient.name}
             phone = recipient.channels.get("phone")
             for channel, address in recipient.addresses():
+                if only is not None and channel != only:
+                    continue
                 if ack is not None:
                     personal["ack_url"] = self.ack_url(ack[0], ack[1], recipient.id, channel)
                 message = self._renderer.render(kind, channel, personal)

@@ -127,6 +127,7 @@ _MESSAGES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"future", re.I), "không được ở thời điểm tương lai"),
     (re.compile(r"email", re.I), "địa chỉ thư điện tử không hợp lệ"),
     (re.compile(r"phone", re.I), "số điện thoại không hợp lệ"),
+    (re.compile(r"duty officer", re.I), "không phải cán bộ trực đang hoạt động"),
     (re.compile(r"unknown field", re.I), "không được chấp nhận"),
     (re.compile(r"(unknown|does not exist|not exist|must exist|no such)", re.I), "không tồn tại"),
     (re.compile(r"already (exists|taken|used)|duplicate", re.I), "đã có, hãy chọn giá trị khác"),

@@ -191,7 +191,9 @@ async def _rota(web: Web, errors: dict[str, str] | None = None, message: str | N
     rota = await web.panel("notify", "/v1/rotas/duty_officer")
     if rota.status == 404 and rota.notice != ABSENT_NOTICE:
         rota = Panel(data={"shifts": []})  # notify answers 404 while no rota is set
-    people = await web.panel("intake", "/v1/users", {"role": "department", "limit": 200})
+    # Only duty officers may be on the rota: notify's recipients with that target (people with a
+    # login appear there once intake's directory events arrive).
+    people = await web.panel("notify", "/v1/recipients", {"target": "duty_officer", "limit": 500})
     return web.render(
         "admin/rota.html",
         status=422 if errors else 200,
@@ -218,12 +220,12 @@ async def save_rota(web: Signed) -> Response:
     tz = web.settings.timezone
     shifts = []
     for i in range(ROTA_ROWS):
-        person = form.get(f"user_{i}", "").strip()
-        if not person:
+        kind, _, person = form.get(f"user_{i}", "").strip().partition(":")
+        if not person or kind not in ("user_id", "recipient_id"):
             continue
         shifts.append(
             {
-                "user_id": person,
+                kind: person,
                 "starts_at": local_input_to_rfc3339(form.get(f"starts_{i}", ""), tz),
                 "ends_at": local_input_to_rfc3339(form.get(f"ends_{i}", ""), tz),
             }

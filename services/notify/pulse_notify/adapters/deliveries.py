@@ -10,13 +10,14 @@ from typing import Any
 
 import pulse_libs.events.notify as notify_events
 import pulse_libs.events.triage as triage_events
+from pulse_libs.claims import ClaimLocks
 from pulse_libs.clock import as_utc
 from pulse_libs.events.envelope import new_event
 from pulse_libs.events.topics import NOTIFY_DELIVERIES
 from pulse_libs.outbox import outbox_update
 from pulse_libs.store import Database, Document
 from pymongo import ASCENDING, DESCENDING, IndexModel
-from pymongo.errors import BulkWriteError, DuplicateKeyError
+from pymongo.errors import BulkWriteError
 
 from pulse_notify.domain.model import DUE_STATUSES, NewDelivery
 
@@ -32,7 +33,10 @@ INDEXES = [
     IndexModel([("event_id", ASCENDING)], name="event"),
     IndexModel([("channel", ASCENDING), ("status", ASCENDING)], name="channel_status"),
 ]
-CLAIM_INDEXES = [IndexModel([("claimed_at", ASCENDING)], name="claimed_at")]
+CLAIM_INDEXES = [
+    IndexModel([("at", ASCENDING)], name="at"),  # pulse_libs.claims.ClaimLocks' age field
+    IndexModel([("claimed_at", ASCENDING)], name="claimed_at"),  # locks written before ClaimLocks, swept
+]
 
 
 def delivery_document(d: NewDelivery, now: datetime) -> Document:
@@ -66,6 +70,7 @@ class DeliveryStore:
     def __init__(self, db: Database) -> None:
         self._col = db[COLLECTION]
         self._claims = db[CLAIMS]
+        self._locks = ClaimLocks(db, CLAIMS)  # same collection and `<id>:<seq>` ids as before: replicas agree
         self._messages = db[MESSAGES]
 
     async def record(self, deliveries: Sequence[NewDelivery], now: datetime) -> int:
@@ -92,9 +97,10 @@ class DeliveryStore:
 
         FerretDB's findAndModify and filtered updates are not atomic under concurrent writers (two
         claimers both "win"), but a unique-key insert is. So a claim bumps the delivery's `claim_seq`
-        and then inserts the lock `<id>:<claim_seq>` into `delivery_claims`: only one claimer of a
-        given sequence can insert it. Later writes of this claim match on `claim_seq`, so a claimer
-        whose lease expired (and was re-claimed) can no longer finish the delivery. FerretDB may also
+        and then takes the lock `<id>:<claim_seq>` (`pulse_libs.claims.ClaimLocks`, a unique insert into
+        `delivery_claims`): only one claimer of a given sequence can take it. Later writes of this claim
+        match on `claim_seq`, so a claimer whose lease expired (and was re-claimed) can no longer finish
+        the delivery. FerretDB may also
         apply an update computed from a stale read, so each process runs a single claimer; across
         replicas only real MongoDB (atomic updates) rules out every race.
         """
@@ -119,9 +125,7 @@ class DeliveryStore:
         )
         if result.matched_count != 1:
             return None
-        try:
-            await self._claims.insert_one({"_id": f"{doc['_id']}:{seq}", "claimed_at": now})
-        except DuplicateKeyError:
+        if not await self._locks.take(str(doc["_id"]), seq, now=now):
             return None
         return doc | fields
 
@@ -155,7 +159,8 @@ class DeliveryStore:
 
     async def sweep_claims(self, *, older_than: datetime) -> int:
         """Delete claim locks of finished attempts (kept a day, far beyond any lease)."""
-        return (await self._claims.delete_many({"claimed_at": {"$lt": older_than}})).deleted_count
+        legacy = await self._claims.delete_many({"claimed_at": {"$lt": older_than}})  # pre-ClaimLocks locks
+        return await self._locks.sweep(older_than) + legacy.deleted_count
 
     @staticmethod
     def _claimed(doc: Document) -> Document:

@@ -8,9 +8,11 @@ the same `PULSE_*` settings as the services. Output is a table, or JSON with `--
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import csv
 import io
 import json
+import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -171,7 +173,8 @@ def dlq_replay(
         typer.echo(f"error: unknown topic {topic}; one of {', '.join(ALL_TOPICS)}", err=True)
         raise typer.Exit(2)
     settings = ServiceSettings(service_name="pulse-cli")
-    count = asyncio.run(replay(settings, topic, limit=limit, dry_run=dry_run))
+    with contextlib.redirect_stdout(sys.stderr):  # its per-letter lines must not mix with --json output
+        count = asyncio.run(replay(settings, topic, limit=limit, dry_run=dry_run))
     _show({"topic": topic, "replayed": count, "dry_run": dry_run}, ["topic", "replayed", "dry_run"], "DLQ replay")
 
 

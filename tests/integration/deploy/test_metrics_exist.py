@@ -40,6 +40,8 @@ OWNERS: dict[str, tuple[str, ...]] = {
     "pulse_hotspots_": ("triage",),
     "pulse_escalation": ("triage",),
     "pulse_deliver": ("notify",),
+    "pulse_duty_rota_": ("notify",),
+    "pulse_zalo_": ("notify",),
     "pulse_reporting_": ("reporting",),
 }
 

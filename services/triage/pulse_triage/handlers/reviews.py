@@ -90,7 +90,7 @@ async def follow(*, ctx: TriageContext, result: Document, seq: int) -> None:
     if hotspot_id is None:
         if Urgency(result["urgency"]).rank < Urgency.URGENT.rank:
             return
-        hotspot = await _open_for(ctx, result)
+        hotspot = await _open_for(ctx, result, seq)
     else:
         found = await ctx.store.get(HOTSPOTS, hotspot_id)
         if found is None:
@@ -118,8 +118,9 @@ async def follow(*, ctx: TriageContext, result: Document, seq: int) -> None:
     await ensure_escalation(ctx=ctx, hotspot=hotspot)
 
 
-async def _open_for(ctx: TriageContext, result: Document) -> Document:
-    """A hot spot of one report (an officer raised a loose report to khẩn or higher)."""
+async def _open_for(ctx: TriageContext, result: Document, seq: int) -> Document:
+    """A hot spot of one report (an officer raised a loose report to khẩn or higher); the report's decision is
+    emitted again with the hot spot, so intake's report names it (the review's event had none yet)."""
     now = ctx.now()
     observed = as_utc(result["observed_at"])
     hotspot: Document = {
@@ -146,6 +147,8 @@ async def _open_for(ctx: TriageContext, result: Document) -> Document:
     await ctx.store.emit(events, now)
     if not await ctx.store.insert(HOTSPOTS, hotspot, []):
         hotspot = await ctx.store.get(HOTSPOTS, hotspot["_id"]) or hotspot
+    placed = {**result, "hotspot_id": hotspot["_id"]}
+    await ctx.store.emit([report_triaged(placed, "review", seq, "hotspot")], now)
     await ctx.store.results.update_one({"_id": result["_id"]}, {"$set": {"hotspot_id": hotspot["_id"]}})
     cluster_id = f"{result['unit_code']}|{hotspot['topic_code']}"
     # The report leaves the cluster's loose list and its hot spot becomes a candidate for later reports.

@@ -144,15 +144,19 @@ def domain_cpu_ms(rounds: int = 300) -> float:
 
 def accuracy_section() -> str:
     """The frozen test split's figures and confusion matrix, and the pair precision/recall."""
-    from tests.unit.triage.test_frozen_split import measured, pair_figures
+    from tests.unit.triage.test_frozen_split import measured, measured_b, pair_figures
 
     metrics = measured()
+    metrics_b = measured_b()
     precision, recall, n = pair_figures()
     return (
         "### Urgency on the frozen test split (docs/TRIAGE.md)\n\n"
         f"{metrics.summary()} — targets exact ≥ 0.90, serious→routine = 0, under-calls ≤ 0.05: "
         f"{'met' if metrics.meets_targets() else '**not met**'}\n\n"
         + metrics.table()
+        + "\n### Urgency on test-b (test-bucket reports added after the freeze, never fitted on)\n\n"
+        + f"{metrics_b.summary()}\n\n"
+        + metrics_b.table()
         + f"\nSame-matter pairs of the test split ({n}): precision {precision:.3f}, recall {recall:.3f} "
         "(targets 0.9 / 0.85).\n\n"
     )

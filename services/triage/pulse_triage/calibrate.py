@@ -37,6 +37,7 @@ from pulse_triage.evaluation import (
     evaluate,
     freeze,
     frozen_test,
+    held_out_b,
     load,
     load_pairs,
     write_split_files,
@@ -44,8 +45,8 @@ from pulse_triage.evaluation import (
 from pulse_triage.rules_schema import default_rules
 
 MODEL_PATH = Path(data.__file__).parent / data.MODEL_FILE
-C_GRID = (0.3, 1.0, 3.0, 10.0)
-OFFSET_GRID = (-1.0, -0.5, 0.0, 0.5, 1.0, 1.5)
+C_GRID = (0.1, 0.3, 1.0, 3.0)
+OFFSET_GRID = (-1.0, -0.5, 0.0, 0.5, 1.0, 1.5, 2.0)
 DENSE_WEIGHT = 1.0
 
 
@@ -235,15 +236,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     rules = default_rules().to_rule_set()
     test = frozen_test() if FROZEN_FILE.exists() else []
+    held_b = held_out_b() if FROZEN_FILE.exists() else []
     before = score_with(data.model_data(), test, rules) if test and MODEL_PATH.exists() else None
+    before_b = score_with(data.model_data(), held_b, rules) if held_b and MODEL_PATH.exists() else None
     if args.command == "evaluate":
-        print(before.summary() if before else "no model", "\n" + (before.table() if before else ""))
+        for name, m in (("frozen test split", before), ("test-b", before_b)):
+            print(f"{name}:", m.summary() if m else "none", "\n" + (m.table() if m else ""))
         return 0
     fitting = [e for e in load() if e.split in ("train", "dev")]
     reviews = reviews_as_examples(args.reviews) if args.reviews else []
     doc, log = fit([*fitting, *reviews], rules)
     doc["similarity"] = similarity_doc(fitting, rules)
     after = score_with(doc, test, rules) if test else None
+    after_b = score_with(doc, held_b, rules) if held_b else None
     doc["meta"] = {
         "fitted_at": utcnow().isoformat(),
         "examples": len(fitting),
@@ -259,6 +264,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     print("before (shipped model) on the frozen test split:", before.summary() if before else "none")
     print("after  (this fit)      on the frozen test split:", after.summary() if after else "not frozen yet")
     print(after.table() if after else "")
+    print("before (shipped model) on test-b:", before_b.summary() if before_b else "none")
+    print("after  (this fit)      on test-b:", after_b.summary() if after_b else "none")
+    print(after_b.table() if after_b else "")
     return 0
 
 

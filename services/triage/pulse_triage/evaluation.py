@@ -3,7 +3,11 @@
 Split rule: a report's split is decided by the sha256 of its `matter` (the id that groups paraphrases of one
 matter): the first 8 hex digits as an integer, modulo 100: < 60 train, < 80 dev, else test. Paraphrases of one
 matter therefore never straddle splits, and the rule needs no state: re-running it on a grown corpus keeps
-every old report where it was."""
+every old report where it was.
+
+Held-out sets: the frozen test split (`frozen_test`, the test-bucket records of the corpus as it was when the
+split was frozen) and test-b (`held_out_b`, every test-bucket record added after the freeze: the same rule, never
+fitted on or used for any choice, reported beside the frozen split)."""
 
 from __future__ import annotations
 
@@ -111,6 +115,17 @@ def frozen_test(corpus_dir: Path = CORPUS_DIR, frozen_file: Path = FROZEN_FILE) 
     return [to_example(rows[i]) for i in frozen["ids"]]
 
 
+def held_out_b(corpus_dir: Path = CORPUS_DIR, frozen_file: Path = FROZEN_FILE) -> list[Example]:
+    """The second held-out set: reports whose matter falls in the test bucket but that came after the freeze."""
+    frozen = set(json.loads(frozen_file.read_text(encoding="utf-8"))["ids"])
+    return [e for e in load("test", corpus_dir) if e.id not in frozen]
+
+
+def held_out_of(example_id: str, split: str, frozen: set[str]) -> str:
+    """The name split.json gives a report: train, dev, test (frozen) or test-b."""
+    return "test-b" if split == "test" and example_id not in frozen else split
+
+
 def freeze(corpus_dir: Path = CORPUS_DIR) -> dict[str, Any]:
     """The frozen-test document for the current corpus."""
     rows = [r for r in read_rows(corpus_dir) if split_of(r["matter"]) == "test"]
@@ -151,9 +166,11 @@ def derive_pairs(examples: Sequence[Example], negatives_per_positive: int = 2) -
 def write_split_files(examples: Sequence[Example]) -> dict[str, int]:
     """Write split.json (id → split) and pairs.jsonl; return the counts."""
     DATA_DIR.mkdir(parents=True, exist_ok=True)
-    counts = Counter(e.split for e in examples)
-    doc = {"rule": __doc__.split("Split rule: ")[1].strip() if __doc__ else "", "counts": dict(counts)}
-    doc["ids"] = {e.id: e.split for e in examples}
+    frozen = set(json.loads(FROZEN_FILE.read_text(encoding="utf-8"))["ids"]) if FROZEN_FILE.exists() else set()
+    named = {e.id: held_out_of(e.id, e.split, frozen) if frozen else e.split for e in examples}
+    counts = Counter(named.values())
+    rule = __doc__.split("Split rule: ")[1].split("\n\nHeld-out")[0].strip() if __doc__ else ""
+    doc = {"rule": rule, "counts": dict(counts), "ids": named}
     SPLIT_FILE.write_text(json.dumps(doc, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     pairs = derive_pairs(examples)
     PAIRS_FILE.write_text("".join(json.dumps(asdict(p)) + "\n" for p in pairs), encoding="utf-8")

@@ -3,7 +3,8 @@
 The targets (exact ≥ 0.90, no flash/very_urgent called routine, under-calls ≤ 5%; pair precision ≥ 0.9 and
 recall ≥ 0.85) are NOT met by the shipped model: those tests are strict xfails carrying the measured figures,
 so they fail the day the targets are met (then drop the marker). The no-regression tests hold the figures
-measured when the model was fitted (docs/TRIAGE.md)."""
+measured when the model was fitted (docs/TRIAGE.md), on the frozen split and on test-b (test-bucket reports
+added after the freeze, equally never fitted on)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,16 @@ from pulse_triage import data
 from pulse_triage.domain.features import folded_terms
 from pulse_triage.domain.scoring import ReportFacts, score_report
 from pulse_triage.domain.text import normalize
-from pulse_triage.evaluation import Example, Metrics, evaluate, frozen_test, load, load_pairs, split_of
+from pulse_triage.evaluation import (
+    Example,
+    Metrics,
+    evaluate,
+    frozen_test,
+    held_out_b,
+    load,
+    load_pairs,
+    split_of,
+)
 from pulse_triage.rules_schema import default_rules
 
 RULES = default_rules().to_rule_set()
@@ -34,6 +44,15 @@ def measured() -> Metrics:
     """Figures of the shipped model on the frozen test split."""
     metrics = evaluate(frozen_test(), predict)
     print("\nfrozen test split:", metrics.summary())
+    print(metrics.table())
+    return metrics
+
+
+@lru_cache(maxsize=1)
+def measured_b() -> Metrics:
+    """Figures of the shipped model on test-b (test-bucket reports added after the freeze)."""
+    metrics = evaluate(held_out_b(), predict)
+    print("\ntest-b:", metrics.summary())
     print(metrics.table())
     return metrics
 
@@ -65,7 +84,18 @@ def test_the_frozen_split_is_intact_and_was_never_fitted_on() -> None:
     assert len(load_pairs()) >= 200
 
 
-@pytest.mark.xfail(strict=True, reason="not met: exact 0.698, 2 serious reports called routine, under-calls 9.5%")
+def test_test_b_is_held_out_too() -> None:
+    frozen = {e.id for e in frozen_test()}
+    held = held_out_b()
+    assert len(held) >= 50
+    assert not frozen & {e.id for e in held}
+    assert all(e.split == "test" for e in held)
+    fitting = [e for e in load() if e.split in ("train", "dev")]
+    assert not {e.matter for e in fitting} & {e.matter for e in held}, "a test-b matter reached the fitting splits"
+    assert data.model_data()["meta"]["examples"] == len(fitting), "the shipped model was fitted on other data"
+
+
+@pytest.mark.xfail(strict=True, reason="not met: exact 0.776, 1 serious report called routine, under-calls 6.9%")
 def test_urgency_targets_on_the_frozen_split() -> None:
     metrics = measured()
     assert metrics.exact >= 0.90
@@ -75,12 +105,19 @@ def test_urgency_targets_on_the_frozen_split() -> None:
 
 def test_urgency_does_not_regress_on_the_frozen_split() -> None:
     metrics = measured()
-    assert metrics.exact >= 0.69
-    assert metrics.serious_called_routine <= 2
-    assert metrics.under <= 0.10
+    assert metrics.exact >= 0.775  # 90/116 measured
+    assert metrics.serious_called_routine <= 1
+    assert metrics.under <= 0.07  # 8/116 measured
 
 
-@pytest.mark.xfail(strict=True, reason="not met: precision 0.625 at recall 1.0 on 60 test pairs")
+def test_urgency_does_not_regress_on_test_b() -> None:
+    metrics = measured_b()
+    assert metrics.exact >= 0.80  # 54/67 measured
+    assert metrics.serious_called_routine == 0
+    assert metrics.under == 0.0
+
+
+@pytest.mark.xfail(strict=True, reason="not met: precision 0.721 at recall 1.0 on 93 test pairs")
 def test_pair_targets_on_the_test_pairs() -> None:
     precision, recall, _ = pair_figures()
     assert precision >= 0.9
@@ -89,6 +126,6 @@ def test_pair_targets_on_the_test_pairs() -> None:
 
 def test_pairs_do_not_regress() -> None:
     precision, recall, n = pair_figures()
-    assert n >= 50
-    assert recall >= 0.95
-    assert precision >= 0.6
+    assert n >= 90
+    assert recall >= 0.99
+    assert precision >= 0.72

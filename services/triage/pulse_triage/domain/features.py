@@ -12,7 +12,15 @@ from dataclasses import dataclass
 from pulse_libs.events.common import Channel, Sentiment
 
 from pulse_triage.domain.rules import Phrase, RuleSet
-from pulse_triage.domain.text import MAX_TEXT_CHARS, NormalizedText, detelex, find_phrase, fold, phrase_syllables
+from pulse_triage.domain.text import (
+    MAX_TEXT_CHARS,
+    NormalizedText,
+    detelex,
+    find_phrase,
+    fold,
+    matches_at,
+    phrase_syllables,
+)
 
 MAX_COUNT_DIGITS = 7
 """A people count has at most this many digits; longer digit runs are not counts (and are never parsed)."""
@@ -112,16 +120,28 @@ def extract(text: NormalizedText, facts: Facts, rules: RuleSet, lexicon: Lexicon
     """Compute the rule features and terms of one report (pure; a few milliseconds)."""
     values: dict[str, float] = {}
     matched: dict[str, tuple[str, ...]] = {}
+    negated = 0
+    loose = _unaccented(text)
+    values["unaccented"] = 1.0 if loose else 0.0
     for group in lexicon.groups:
-        hits = tuple(" ".join(p) for p in group.phrases if find_phrase(text, p))
+        found = [(p, _occurrences(text, p, loose=loose)) for p in group.phrases]
+        hits = tuple(" ".join(p) for p, at in found if at)
+        if group.name in NEGATABLE:
+            # "không ai bị thương", "ko có va chạm gì", "chưa tụ tập": a phrase told only under a negation
+            # is evidence of calm, not of the act.
+            denied = {" ".join(p) for p, at in found if at and all(_negated(text, i) for i in at)}
+            negated += len(denied)
+            hits = tuple(h for h in hits if h not in denied)
         values["lex_" + group.name] = min(3.0, float(len(hits)))
         if hits:
             matched["lex_" + group.name] = hits
+    values["negated"] = min(3.0, float(negated))
     _alarms(text, rules, values, matched)
     _composites(values)
     people = max(people_in_text(text.folded, lexicon.people_nouns), facts.people_count or 0)
     values["people_log"] = math.log10(1 + people)
     values["people_action"] = values["people_log"] * (1.0 if values["action"] else 0.0)
+    _crowd(values, people)
     for band in (10, 20, 50, 100, 300):
         values[f"people_{band}"] = 1.0 if people >= band else 0.0
     sensitive = [t.code for t in rules.topics if t.sensitive and any(find_phrase(text, k) for k in t.keywords)]
@@ -146,7 +166,7 @@ def _alarms(
 
 
 ACTION = ("gathering", "blocking", "detaining", "strike", "violence", "panic")
-CALM = ("drill", "meeting", "celebration", "past", "refuted", "goodwill", "hypothetical")
+CALM = ("drill", "meeting", "celebration", "past", "refuted", "goodwill", "hypothetical", "calm_outcome")
 
 
 def _composites(values: dict[str, float]) -> None:
@@ -159,6 +179,62 @@ def _composites(values: dict[str, float]) -> None:
     values["action_calm"] = min(3.0, action) if calm else 0.0
     harm = values["lex_violence"] + values["lex_casualties"] + values["lex_danger"]
     values["harm_now"] = min(3.0, harm) if values["lex_now"] else 0.0
+
+
+NEGATABLE = frozenset({"gathering", "blocking", "detaining", "violence", "casualties", "danger", "strike", "panic"})
+NEGATORS = frozenset({"khong", "ko", "k", "kg", "khg", "chua", "chang"})
+"""Folded negators (syllables that are never anything else once folded; "hông", "chả" are: "Hồng", "cha")."""
+NEGATION_REACH = 3
+"""A negator this many syllables or fewer before a phrase denies it ("không có ai bị thương")."""
+
+
+UNACCENTED_SHARE = 0.05
+"""A text with marks on fewer than this share of its syllables was typed without diacritics."""
+
+
+def _unaccented(text: NormalizedText) -> bool:
+    sylls = [s for s in text.syllables if s.plain.isalpha()]
+    return len(sylls) >= 5 and sum(1 for s in sylls if s.text != s.folded) < UNACCENTED_SHARE * len(sylls)
+
+
+def _occurrences(text: NormalizedText, phrase: tuple[str, ...], *, loose: bool = False) -> tuple[int, ...]:
+    """Every syllable index where `phrase` matches (the matching rules of `find_phrase`). In a text typed
+    without any diacritics (`loose`), a one-syllable phrase matches its folded form ("dang chet" → «đang»,
+    «chết»): there the writer's marks cannot tell words apart, so the marks rule would only lose matches."""
+    n = len(phrase)
+    if not n:
+        return ()
+    folded = tuple(fold(p) for p in phrase)
+    sylls = text.syllables
+    if loose and n == 1:
+        return tuple(i for i in text.positions.get(folded[0], ()) if sylls[i].text == sylls[i].folded)
+    allow = 1 if n > 1 else 0
+    return tuple(
+        i
+        for i in text.positions.get(folded[0], ())
+        if i + n <= len(sylls) and matches_at(sylls, i, phrase, folded, typos=allow)
+    )
+
+
+def _negated(text: NormalizedText, i: int) -> bool:
+    return any(s.plain in NEGATORS for s in text.syllables[max(0, i - NEGATION_REACH) : i])
+
+
+def _crowd(values: dict[str, float], people: int) -> None:
+    """Crowd size against what the crowd does and when: a big crowd blocking or holding officials now is the
+    guide's hỏa tốc; the same number at a festival, a drill or last year's strike is thường."""
+    big = people >= 100 or values["lex_crowd_words"] > 0
+    now = values["lex_now"] > 0 and not values["lex_past"]
+    values["people_now"] = values["people_log"] if now else 0.0
+    values["people_calm"] = values["people_log"] if values["calm"] else 0.0
+    values["big_blocking"] = 1.0 if big and (values["lex_blocking"] or values["lex_detaining"]) else 0.0
+    values["officials_held"] = 1.0 if values["lex_detaining"] and values["lex_officials"] else 0.0
+    values["deaths_anger"] = (
+        1.0 if values["lex_deaths"] and (values["lex_gathering"] or values["lex_blocking"]) else 0.0
+    )
+    values["harm_calm"] = min(3.0, values["lex_violence"] + values["lex_casualties"]) if values["calm"] else 0.0
+    values["planned_action"] = values["action"] if values["lex_planned"] and not values["lex_now"] else 0.0
+    values["calm_negated"] = values["negated"] if not values["lex_violence"] else 0.0
 
 
 def terms(text: NormalizedText) -> tuple[str, ...]:

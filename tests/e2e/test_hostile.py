@@ -24,7 +24,15 @@ from .conftest import VAN_PHU, YEN_BAI, bearer, create_user
 
 pytestmark = pytest.mark.e2e
 
-PUBLIC = {("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/metrics"), ("POST", "/v1/auth/token")}
+PUBLIC = {
+    ("GET", "/healthz"),
+    ("GET", "/readyz"),
+    ("GET", "/metrics"),
+    ("POST", "/v1/auth/token"),
+    # One-tap acknowledgement: the signed link is the credential (no bearer), checked in test_ack_links.
+    ("GET", "/v1/ack-links/{token}"),
+    ("POST", "/v1/ack-links/{token}"),
+}
 ROLES = ("collaborator", "unit_officer", "department", "standing_committee", "admin")
 
 

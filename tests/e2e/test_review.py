@@ -25,6 +25,7 @@ NGHIA_LO = "04288"  # Phường Nghĩa Lộ, Lào Cai: the review test's ward
 TRUNG_TAM = "04663"  # Phường Trung Tâm: merge and split
 CAU_THIA = "04678"  # Phường Cầu Thia: re-trigger
 LIEN_SON = "04660"  # Xã Liên Sơn: the `reviewed` flag
+GIA_HOI = "04636"  # Xã Gia Hội: a new report on a resolved matter
 GPMB = "giai-phong-mat-bang"
 ROUTINE_TEXT = "Người dân tổ 4 hỏi về tiến độ chi trả tiền bồi thường giải phóng mặt bằng dự án đường nội thị."
 FLASH_TEXT = (
@@ -448,3 +449,54 @@ def test_a_rise_after_acknowledgement_or_resolution_pages_again_from_level_one(
     assert len(page) == 1, page
     # The acknowledged episode was not paged again.
     assert len(_pages(webhook_receiver, "/h12-duty", second_esc)) == 1
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a new, more serious report on the matter of a RESOLVED hot spot never reaches it: handlers/triage.py "
+    "_open_hotspots skips resolved hot spots as join candidates, so the report opens a second hot spot (paged "
+    "from level 1 as a new matter) instead of re-triggering the resolved one; only an officer's review can raise "
+    "a resolved hot spot (covered above)",
+)
+def test_a_new_serious_report_on_a_resolved_matter_retriggers_its_hot_spot(
+    system: PulseSystem, admin_token: str, webhook_receiver: RecordingHttpServer
+) -> None:
+    triage = system.url("triage")
+    dept = officer(system, admin_token)
+    ctv = collaborator(system, admin_token, "ctv.h12.giahoi", GIA_HOI, "Lường Văn Toàn")
+    calm = submit(
+        system, ctv, unit=GIA_HOI, title="Hỏi tiến độ chi trả bồi thường", content=ROUTINE_TEXT, topics=[GPMB]
+    )
+    assert decision_of(system, dept, calm)["urgency"] in ("routine", "urgent")
+    raised = httpx.post(
+        f"{triage}/v1/triage/{calm}/review",
+        json={"urgency": "urgent", "comment": "Các hộ dân đã kéo đến trụ sở xã."},
+        headers=dept,
+    )
+    assert raised.status_code == 201, raised.text
+    hotspot_id = decision_of(system, dept, calm)["hotspot_id"]
+    hotspot = eventually(lambda: (h := hotspot_of(system, dept, hotspot_id)) and h.get("escalation") and h)
+    first_esc = hotspot["escalation"]["id"]
+    resolved = httpx.post(
+        f"{triage}/v1/escalations/{first_esc}/resolve", json={"comment": "Đã đối thoại xong."}, headers=dept
+    )
+    assert resolved.status_code == 200, resolved.text
+
+    serious = submit(
+        system,
+        ctv,
+        unit=GIA_HOI,
+        title="Dân chặn đường phản đối cưỡng chế",
+        content=FLASH_TEXT,
+        topics=[GPMB],
+        minutes_ago=2,
+        people=300,
+    )
+    joined = decision_of(system, dept, serious)
+    assert joined["urgency"] == "flash", joined
+    assert joined["hotspot_id"] == hotspot_id, "the same matter: the resolved hot spot should re-trigger"
+    hotspot = eventually(
+        lambda: (h := hotspot_of(system, dept, hotspot_id)) and (h.get("escalation") or {}).get("id") != first_esc and h
+    )
+    assert hotspot["urgency"] == "flash"
+    assert eventually(lambda: _pages(webhook_receiver, "/h12-duty", hotspot["escalation"]["id"]))

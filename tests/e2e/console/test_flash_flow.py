@@ -17,7 +17,7 @@ from tests.support.pulse_system import PulseSystem
 from tests.support.servers import RecordingHttpServer
 
 from ..conftest import bearer, eventually, token
-from .conftest import AU_LAU, FLASH_TEXT, NAM_CUONG, PASSWORD, person, shot, sign_in
+from .conftest import AU_LAU, FLASH_TEXT, NAM_CUONG, PASSWORD, PHONE, person, shot, sign_in
 
 pytestmark = pytest.mark.e2e
 ACK_URL = re.compile(r"https?://[^\s\"']+/ack/[A-Za-z0-9_-]+")
@@ -101,7 +101,10 @@ def test_duty_officer_acknowledges_from_the_sms_link_on_a_phone(
 
     # A link previewer's plain GET changes nothing.
     assert httpx.get(link).status_code == 200
-    page = phone.new_page()
+    # The duty officer's own phone: no session, no password, only the link.
+    officer_phone = phone.browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, device_scale_factor=2)  # type: ignore[union-attr]
+    officer_phone.set_default_timeout(15_000)
+    page = officer_phone.new_page()
     page.goto(link)
     facts = page.locator("[data-testid=ack-facts]")
     expect(facts.locator("[data-testid=ack-unit]")).to_have_text("Phường Âu Lâu")
@@ -127,7 +130,7 @@ def test_duty_officer_acknowledges_from_the_sms_link_on_a_phone(
     )
     assert entry["comment"] == "Đã nắm tình hình, đang liên hệ UBND phường."
 
-    again = phone.new_page()
+    again = officer_phone.new_page()
     again.goto(link)
     expect(again.locator("[data-testid=ack-state]")).to_contain_text("đã xác nhận")
     expect(again.locator("[data-testid=ack-button]")).to_have_count(0)
@@ -143,9 +146,10 @@ def test_duty_officer_acknowledges_from_the_sms_link_on_a_phone(
         channel="sms",
         expires_at=datetime.now(UTC) - timedelta(minutes=1),
     )
-    again.goto(f"/ack/{expired}")
+    again.goto(f"{system.url('console')}/ack/{expired}")
     expect(again.locator("[data-testid=ack-result] h1")).to_have_text("Liên kết đã hết hạn")
     shot(again, "ack-expired-phone")
+    officer_phone.close()
 
 
 def _json(response: httpx.Response) -> Any:

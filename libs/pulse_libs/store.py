@@ -45,6 +45,14 @@ def store_unavailable(exc: BaseException) -> bool:
     return False
 
 
+def unstorable_text(exc: BaseException) -> bool:
+    """True when the store refused a write for a character it cannot keep (PostgreSQL's JSONB refuses NUL)."""
+    if not isinstance(exc, OperationFailure):
+        return False
+    message = str(exc)
+    return "SQLSTATE 22P05" in message or "unsupported Unicode escape sequence" in message
+
+
 def make_client(settings: ServiceSettings) -> AsyncMongoClient[Document]:
     """Create (not connect) the client; connections open lazily in the lifespan."""
     return AsyncMongoClient(

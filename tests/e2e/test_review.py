@@ -204,11 +204,6 @@ def test_officer_review_changes_the_decision_the_report_and_the_counts(system: P
     assert httpx.get(f"{triage}/v1/triage/reviews", headers=ctv).status_code in (403, 404)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="GET /v1/triage/{report_id} does not expose `reviewed`: the stored result has `reviewed: true` "
-    "(handlers/reviews.py) but TriageRead in entrypoints/api/schemas.py has no such field, so it is dropped",
-)
 def test_a_reviewed_decision_says_it_was_reviewed(system: PulseSystem, admin_token: str) -> None:
     triage = system.url("triage")
     dept = officer(system, admin_token)

@@ -12,7 +12,7 @@ from pymongo.errors import AutoReconnect, ConnectionFailure, OperationFailure, S
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from pulse_libs.auth import AuthError
-from pulse_libs.store import store_unavailable
+from pulse_libs.store import store_unavailable, unstorable_text
 
 log = logging.getLogger(__name__)
 
@@ -156,6 +156,12 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def _operation_failure(request: Request, exc: OperationFailure) -> JSONResponse:
         if store_unavailable(exc):  # FerretDB up, its PostgreSQL down or restarting
             return await _store_down(request, exc)
+        if unstorable_text(exc):  # the write was refused as a whole: nothing changed
+            return problem_response(
+                422,
+                "A text field contains a character that cannot be stored (such as NUL, U+0000).",
+                instance=request.url.path,
+            )
         log.exception("store operation failed", extra={"path": request.url.path})
         return problem_response(500, "An unexpected error occurred.", instance=request.url.path)
 

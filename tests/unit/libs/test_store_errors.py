@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pulse_libs.kafka.errors import is_transient
-from pulse_libs.store import store_unavailable
+from pulse_libs.store import store_unavailable, unstorable_text
 from pymongo.errors import DuplicateKeyError, OperationFailure, ServerSelectionTimeoutError
 
 # What FerretDB answered in the fault suite while its PostgreSQL was killed and restarting.
@@ -33,3 +33,14 @@ def test_bad_requests_are_not_outages() -> None:
     bad = OperationFailure("unknown operator: $foo", 2, {"ok": 0.0, "errmsg": "unknown operator: $foo", "code": 2})
     assert not store_unavailable(bad)
     assert not is_transient(bad)
+
+
+def test_a_nul_character_refused_by_postgresql_is_bad_input_not_an_outage() -> None:
+    message = (
+        "[msg_update.go:133 handler.(*Handler).updateDocument] [collection.go:218 postgresql.(*collection).UpdateAll] "
+        "ERROR: unsupported Unicode escape sequence (SQLSTATE 22P05)"
+    )
+    exc = OperationFailure(message, 1, {"ok": 0.0, "errmsg": message, "code": 1})
+    assert unstorable_text(exc)
+    assert not store_unavailable(exc)
+    assert not is_transient(exc)

@@ -15,7 +15,7 @@ from pulse_libs.http.security import require
 from pulse_notify.adapters import audit
 from pulse_notify.adapters.directory import USER_PREFIX
 from pulse_notify.domain import netguard, signing
-from pulse_notify.entrypoints.deps import ERRORS, NOT_FOUND, NotifyServices, RecipientReader, Services
+from pulse_notify.entrypoints.deps import CONFLICT, ERRORS, NOT_FOUND, NotifyServices, RecipientReader, Services
 from pulse_notify.entrypoints.schemas import (
     Channels,
     RecipientCreate,
@@ -142,7 +142,7 @@ async def get_recipient(
     return _read(doc)
 
 
-@router.patch("/{recipient_id}", response_model=RecipientRead, responses={**ERRORS, **NOT_FOUND})
+@router.patch("/{recipient_id}", response_model=RecipientRead, responses={**ERRORS, **NOT_FOUND, **CONFLICT})
 async def update_recipient(
     recipient_id: RecipientId, body: RecipientUpdate, principal: Writer, services: NotifyServices
 ) -> RecipientRead:
@@ -171,7 +171,9 @@ async def update_recipient(
     return _read(doc, body.webhook_secret)
 
 
-@router.delete("/{recipient_id}", status_code=204, responses={**ERRORS, **NOT_FOUND}, summary="Delete a recipient")
+@router.delete(
+    "/{recipient_id}", status_code=204, responses={**ERRORS, **NOT_FOUND, **CONFLICT}, summary="Delete a recipient"
+)
 async def delete_recipient(recipient_id: RecipientId, principal: Writer, services: NotifyServices) -> Response:
     """Remove a recipient; deliveries already recorded keep their history."""
     _not_from_directory(recipient_id)

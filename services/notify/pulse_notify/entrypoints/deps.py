@@ -58,3 +58,6 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     503: {"description": "Store unavailable; retry after `Retry-After` (problem+json)"},
 }
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "Absent or outside the caller's scope"}}
+CONFLICT: dict[int | str, dict[str, Any]] = {
+    409: {"description": "The resource is managed elsewhere or in a conflicting state (problem+json)"}
+}

@@ -45,6 +45,7 @@ class TriageRead(BaseModel):
     reasons: list[str]
     hotspot_id: str | None = None
     merged: bool = False
+    reviewed: bool = Field(default=False, description="True once an officer has corrected this decision")
     decided_at: datetime
 
 

@@ -55,3 +55,16 @@ if [[ -d .venv ]]; then
 else
   uv sync --frozen --quiet --python "$PYTHON"
 fi
+# The console's browser libraries (htmx, Chart.js) from its npm lockfile; the console serves them itself
+# (no CDN), and its /readyz stays 503 without them. Reinstalled only when the lockfile changes.
+lock=services/console/package-lock.json
+if [[ -f $lock ]]; then
+  command -v npm >/dev/null 2>&1 || die "npm is required for the console's assets (Debian: apt-get install npm)"
+  stamp=services/console/node_modules/.pulse-lock.sha256
+  want=$(sha256sum "$lock" | cut -d' ' -f1)
+  if [[ ! -f $stamp || $(cat "$stamp") != "$want" ]]; then
+    log "installing the console's assets from its npm lockfile"
+    npm ci --prefix services/console --no-audit --no-fund --silent >&2 || die "npm ci of the console's lockfile failed"
+    echo "$want" > "$stamp"
+  fi
+fi

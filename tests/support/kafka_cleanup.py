@@ -8,6 +8,7 @@ and the shared broker eventually dies of "Too many open files" (seen here at 20,
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import logging
 
 from aiokafka.admin import AIOKafkaAdminClient
@@ -34,5 +35,9 @@ async def delete_topics_with_prefix(bootstrap: str, prefix: str) -> int:
 
 
 def delete_topics_with_prefix_sync(bootstrap: str, prefix: str) -> int:
-    """`delete_topics_with_prefix` for synchronous fixtures."""
-    return asyncio.run(delete_topics_with_prefix(bootstrap, prefix))
+    """`delete_topics_with_prefix` for synchronous code, safe to call while an event loop runs in this thread.
+
+    It runs on its own loop in a worker thread: calling `asyncio.run` from inside a running loop (an async
+    fixture calling a synchronous clean-up) would fail and leave that loop unusable for later tests."""
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, delete_topics_with_prefix(bootstrap, prefix)).result(timeout=60)

@@ -19,11 +19,14 @@ import pytest
 from tests.support.pulse_system import PulseSystem
 from tests.support.servers import RecordingHttpServer
 
-from .conftest import YEN_BAI, bearer, create_user, eventually, token
+from .conftest import bearer, create_user, eventually, token
 
 pytestmark = pytest.mark.e2e
 
-WARD_COMMITTEE = f"UBND-{YEN_BAI}"  # seeded by intake with the unit registry
+WARD = "04303"
+"""A ward no other e2e test reports in: the session's services are shared, and a flash report of another test in the
+same ward and topic would join this test's hot spot."""
+WARD_COMMITTEE = f"UBND-{WARD}"  # seeded by intake with the unit registry
 CONSTRUCTION = "SO-XD"  # Sở Xây dựng, shipped with intake's agencies
 POLICE = "CA-TINH"
 COLLABORATORS = (
@@ -95,9 +98,7 @@ def test_directive_loop_from_flash_report_to_outcome(
     # the ward's People's Committee and of the provincial police (role agency, carrying agency_code).
     collaborators: list[tuple[str, dict[str, str]]] = []
     for username, name, phone in COLLABORATORS:
-        signed_in = _user(
-            system, admin, username=username, role="collaborator", units=[YEN_BAI], name=name, phone=phone
-        )
+        signed_in = _user(system, admin, username=username, role="collaborator", units=[WARD], name=name, phone=phone)
         collaborators.append((phone, bearer(signed_in)))
     officer = bearer(
         create_user(system, admin_token, username="bantg.h6", role="department", units=[], name="Đỗ Thu Trang")
@@ -131,7 +132,7 @@ def test_directive_loop_from_flash_report_to_outcome(
         response = httpx.post(
             f"{intake}/v1/reports",
             json={
-                "unit_code": YEN_BAI,
+                "unit_code": WARD,
                 "channel": "phone",
                 "title": title,
                 "content": content,

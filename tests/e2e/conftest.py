@@ -93,7 +93,7 @@ def create_user(system: PulseSystem, admin: str, *, username: str, role: str, un
     return token(system, username, password)
 
 
-def eventually(check: Callable[[], Any], *, timeout: float = 60.0, interval: float = 0.25) -> Any:
+def eventually(check: Callable[[], Any], *, timeout: float = 180.0, interval: float = 0.25) -> Any:
     """Call `check` until it returns a truthy value; fail with the last value after `timeout`."""
     deadline = time.monotonic() + timeout
     last: Any = None

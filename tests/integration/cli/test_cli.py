@@ -152,7 +152,7 @@ async def test_dlq_replay_sends_dead_letters_back(system: PulseSystem) -> None:
     await consumer.start()
     try:
         found: list[Any] = []
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + 90  # the shared broker is slow while the whole suite runs
         while not found and time.monotonic() < deadline:
             batch = await consumer.getmany(timeout_ms=500)
             found = [r for records in batch.values() for r in records if dict(r.headers).get("ce_id") == b"dead-1"]

@@ -4,6 +4,7 @@ Kafka and store: users, units import, period close, DLQ replay and audit verify.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
@@ -133,21 +134,19 @@ def test_period_close_as_the_department(system: PulseSystem) -> None:
     assert "403" in as_admin.stderr
 
 
-async def test_dlq_replay_sends_dead_letters_back(system: PulseSystem) -> None:
-    prefix = f"{system.namespace}."
+async def _send_dead_letter(system: PulseSystem) -> None:
     producer = AIOKafkaProducer(bootstrap_servers=system.kafka)
     await producer.start()
     try:
         headers = [("ce_id", b"dead-1"), ("ce_type", b"pulse.report.submitted.v1"), ("pulse_dlq_error", b"boom")]
-        await producer.send_and_wait(f"{prefix}intake.reports.v1.dlq", b'{"x": 1}', key=b"04252", headers=headers)
+        topic = f"{system.namespace}.intake.reports.v1.dlq"
+        await producer.send_and_wait(topic, b'{"x": 1}', key=b"04252", headers=headers)
     finally:
         await producer.stop()
-    dry = pulse_json(system, "dlq", "replay", "intake.reports.v1", "--dry-run")
-    assert dry == {"topic": "intake.reports.v1", "replayed": 1, "dry_run": True}
-    # --limit: this letter is still poison, so a consumer dead-letters it again after the replay.
-    done = pulse_json(system, "dlq", "replay", "intake.reports.v1", "--limit", "1")
-    assert done["replayed"] == 1
-    consumer = AIOKafkaConsumer(f"{prefix}intake.reports.v1", bootstrap_servers=system.kafka,
+
+
+async def _replayed(system: PulseSystem) -> list[Any]:
+    consumer = AIOKafkaConsumer(f"{system.namespace}.intake.reports.v1", bootstrap_servers=system.kafka,
                                 auto_offset_reset="earliest", enable_auto_commit=False)  # fmt: skip
     await consumer.start()
     try:
@@ -156,9 +155,21 @@ async def test_dlq_replay_sends_dead_letters_back(system: PulseSystem) -> None:
         while not found and time.monotonic() < deadline:
             batch = await consumer.getmany(timeout_ms=500)
             found = [r for records in batch.values() for r in records if dict(r.headers).get("ce_id") == b"dead-1"]
-        assert found, "the replayed dead letter did not reach intake.reports.v1"
+        return found
     finally:
         await consumer.stop()
+
+
+def test_dlq_replay_sends_dead_letters_back(system: PulseSystem) -> None:
+    # A synchronous test with short-lived loops of its own: a timeout inside a long-running async test
+    # would leave the session's event loop marked running and break every later async test.
+    asyncio.run(_send_dead_letter(system))
+    dry = pulse_json(system, "dlq", "replay", "intake.reports.v1", "--dry-run")
+    assert dry == {"topic": "intake.reports.v1", "replayed": 1, "dry_run": True}
+    # --limit: this letter is still poison, so a consumer dead-letters it again after the replay.
+    done = pulse_json(system, "dlq", "replay", "intake.reports.v1", "--limit", "1")
+    assert done["replayed"] == 1
+    assert asyncio.run(_replayed(system)), "the replayed dead letter did not reach intake.reports.v1"
     assert pulse(system, "dlq", "replay", "khong.co.v1").returncode == 2
 
 

@@ -171,7 +171,9 @@ def test_officer_review_changes_the_decision_the_report_and_the_counts(system: P
     # Intake: the report's triage and status follow (escalated: its hot spot's escalation was raised).
     def in_intake() -> Any:
         report = ok(httpx.get(f"{system.url('intake')}/v1/reports/{report_id}", headers=ctv))
-        return report if report and (report.get("triage") or {}).get("urgency") == new else None
+        # The status follows the escalation event, which may arrive after the decision: wait for both.
+        followed = report and (report.get("triage") or {}).get("urgency") == new and report["status"] == "escalated"
+        return report if followed else None
 
     report = eventually(in_intake)
     assert report["status"] == "escalated", report["status"]

@@ -23,8 +23,8 @@ trap cleanup EXIT
 if [[ $# -gt 0 ]]; then
   .venv/bin/python -m pytest "$@"
 else
-  # The CLI tests run in a process of their own: after them, async tests of the same session failed with
-  # "Runner.run() cannot be called from a running event loop" (under investigation).
+  # The CLI tests start a stack of their own; they run in a separate pytest process so that nothing they
+  # leave in the process (event loops, clients) can reach the rest of the suite.
   .venv/bin/python -m pytest tests --ignore=tests/integration/cli
   .venv/bin/python -m pytest tests/integration/cli
 fi

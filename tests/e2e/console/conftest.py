@@ -43,16 +43,20 @@ def console(system: PulseSystem) -> str:
     return system.url(CONSOLE)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def playwright() -> Iterator[Playwright]:
-    """Playwright's driver (it talks to the browser; it downloads nothing)."""
+    """Playwright's driver (it talks to the browser; it downloads nothing).
+
+    Package-scoped: the sync API keeps an event loop running in this thread until it stops, so a
+    session-scoped driver made every later async test fail ("Runner.run() cannot be called from a
+    running event loop")."""
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: run scripts/ensure-chromium.sh")
     with sync_playwright() as driver:
         yield driver
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(playwright: Playwright) -> Iterator[Browser]:
     """Headless Chromium from Debian's package."""
     args = [

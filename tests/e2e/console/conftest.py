@@ -47,9 +47,8 @@ def console(system: PulseSystem) -> str:
 def playwright() -> Iterator[Playwright]:
     """Playwright's driver (it talks to the browser; it downloads nothing).
 
-    Package-scoped: the sync API keeps an event loop running in this thread until it stops, so a
-    session-scoped driver made every later async test fail ("Runner.run() cannot be called from a
-    running event loop")."""
+    The sync API leaves an event loop marked running in this thread, which breaks later async tests of
+    the same process even after it stops, so `make test` runs these tests in a pytest process of their own."""
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: run scripts/ensure-chromium.sh")
     with sync_playwright() as driver:

@@ -302,7 +302,10 @@ for path in sys.argv[1:]:
     for so in by_kind.get("ScaledObject", []):
         svc = so["metadata"]["name"].removeprefix("pulse-")
         kafka = [t for t in so["spec"]["triggers"] if t["type"] == "kafka"]
-        if not kafka:
+        if svc == "reporting":  # an exclusive consumer (one replica projects): lag would only add standbys
+            if kafka:
+                errors.append(f"{overlay}: ScaledObject reporting scales on lag, but one replica projects at a time")
+        elif not kafka:
             errors.append(f"{overlay}: ScaledObject {svc} has no kafka (consumer lag) trigger")
         for t in kafka:
             if not t["metadata"]["consumerGroup"].startswith(f"{svc}-") or "authenticationRef" not in t:

@@ -82,6 +82,7 @@ class Lease:
         self._col = db[collection]
         self.name = name
         self.holder = holder
+        self.ttl = ttl
         self._ttl = ttl
         self._margin = margin if margin is not None else ttl / 4
         self._held: LeaseTerm | None = None

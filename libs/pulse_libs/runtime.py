@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import socket
 import time
+import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from datetime import timedelta
 from typing import Any
 
 from prometheus_client import CollectorRegistry
 from pymongo import AsyncMongoClient, IndexModel
 
+from pulse_libs.claims import Lease
 from pulse_libs.kafka.admin import ensure_topics
 from pulse_libs.kafka.consumer import BatchHandler, ConsumerRunner, EventHandler, RetryPolicy
 from pulse_libs.kafka.inbox import INBOX_COLLECTION, MongoInbox
@@ -46,6 +51,7 @@ class Runtime:
         self._stopping = asyncio.Event()
         self._outbox_collections: list[str] = []
         self._loop_metrics: LoopMetrics | None = None
+        self._leases: list[Lease] = []
 
     def add_outbox(self, collections: Sequence[str]) -> OutboxRelay:
         """Relay events stored in these collections' outbox fields."""
@@ -69,8 +75,22 @@ class Runtime:
         retry: RetryPolicy | None = None,
         batch_handler: BatchHandler | None = None,
         batch_types: frozenset[str] = frozenset(),
+        exclusive_seconds: float | None = None,
     ) -> ConsumerRunner:
-        """Consume `topics` as group `group_id`, dispatching by event type (or in batches, see ConsumerRunner)."""
+        """Consume `topics` as group `group_id`, dispatching by event type (or in batches, see ConsumerRunner).
+
+        With `exclusive_seconds`, one replica at a time consumes (a lease of that term, see ConsumerRunner).
+        """
+        lease = None
+        if exclusive_seconds is not None:
+            holder = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+            lease = Lease(
+                self.db,
+                "consumer-" + group_id.replace(".", "-").replace(":", "-"),
+                holder=holder,
+                ttl=timedelta(seconds=exclusive_seconds),
+            )
+            self._leases.append(lease)
         runner = ConsumerRunner(
             settings=self.settings,
             group_id=group_id,
@@ -82,6 +102,7 @@ class Runtime:
             retry=retry,
             batch_handler=batch_handler,
             batch_types=batch_types,
+            lease=lease,
         )
         self.consumers.append(runner)
         return runner
@@ -105,6 +126,8 @@ class Runtime:
             try:
                 await ensure_indexes(self.db, indexes or {})
                 await self.inbox.ensure_indexes()
+                for lease in self._leases[:1]:
+                    await lease.ensure_indexes()
                 for name in self._outbox_collections:
                     await ensure_outbox_index(self.db, name)
                 break
@@ -136,6 +159,11 @@ class Runtime:
         """Stop loops and consumers, flush the relay and producer, close the store."""
         self._stopping.set()
         await asyncio.gather(*(c.stop() for c in self.consumers), return_exceptions=True)
+        for lease in self._leases:  # hand exclusive consumption over at once, not after the term
+            try:
+                await lease.release()
+            except Exception as exc:  # noqa: BLE001 - the store is away: the term expires by itself
+                log.warning("lease release failed", extra={"lease": lease.name, "error": repr(exc)})
         if self._loop_tasks:
             _, pending = await asyncio.wait(self._loop_tasks, timeout=10)
             for task in pending:

@@ -12,6 +12,16 @@ batch handler gets the batch's events in partition order in one call (so it can 
 effects with one bulk write per collection). If a batch handler fails, the batch is replayed
 event by event through the ordinary path, so a poison event is isolated, retried and
 dead-lettered alone while the rest go through.
+
+Exclusive consumers: a projection whose documents are shared by events of many partitions
+(reporting's counters: one unit-day document takes every report of that unit, from the reports
+and the triage topics alike) cannot have two replicas writing at once on a store whose updates
+are read-modify-writes of the whole document (FerretDB: a concurrent `$inc` is lost, a stale write
+resurrects an applied move). Given a `Lease`, the runner consumes only while it holds the lease:
+the other replicas stand by (serving reads) and take over once the holder's term expires. The
+lease is renewed before each batch and before each attempt of a handler, and the runner stops
+writing the moment it cannot renew; events it had not committed are redelivered to the next
+holder, and the inbox and idempotent handlers make that harmless.
 """
 
 from __future__ import annotations
@@ -28,6 +38,8 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
 from aiokafka.errors import CommitFailedError, KafkaError
 
+from pulse_libs.claims import Lease
+from pulse_libs.clock import utcnow
 from pulse_libs.events.envelope import CloudEvent, InvalidEventError
 from pulse_libs.events.topics import dlq
 from pulse_libs.kafka.errors import PERMANENT_ERRORS, is_transient
@@ -60,6 +72,10 @@ class RetryPolicy:
 
 class _Stopping(Exception):
     """Raised inside the loop when shutdown interrupts a retry."""
+
+
+class _LeaseLost(Exception):
+    """Raised inside the loop when an exclusive consumer can no longer renew its lease."""
 
 
 class _Listener(ConsumerRebalanceListener):  # type: ignore[misc]
@@ -96,6 +112,7 @@ class ConsumerRunner:
         max_batch: int = 200,
         batch_handler: BatchHandler | None = None,
         batch_types: frozenset[str] = frozenset(),
+        lease: Lease | None = None,
     ) -> None:
         self._settings = settings
         self._namer = TopicNamer(settings.kafka_topic_prefix)
@@ -111,6 +128,7 @@ class ConsumerRunner:
         self._max_batch = max_batch
         self._batch_handler = batch_handler
         self._batch_types = batch_types if batch_handler is not None else frozenset()
+        self._lease = lease
         self._consumer: AIOKafkaConsumer | None = None
         self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -140,10 +158,17 @@ class ConsumerRunner:
         """Consume until `stop()`; reconnects while the brokers are down."""
         while not self._stopping.is_set():
             try:
+                if self._lease is not None and await self._lease.acquire() is None:
+                    await self._disconnect()  # another replica holds it: stand by
+                    await self._sleep(self._standby_seconds())
+                    continue
                 await self._connect()
                 await self._loop()
             except _Stopping:
                 break
+            except _LeaseLost:
+                log.warning("exclusive consumer lost its lease, standing by", extra={"group": self._group})
+                await self._disconnect()
             except KafkaError as exc:
                 log.warning(
                     "consumer lost the brokers, reconnecting",
@@ -189,11 +214,31 @@ class ConsumerRunner:
     async def _loop(self) -> None:
         assert self._consumer is not None
         while not self._stopping.is_set():
+            await self._keep_lease()
             batch = await self._consumer.getmany(timeout_ms=500, max_records=self._max_batch)
             for tp, records in batch.items():
+                await self._keep_lease()
                 await self._process_partition(tp, records)
                 await self._commit(tp, records[-1].offset + 1)
             await self._update_lag()
+
+    def _standby_seconds(self) -> float:
+        assert self._lease is not None
+        return max(0.5, self._lease.ttl.total_seconds() / 3)
+
+    async def _keep_lease(self) -> None:
+        """Renew the lease of an exclusive consumer once half its trusted term has passed; stop if we cannot."""
+        if self._lease is None:
+            return
+        term = self._lease.held()
+        if term is not None and (term.trusted_until - utcnow()) > self._lease.ttl / 2:
+            return
+        try:
+            renewed = await self._lease.acquire()
+        except Exception as exc:
+            raise _LeaseLost from exc
+        if renewed is None:
+            raise _LeaseLost
 
     async def _commit(self, tp: TopicPartition, offset: int) -> None:
         assert self._consumer is not None
@@ -270,6 +315,7 @@ class ConsumerRunner:
         attempt = 0
         while True:
             attempt += 1
+            await self._keep_lease()
             try:
                 return await call()
             except asyncio.CancelledError:
@@ -307,6 +353,7 @@ class ConsumerRunner:
         attempt = 0
         while True:
             attempt += 1
+            await self._keep_lease()
             started = time.perf_counter()
             try:
                 await handler(event)

@@ -38,7 +38,9 @@ def bootstrap(settings: ReportingSettings | None = None, **overrides: Any) -> Fa
         )
         handlers = dict(projection_handlers(projector=projector, models=ReadModels(runtime.db), metrics=metrics))
         handlers.update(api_key_mirror_handlers(runtime.db))
-        runtime.add_consumer(settings.consumer_group, list(ALL_TOPICS), handlers)
+        runtime.add_consumer(
+            settings.consumer_group, list(ALL_TOPICS), handlers, exclusive_seconds=settings.projection_lease_seconds
+        )
         app.state.runtime = runtime
         app.state.queries = overrides.get("queries") or Queries(runtime.db)
         app.state.api_key_verifier = ApiKeyStore(runtime.db)

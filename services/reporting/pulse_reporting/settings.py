@@ -16,6 +16,9 @@ class ReportingSettings(ServiceSettings):
     """Longest statistics range one request may cover."""
     move_takeover_seconds: float = Field(default=30.0, gt=0)
     """How old an unfinished counter move must be before another process finishes it."""
+    projection_lease_seconds: float = Field(default=30.0, ge=3)
+    """One replica projects at a time (its counters are shared documents); a standby takes over this long after
+    the holder dies (at once when it stops cleanly)."""
     consumer_group: str = "reporting-projection"
 
     # The briefing's document particulars (Hướng dẫn 36-HD/VPTW): who issues it, where, who signs.

@@ -1,12 +1,9 @@
-"""Pure domain rules of intake: text folding, periods, survey answers, idempotency keys, status order."""
+"""Pure domain rules of intake: text folding, survey answers, idempotency keys, status order."""
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
-from pulse_intake.domain.errors import InvalidAnswerError, InvalidPeriodError
-from pulse_intake.domain.periods import parse_period
+from pulse_intake.domain.errors import InvalidAnswerError
 from pulse_intake.domain.reports import dedupe_key, idempotency_key, new_report_id, request_hash
 from pulse_intake.domain.status import advances
 from pulse_intake.domain.surveys import Question, questionnaire_problems, validate_answers
@@ -31,30 +28,6 @@ def test_fold_removes_diacritics_and_case(text: str, folded: str) -> None:
 def test_nfc_composes_and_strips() -> None:
     assert nfc("  Đa\u0302\u0301t ") == "Đất"
     assert search_terms("  Xô  XÁT ") == ["xo", "xat"]
-
-
-@pytest.mark.parametrize(
-    ("label", "start", "end"),
-    [
-        ("2026-11", date(2026, 11, 1), date(2026, 11, 30)),
-        ("2024-02", date(2024, 2, 1), date(2024, 2, 29)),
-        ("2026-Q4", date(2026, 10, 1), date(2026, 12, 31)),
-        ("2026-H1", date(2026, 1, 1), date(2026, 6, 30)),
-        ("2026-H2", date(2026, 7, 1), date(2026, 12, 31)),
-        ("2026", date(2026, 1, 1), date(2026, 12, 31)),
-    ],
-)
-def test_periods(label: str, start: date, end: date) -> None:
-    period = parse_period(label)
-    assert (period.start, period.end) == (start, end)
-    assert period.contains(start)
-    assert not period.contains(date(end.year + 1, 1, 1))
-
-
-@pytest.mark.parametrize("label", ["2026-00", "2026-13", "2026-Q0", "2026-Q5", "2026-H3", "26", "2026-9M", "1999", ""])
-def test_bad_periods(label: str) -> None:
-    with pytest.raises(InvalidPeriodError):
-        parse_period(label)
 
 
 QUESTIONS = [

@@ -7,10 +7,6 @@ class IntakeError(Exception):
     """Base of the intake service's domain errors."""
 
 
-class InvalidPeriodError(IntakeError):
-    """A period label that is not YYYY-MM, YYYY-Qn, YYYY-Hn or YYYY."""
-
-
 class InvalidAnswerError(IntakeError):
     """A survey answer that does not fit its question."""
 

@@ -102,8 +102,6 @@ def bootstrap(settings: NotifySettings | None = None, **overrides: Any) -> FastA
             zalo_tokens=tokens,
             db=runtime.db,
         )
-        if settings.production and settings.sms_provider == "http":
-            log.warning("PULSE_NOTIFY_SMS_PROVIDER=http is the test gateway: select esms or speedsms in production")
         await runtime.start(
             indexes={
                 deliveries.COLLECTION: deliveries.INDEXES,

@@ -119,12 +119,10 @@ class NotifySettings(ServiceSettings):
     timers_poll_seconds: float = Field(default=5.0, gt=0, validation_alias=_env("TIMERS_POLL_SECONDS"))
 
     def production_problems(self) -> list[str]:
-        """Production refuses a selected SMS provider without its credentials.
-
-        The test-only `http` gateway is still accepted (with a warning at start-up) until the deployment
-        files select a provider; see the README.
-        """
+        """Production refuses the test-only SMS gateway and a selected SMS provider without its credentials."""
         problems: list[str] = []
+        if self.sms_provider == "http":
+            problems.append("PULSE_NOTIFY_SMS_PROVIDER must be esms or speedsms (http is the test gateway)")
         if self.sms_provider == "esms" and not (self.esms_api_key and self.esms_secret_key):
             problems.append("PULSE_NOTIFY_ESMS_API_KEY and PULSE_NOTIFY_ESMS_SECRET_KEY must be set")
         if self.sms_provider == "speedsms" and not self.speedsms_access_token:

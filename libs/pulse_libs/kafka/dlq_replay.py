@@ -6,6 +6,11 @@ stripped) to the topic it came from, and commits after each record, so a
 second run does not replay the same letters again. Consumers dedupe by
 `ce_id`, so replaying an event that did get processed is harmless. Fix the
 cause first (deploy the fix), then replay.
+
+One run replays only the letters that were in the DLQ when it started (its end
+offsets, read before anything is republished): if the cause is not fixed, each
+replayed event comes back as a new letter, and a run that followed them would
+never end.
 """
 
 from __future__ import annotations
@@ -40,15 +45,18 @@ async def replay(
     producer = EventProducer(settings, client_id="pulse-dlq-replay")
     await consumer.start()
     count = 0
+    stop_at: dict[TopicPartition, int] | None = None
     try:
         while limit is None or count < limit:
             batch = await consumer.getmany(timeout_ms=int(idle_seconds * 1000), max_records=100)
             if not batch:
-                break
+                break  # idle: nothing more to replay
+            if stop_at is None:
+                stop_at = await consumer.end_offsets(list(consumer.assignment()))  # before we republish anything
             for tp, records in batch.items():
                 for record in records:
-                    if limit is not None and count >= limit:
-                        break
+                    if (limit is not None and count >= limit) or record.offset >= stop_at.get(tp, 0):
+                        break  # over the limit, or a letter written after this run started (perhaps by our replays)
                     headers = [(k, v) for k, v in record.headers or () if not k.startswith(DLQ_HEADER_PREFIX)]
                     reason = dict(record.headers or ()).get("pulse_dlq_error", b"").decode("utf-8", "replace")
                     print(f"{'would replay' if dry_run else 'replaying'} offset {record.offset}: {reason}")
@@ -56,12 +64,20 @@ async def replay(
                         await producer.send_raw(topic, value=record.value, key=record.key, headers=headers)
                         await consumer.commit({TopicPartition(tp.topic, tp.partition): record.offset + 1})
                     count += 1
-            if dry_run:
+            if dry_run or await _all_reached(consumer, stop_at):
                 break
     finally:
         await consumer.stop()
         await producer.stop()
     return count
+
+
+async def _all_reached(consumer: AIOKafkaConsumer, stop_at: dict[TopicPartition, int]) -> bool:
+    """True once every partition was read up to where it ended when the run started."""
+    for tp, end in stop_at.items():
+        if await consumer.position(tp) < end:
+            return False
+    return True
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -156,6 +156,31 @@ async def test_poison_goes_to_the_dlq_and_the_consumer_goes_on(make_settings: Ca
         await producer.stop()
 
 
+async def test_a_replay_before_the_fix_ends_with_the_letters_it_started_with(make_settings: Callable[..., Any]) -> None:
+    # The cause is not fixed: every replayed event is refused again and comes back as a new letter.
+    settings = make_settings()
+    await ensure_topics(settings)
+    producer = EventProducer(settings)
+
+    async def still_broken(event: CloudEvent) -> None:
+        raise PermanentError(f"report {event.data['report_id']} still refers to a unit that cannot exist")
+
+    consumer, _ = runner(settings, producer, still_broken)
+    consumer.start()
+    try:
+        for rid in ("bad-1", "bad-2"):
+            await producer.publish(INTAKE_REPORTS, report_event(rid))
+        await read_topic(settings, dlq(INTAKE_REPORTS), expected=2)
+        replayed = await asyncio.wait_for(replay(settings, INTAKE_REPORTS, idle_seconds=2.0), timeout=60)
+        assert replayed == 2
+        letters = await read_topic(settings, dlq(INTAKE_REPORTS), expected=4)
+        assert len(letters) == 4  # refused again: the two replays are letters of their own, not replayed yet
+        assert await asyncio.wait_for(replay(settings, INTAKE_REPORTS, idle_seconds=2.0), timeout=60) == 2
+    finally:
+        await consumer.stop()
+        await producer.stop()
+
+
 async def test_transient_errors_are_retried_until_they_pass(make_settings: Callable[..., Any]) -> None:
     settings = make_settings()
     await ensure_topics(settings)

@@ -10,7 +10,11 @@ the store).
 One writer per chain, by construction: each process starts its own chain (service, host, start
 time, random suffix) and appends to it under a lock; entry ids are `<chain>:<seq>`, so a second
 writer on the same chain would collide on the id instead of forking it. Two replicas therefore
-write two chains, never one forked chain. `verify` walks every chain of a database.
+write two chains, never one forked chain. `verify` walks every chain of a database; without `--db`
+it walks the four services' databases (their `PULSE_<SERVICE>_MONGO_DB`, else `pulse_<service>`).
+
+Services append through `AuditTrail` (the route dependency `pulse_libs.http.audit_routes.Audit`)
+and serve `GET /v1/audit` from `pulse_libs.http.audit_routes.router`.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from typing import Any
 from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, IndexModel
 from pymongo.errors import DuplicateKeyError
 
+from pulse_libs.auth import Principal
 from pulse_libs.clock import as_utc, utcnow
 from pulse_libs.store import Database
 
@@ -169,6 +174,56 @@ def audit_log_for(db: Database, *, service: str) -> AuditLog:
     return found
 
 
+class AuditTrail:
+    """A service's audit entries on one database: who did what to which thing (or read what), and when."""
+
+    def __init__(self, db: Database, *, service: str) -> None:
+        self.db = db
+        self.service = service
+
+    async def record(
+        self, *, actor: Principal, action: str, target: str, details: Mapping[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """Append one entry by a signed-in person or an API key."""
+        return await audit_log_for(self.db, service=self.service).append(
+            action=action,
+            target=target,
+            actor_id=actor.subject,
+            actor_kind=actor.kind,
+            actor_name=actor.name,
+            actor_role=actor.role,
+            details=details,
+        )
+
+    async def record_system(
+        self, *, action: str, target: str, actor_id: str = "anonymous", details: Mapping[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """Append an entry whose actor is not signed in (a sign-in attempt, a signed link, a webhook)."""
+        return await audit_log_for(self.db, service=self.service).append(
+            action=action,
+            target=target,
+            actor_id=actor_id,
+            actor_kind="anonymous",
+            actor_name=actor_id,
+            details=details,
+        )
+
+
+SERVICE_DATABASES = {
+    "intake": ("PULSE_INTAKE_MONGO_DB", "pulse_intake"),
+    "triage": ("PULSE_TRIAGE_MONGO_DB", "pulse_triage"),
+    "notify": ("PULSE_NOTIFY_MONGO_DB", "pulse_notify"),
+    "reporting": ("PULSE_REPORTING_MONGO_DB", "pulse_reporting"),
+}
+"""Where each service keeps its chains, as its settings read them."""
+
+
+def service_databases(environ: Mapping[str, str] | None = None) -> list[str]:
+    """The four services' database names (what `verify` walks when no `--db` is given)."""
+    env = os.environ if environ is None else environ
+    return [env.get(variable) or default for variable, default in SERVICE_DATABASES.values()]
+
+
 @dataclass
 class VerifyReport:
     """What `verify` found."""
@@ -225,7 +280,7 @@ async def _main(args: argparse.Namespace) -> int:
     client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(args.mongo_url, tz_aware=True)
     try:
         status = 0
-        for name in args.db:
+        for name in args.db or service_databases():
             report = await verify(client[name])
             print(
                 f"{name}: {report.chains} chain(s), {report.entries} entries, {report.legacy} legacy (unchained)"
@@ -242,12 +297,14 @@ async def _main(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """`python -m pulse_libs.audit verify --db pulse_intake [--db pulse_triage ...]`: exit 1 on any broken chain."""
+    """`python -m pulse_libs.audit verify [--db pulse_intake ...]`: exit 1 on any broken chain (default: all four)."""
     parser = argparse.ArgumentParser(prog="python -m pulse_libs.audit", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     check = sub.add_parser("verify", help="verify every audit chain of the given databases")
     check.add_argument("--mongo-url", default=os.environ.get("PULSE_MONGO_URL", "mongodb://127.0.0.1:27017/"))
-    check.add_argument("--db", action="append", required=True, help="database name (repeatable)")
+    check.add_argument(
+        "--db", action="append", help="database name (repeatable; default: the four services' databases)"
+    )
     args = parser.parse_args(argv)
     return asyncio.run(_main(args))
 

@@ -16,6 +16,7 @@ from pulse_libs.api_keys import ApiKeyStore
 from pulse_libs.app import build_app
 from pulse_libs.directory import attach_revocations
 from pulse_libs.events.topics import TRIAGE_DECISIONS, TRIAGE_ESCALATIONS
+from pulse_libs.http import audit_routes
 from pulse_libs.http.problems import problem_response, validation_errors
 from pulse_libs.runtime import Runtime
 
@@ -41,6 +42,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     campaigns.router,
     open311.router,
     zalo.router,
+    audit_routes.router,
 )
 
 

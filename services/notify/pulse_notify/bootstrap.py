@@ -14,12 +14,13 @@ from prometheus_client import CollectorRegistry
 from pulse_libs.api_keys import ApiKeyStore
 from pulse_libs.app import build_app
 from pulse_libs.directory import attach_revocations
+from pulse_libs.http import audit_routes
 from pulse_libs.runtime import Runtime
 
 from pulse_notify.adapters import audit, deliveries, directory, timers, zalo
 from pulse_notify.adapters.channels import WebhookChannel, build_channels
 from pulse_notify.adapters.templates import Renderer
-from pulse_notify.entrypoints import api_audit, api_deliveries, api_recipients, api_rotas, api_webhooks
+from pulse_notify.entrypoints import api_deliveries, api_recipients, api_rotas, api_webhooks
 from pulse_notify.entrypoints.consumers import register_consumers
 from pulse_notify.entrypoints.deps import Services
 from pulse_notify.entrypoints.worker import DeliveryWorker, pending_gauge_loop
@@ -125,6 +126,12 @@ def bootstrap(settings: NotifySettings | None = None, **overrides: Any) -> FastA
         description="Delivers escalations, orientations and bulletins over Zalo OA, SMS, email and signed webhooks.",
         registry=registry,
         lifespan=lifespan,
-        routers=[api_recipients.router, api_webhooks.router, api_deliveries.router, api_rotas.router, api_audit.router],
+        routers=[
+            api_recipients.router,
+            api_webhooks.router,
+            api_deliveries.router,
+            api_rotas.router,
+            audit_routes.router,
+        ],
         openapi_tags=TAGS,
     )

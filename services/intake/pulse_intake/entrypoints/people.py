@@ -1,21 +1,17 @@
-"""REST routes for sign-in, users, API keys and the audit log."""
+"""REST routes for sign-in, users and API keys (the audit log: pulse_libs.http.audit_routes)."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.security import OAuth2PasswordRequestForm
 from pulse_libs.auth import UNIT_LIMITED_ROLES, Principal, Role
-from pulse_libs.clock import as_utc
-from pulse_libs.http.pagination import DEFAULT_LIMIT, Cursor, Limit, Page, decode_cursor, encode_cursor
+from pulse_libs.http.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
 from pulse_libs.http.problems import ProblemError, not_found
 from pulse_libs.http.security import CurrentPrincipal, client_address, require
-from pydantic import AwareDatetime, BaseModel
 
 from pulse_intake.adapters import audit
-from pulse_intake.adapters.store import AUDIT_LOG
 from pulse_intake.context import Ctx
 from pulse_intake.entrypoints.common import cursor_value, field_error, next_cursor, problems
 from pulse_intake.entrypoints.schemas import (
@@ -250,59 +246,3 @@ async def revoke_key(
     ctx.kick()
     await audit.record(ctx.db, actor=principal, action="api_key.revoke", target=key_id)
     return Response(status_code=204)
-
-
-class AuditEntry(BaseModel):
-    """One audit entry, with its place in its hash chain."""
-
-    id: str
-    at: str
-    actor_id: str
-    actor_kind: str
-    actor_name: str
-    actor_role: str | None = None
-    action: str
-    target: str
-    details: dict[str, Any]
-    chain: str | None = None
-    seq: int | None = None
-    prev_hash: str | None = None
-    hash: str | None = None
-
-
-@router.get("/v1/audit", response_model=Page[AuditEntry], responses=problems(400, 422), tags=["audit"])
-async def list_audit(
-    ctx: Ctx,
-    principal: Annotated[Principal, Depends(require("audit:read"))],
-    action: Annotated[str | None, Query(max_length=100, description="Only this action, e.g. user.update.")] = None,
-    actor_id: Annotated[str | None, Query(max_length=100, description="Only entries by this user or key.")] = None,
-    target: Annotated[str | None, Query(max_length=200, description="Only entries about this thing.")] = None,
-    from_: Annotated[AwareDatetime | None, Query(alias="from", description="At or after (RFC 3339).")] = None,
-    to: Annotated[AwareDatetime | None, Query(description="Before (RFC 3339).")] = None,
-    limit: Limit = DEFAULT_LIMIT,
-    cursor: Cursor = None,
-) -> dict[str, Any]:
-    """The audit log, newest first (admin); `python -m pulse_libs.audit verify` checks its chains."""
-    clauses: list[dict[str, Any]] = []
-    for name, value in (("action", action), ("actor_id", actor_id), ("target", target)):
-        if value is not None:
-            clauses.append({name: value})
-    if from_ is not None:
-        clauses.append({"at": {"$gte": from_}})
-    if to is not None:
-        clauses.append({"at": {"$lt": to}})
-    position = decode_cursor(cursor)
-    if position is not None:
-        try:
-            at, last_id = datetime.fromisoformat(str(position["at"])), str(position["id"])
-        except (KeyError, ValueError):
-            raise ProblemError(
-                400, "The cursor is not valid.", errors=[{"field": "cursor", "message": "malformed"}]
-            ) from None
-        clauses.append({"$or": [{"at": {"$lt": at}}, {"at": at, "_id": {"$lt": last_id}}]})
-    query: dict[str, Any] = {"$and": clauses} if clauses else {}
-    docs = await ctx.db[AUDIT_LOG].find(query).sort([("at", -1), ("_id", -1)]).limit(limit).to_list()
-    items = [{**d, "id": d["_id"], "at": as_utc(d["at"]).isoformat(timespec="milliseconds")} for d in docs]
-    more = len(docs) == limit
-    following = encode_cursor({"at": items[-1]["at"], "id": items[-1]["id"]}) if more and items else None
-    return {"items": items, "next_cursor": following}

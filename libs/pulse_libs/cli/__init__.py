@@ -180,12 +180,15 @@ def dlq_replay(
 
 @audit.command("verify")
 def audit_verify(
-    db: Annotated[list[str], typer.Option("--db", help="A service database, e.g. pulse_intake (repeatable).")],
+    db: Annotated[
+        list[str] | None,
+        typer.Option("--db", help="A service database, e.g. pulse_intake (repeatable; default: all four services)."),
+    ] = None,
 ) -> None:
     """Verify every audit chain of the databases (python -m pulse_libs.audit verify); exit 1 if one is broken."""
     from pulse_libs.audit import main as audit_main
 
-    status = audit_main(["verify", *[a for name in db for a in ("--db", name)]])
+    status = audit_main(["verify", *[a for name in db or () for a in ("--db", name)]])
     raise typer.Exit(status)
 
 

@@ -76,9 +76,10 @@ def is_public(address: str) -> bool:
     if isinstance(ip, ipaddress.IPv6Address):
         inner = embedded_ipv4(ip)
         if inner:
-            return all(_public_one(v4) for v4 in inner) and (
-                ip.ipv4_mapped is not None or _public_one(ip) or ip.teredo is not None
-            )
+            # Mapped, 6to4 and Teredo addresses reach the IPv4 address they carry: that address decides. Their
+            # outer prefixes say nothing of the destination (Python 3.13 lists 2002::/16 as not global, 3.11 not).
+            tunnel = ip.ipv4_mapped is not None or ip.sixtofour is not None or ip.teredo is not None
+            return all(_public_one(v4) for v4 in inner) and (tunnel or _public_one(ip))
     return _public_one(ip)
 
 

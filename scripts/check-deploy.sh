@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# `make check-deploy`: validates everything under deploy/ and the Dockerfiles offline, without a
+# `make check-deploy`: validates everything under deploy/ (the image's Dockerfile too) offline, without a
 # Docker engine or a cluster. Installs its own tools idempotently (cached under .cache/, keyed by
 # version, so re-runs take seconds):
 #   kustomize, kubeconform, promtool   built from the Go module proxy (`go install`)
 #   composecheck                       a 30-line Go program on compose-go, the loader of Docker Compose
 #   kubernetes-validate (PyPI)         only for its Kubernetes JSON schemas, bundled here for kubeconform
-# Checks, in order: Dockerfiles and per-service lockfile isolation; compose.yaml (Compose schema,
+# Checks, in order: the one Dockerfile (deploy/docker/Dockerfile) and per-service lockfile isolation; compose.yaml (Compose schema,
 # interpolation with .env.example, consistency, our own rules); kustomize build of every overlay;
 # kubeconform (Kubernetes schemas, strict; Strimzi v1 Kafka/KafkaNodePool/KafkaTopic/KafkaUser and KEDA
 # ScaledObject/TriggerAuthentication against deploy/k8s/schemas); manifest rules (probes, resources,
@@ -126,45 +126,58 @@ COMPOSECHECK=$(compose_tool)
 PY=$(python_env)
 [[ -d .venv ]] || uv sync --frozen --quiet
 
-# --- Dockerfiles ---------------------------------------------------------------------------------
+# --- Dockerfile ----------------------------------------------------------------------------------
+# One parameterised recipe (deploy/docker/Dockerfile, build args SERVICE and PORT) for every image.
 "$PY" - <<'PY'
 import re, sys
 from pathlib import Path
 errors = []
-ports = {"intake": 8001, "triage": 8002, "notify": 8003, "reporting": 8004}
-for svc, port in ports.items():
-    path = Path(f"services/{svc}/Dockerfile")
-    if not path.exists():
-        errors.append(f"{path} is missing"); continue
-    text = path.read_text()
-    lines = [l.strip() for l in text.replace("\\\n", " ").splitlines() if l.strip() and not l.strip().startswith("#")]
-    froms = [l for l in lines if l.upper().startswith("FROM ")]
-    need = {
-        "multi-stage build (2+ FROM)": len(froms) >= 2,
-        "python:3.11-slim base": "python:3.11-slim" in text,
-        "uv pinned from PyPI": re.search(r"pip install [^\n]*uv==\d+\.\d+\.\d+", text) is not None,
-        f"uv sync --frozen --no-dev --package pulse-{svc}": all(
-            re.search(rf"uv sync --frozen --no-dev .*--package pulse-{svc}\b", l) for l in lines if l.startswith("RUN uv sync")
-        ) and any(l.startswith("RUN uv sync") for l in lines),
-        "non-root USER": any(re.match(r"USER (?!0\b|root\b)\S+", l) for l in lines),
-        "HEALTHCHECK on /healthz": any(l.startswith("HEALTHCHECK") and "/healthz" in l for l in lines),
-        f"EXPOSE {port}": f"EXPOSE {port}" in lines,
-        "PULSE_ENV=production": "PULSE_ENV=production" in text,
-        "PULSE_HOST=0.0.0.0": "PULSE_HOST=0.0.0.0" in text,
-        f"CMD python -m pulse_{svc}": f'CMD ["python", "-m", "pulse_{svc}"]' in lines,
-    }
-    errors += [f"{path}: {what}" for what, good in need.items() if not good]
+path = Path("deploy/docker/Dockerfile")
+services = sorted(p.parent.name for p in Path("services").glob("*/pyproject.toml"))
+errors += [f"{p}: one Dockerfile for every service (deploy/docker/Dockerfile); delete this one"
+           for p in sorted(Path("services").glob("*/Dockerfile"))]
+text = path.read_text() if path.exists() else ""
+if not text:
+    errors.append(f"{path} is missing")
+lines = [l.strip() for l in text.replace("\\\n", " ").splitlines() if l.strip() and not l.strip().startswith("#")]
+froms = [i for i, l in enumerate(lines) if l.upper().startswith("FROM ")]
+stages = [lines[a:b] for a, b in zip(froms, froms[1:] + [len(lines)])]
+for stage in stages:
+    used = set(re.findall(r"\$\{(SERVICE|PORT)\}", " ".join(stage[1:])))
+    declared = {l.split()[1].split("=")[0] for l in stage if l.startswith("ARG ")}
+    errors += [f"{path}: stage `{stage[0]}` uses ${{{a}}} without `ARG {a}`" for a in sorted(used - declared)]
+syncs = [l for l in lines if l.startswith("RUN uv sync")]
+copied = set(re.findall(r"^COPY services/(\w+)/pyproject\.toml", text, re.M))
+need = {
+    "multi-stage build (2+ FROM)": len(froms) >= 2,
+    "python:3.11-slim base": "python:3.11-slim" in text,
+    "uv pinned from PyPI": re.search(r"pip install [^\n]*uv==\d+\.\d+\.\d+", text) is not None,
+    "uv sync --frozen --no-dev --package pulse-${SERVICE}": bool(syncs) and all(
+        re.search(r"uv sync --frozen --no-dev .*--package pulse-\$\{SERVICE\}(\s|$)", l) for l in syncs),
+    f"every workspace member's manifest copied ({', '.join(services)})": copied == set(services),
+    "the service's own code only (COPY services/${SERVICE}/)": "COPY services/${SERVICE}/ services/${SERVICE}/" in lines,
+    "non-root USER": any(re.match(r"USER (?!0\b|root\b)\S+", l) for l in lines),
+    "HEALTHCHECK on /healthz": any(l.startswith("HEALTHCHECK") and "/healthz" in l for l in lines),
+    "EXPOSE ${PORT}": "EXPOSE ${PORT}" in lines,
+    "PULSE_ENV=production": "PULSE_ENV=production" in text,
+    "PULSE_HOST=0.0.0.0": "PULSE_HOST=0.0.0.0" in text,
+    "PULSE_IMAGE_SERVICE=${SERVICE} and PULSE_IMAGE_PORT=${PORT}":
+        "PULSE_IMAGE_SERVICE=${SERVICE}" in text and "PULSE_IMAGE_PORT=${PORT}" in text,
+    "CMD execs python -m pulse_<service>": 'CMD ["sh", "-c", "exec python -m \\"pulse_${PULSE_IMAGE_SERVICE}\\""]' in lines,
+}
+errors += [f"{path}: {what}" for what, good in need.items() if not good and text]
 ignore = Path(".dockerignore").read_text().split() if Path(".dockerignore").exists() else []
 errors += [f".dockerignore must exclude {p}" for p in (".git", ".venv", ".cache", "**/.env") if p not in ignore]
 if errors:
     print("\n".join("FAIL " + e for e in errors)); sys.exit(1)
-print("ok   Dockerfiles: multi-stage, slim, locked per-service deps, non-root, HEALTHCHECK, EXPOSE (4)")
+print(f"ok   Dockerfile: one recipe for {len(services)} services (SERVICE/PORT build args), multi-stage, slim, "
+      "locked per-service deps, non-root, HEALTHCHECK, EXPOSE")
 PY
 # Each image installs only its service's locked dependencies: no other service in its closure.
-for svc in intake triage notify reporting; do
+for svc in intake triage notify reporting console; do
   deps=$(uv export --frozen --no-dev --no-hashes --no-header --package "pulse-$svc" 2>/dev/null) \
     || die "uv export --package pulse-$svc failed: is uv.lock in sync with the manifests?"
-  for other in intake triage notify reporting; do
+  for other in intake triage notify reporting console; do
     [[ $other == "$svc" ]] && continue
     if grep -qE "(^-e |^)\./services/$other\$" <<<"$deps"; then die "pulse-$svc's image would contain pulse-$other"; fi
   done
@@ -196,12 +209,25 @@ for svc, port in {"intake": 8001, "triage": 8002, "notify": 8003, "reporting": 8
             errors.append(f"{svc}: {key} not set")
     if env.get("PULSE_ENV") != "production":
         errors.append(f"{svc}: PULSE_ENV must be production")
-    if not Path(s["build"]["dockerfile"] if Path(s["build"]["dockerfile"]).is_absolute() else Path(s["build"]["context"]) / s["build"]["dockerfile"]).exists():
-        errors.append(f"{svc}: Dockerfile not found")
     if not s.get("read_only"):
         errors.append(f"{svc}: read_only root filesystem expected")
     if "backend" not in s.get("networks", {}):
         errors.append(f"{svc}: must be on the backend network")
+# Every image is built from the one Dockerfile with its own SERVICE and the port its settings default to.
+for svc in ("intake", "triage", "notify", "reporting", "console", "topics"):
+    build = services.get(svc, {}).get("build") or {}
+    dockerfile = Path(build.get("dockerfile", ""))
+    if not dockerfile.is_absolute():
+        dockerfile = Path(build.get("context", ".")) / dockerfile
+    if dockerfile.resolve() != Path("deploy/docker/Dockerfile").resolve():
+        errors.append(f"{svc}: build from deploy/docker/Dockerfile (found {build.get('dockerfile')})")
+    built = "intake" if svc == "topics" else svc
+    settings = Path(f"services/{built}/pulse_{built}/settings.py").read_text()
+    port = re.search(r"^    port: int = Field\(default=(\d+)", settings, re.M)
+    want = {"SERVICE": built, "PORT": port.group(1) if port else "?"}
+    args = {k: build.get("args", {}).get(k) for k in want}
+    if args != want:
+        errors.append(f"{svc}: build args {args}, expected {want} (PORT = the default port of pulse_{built}.settings)")
 if "replSet" not in " ".join(services["mongo"]["command"]) or "rs.initiate" not in " ".join(services["mongo"]["healthcheck"]["test"]):
     errors.append("mongo must run as a replica set initiated by its healthcheck")
 if not services["mongo"]["image"].startswith("mongo:7"):

@@ -1,12 +1,13 @@
-"""Rehearse each image without a Docker engine: install exactly what its Dockerfile installs, then run it.
+"""Rehearse each image without a Docker engine: install exactly what the Dockerfile installs, then run it.
 
-The `uv sync` commands are read from services/<svc>/Dockerfile and run in a staging copy laid out
-as the Dockerfile's COPY steps lay it (manifests and lockfile first, then libs/ and the service),
-into a fresh environment. That environment must hold the service and no other one, and
-`python -m pulse_<svc>` started from it in production mode, configured only through the
+deploy/docker/Dockerfile is the one recipe of every image (build args SERVICE and PORT). Its `uv sync`
+commands, with ${SERVICE} substituted, are run in a staging copy laid out as its COPY steps lay it
+(the workspace manifests and lockfile first, then libs/ and the service), into a fresh environment.
+That environment must hold the service and no other one, and the image's CMD (with the image's
+PULSE_IMAGE_* variables) started from it in production mode, configured only through the
 environment variables compose/Kubernetes set, must answer /healthz and /readyz (real Kafka and
-store), and shut down gracefully on SIGTERM, as Kubernetes stops it. Production mode must refuse the
-development secrets.
+store), pass the image's HEALTHCHECK, and shut down gracefully on SIGTERM, as Kubernetes stops it.
+Production mode must refuse the development secrets.
 """
 
 from __future__ import annotations
@@ -30,26 +31,40 @@ import pytest
 from pymongo import MongoClient
 
 ROOT = Path(__file__).resolve().parents[3]
+DOCKERFILE = ROOT / "deploy" / "docker" / "Dockerfile"
 SERVICES = ("intake", "triage", "notify", "reporting")
+PORTS = {"intake": 8001, "triage": 8002, "notify": 8003, "reporting": 8004}
 KAFKA = os.environ.get("PULSE_KAFKA_BOOTSTRAP", "127.0.0.1:9092")
 MONGO = os.environ.get("PULSE_MONGO_URL", "mongodb://127.0.0.1:27017/")
 UV_SYNC = re.compile(r"^RUN (uv sync [^&\\\n]+)", re.MULTILINE)
+MANIFEST = re.compile(r"^COPY (\S+/pyproject\.toml) ", re.MULTILINE)
 IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", ".env", "Dockerfile")
+pytestmark = pytest.mark.timeout(900)  # the module fixture installs four environments with uv first
 
 
-def dockerfile_healthcheck(service: str) -> list[str]:
-    """The exec-form command of a service's Dockerfile HEALTHCHECK."""
-    text = (ROOT / "services" / service / "Dockerfile").read_text(encoding="utf-8").replace("\\\n", " ")
-    match = re.search(r"^HEALTHCHECK .*?CMD (\[.*\])$", text, re.MULTILINE)
-    assert match, f"services/{service}/Dockerfile has no exec-form HEALTHCHECK"
+def dockerfile(service: str) -> str:
+    """The Dockerfile as Docker reads it for `service`: continuations joined, build args substituted."""
+    text = DOCKERFILE.read_text(encoding="utf-8").replace("\\\n", " ")
+    return text.replace("${SERVICE}", service).replace("${PORT}", str(PORTS[service]))
+
+
+def exec_form(service: str, instruction: str) -> list[str]:
+    """The exec-form command of the Dockerfile's CMD or HEALTHCHECK (`instruction`)."""
+    pattern = r"^HEALTHCHECK .*?CMD (\[.*\])$" if instruction == "HEALTHCHECK" else r"^CMD (\[.*\])$"
+    match = re.search(pattern, dockerfile(service), re.MULTILINE)
+    assert match, f"{DOCKERFILE} has no exec-form {instruction}"
     command: list[str] = json.loads(match.group(1))
     return command
 
 
+def image_env(service: str) -> dict[str, str]:
+    """The PULSE_IMAGE_* variables the image's ENV sets (its CMD and HEALTHCHECK read them)."""
+    return dict(re.findall(r"\b(PULSE_IMAGE_[A-Z]+)=(\S+)", dockerfile(service)))
+
+
 def dockerfile_uv_syncs(service: str) -> list[list[str]]:
-    """The `uv sync` commands of a service's Dockerfile, in order."""
-    text = (ROOT / "services" / service / "Dockerfile").read_text(encoding="utf-8")
-    return [cmd.split() for cmd in UV_SYNC.findall(text)]
+    """The `uv sync` commands of the Dockerfile for `service`, in order."""
+    return [cmd.split() for cmd in UV_SYNC.findall(dockerfile(service))]
 
 
 def install_like_the_image(service: str, stage: Path) -> Path:
@@ -59,10 +74,9 @@ def install_like_the_image(service: str, stage: Path) -> Path:
     assert uv, "uv is required (scripts/bootstrap.sh installs it)"
     deps_only, full = dockerfile_uv_syncs(service)
     src = stage / "src"
-    members = [ROOT / "libs", *(ROOT / "services" / s for s in SERVICES)]
-    for member in members:
-        (src / member.relative_to(ROOT)).mkdir(parents=True)
-        shutil.copy2(member / "pyproject.toml", src / member.relative_to(ROOT) / "pyproject.toml")
+    for manifest in MANIFEST.findall(dockerfile(service)):
+        (src / manifest).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / manifest, src / manifest)
     for name in ("pyproject.toml", "uv.lock"):
         shutil.copy2(ROOT / name, src / name)
     env = {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV" and not k.startswith("PULSE_")}
@@ -73,6 +87,11 @@ def install_like_the_image(service: str, stage: Path) -> Path:
     shutil.copytree(ROOT / "services" / service, src / "services" / service, dirs_exist_ok=True, ignore=IGNORED)
     subprocess.run([uv, *full[1:]], cwd=src, env=env, check=True, capture_output=True)
     return stage / "venv" / "bin" / "python"
+
+
+def in_image(service: str, python: Path, env: dict[str, str]) -> dict[str, str]:
+    """`env` as the container sees it: the image's PULSE_IMAGE_* variables, its environment first on PATH."""
+    return env | image_env(service) | {"PATH": f"{python.parent}{os.pathsep}{env['PATH']}"}
 
 
 def free_port() -> int:
@@ -157,8 +176,8 @@ def runs(infra: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict
             logs[svc] = stage / "service.log"
             with logs[svc].open("wb") as out:
                 procs[svc] = subprocess.Popen(
-                    [str(python), "-m", f"pulse_{svc}"],
-                    env=production_env(svc, port, namespace),
+                    exec_form(svc, "CMD"),
+                    env=in_image(svc, python, production_env(svc, port, namespace)),
                     cwd=stage,
                     stdout=out,
                     stderr=subprocess.STDOUT,
@@ -169,10 +188,9 @@ def runs(infra: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict
                 results[svc].ready = wait_until_ready(proc, base)
                 results[svc].health = httpx.get(base + "/healthz", timeout=2.0)
                 results[svc].metrics = httpx.get(base + "/metrics", timeout=2.0)
-                healthcheck = dockerfile_healthcheck(svc)
                 results[svc].healthcheck_exit = subprocess.run(
-                    [pythons[svc] if healthcheck[0] == "python" else healthcheck[0], *healthcheck[1:]],
-                    env=production_env(svc, ports[svc], namespace),
+                    exec_form(svc, "HEALTHCHECK"),
+                    env=in_image(svc, Path(pythons[svc]), production_env(svc, ports[svc], namespace)),
                     capture_output=True,
                     timeout=10,
                     check=False,

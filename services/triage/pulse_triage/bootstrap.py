@@ -16,6 +16,7 @@ from pulse_libs.app import build_app
 from pulse_libs.claims import Lease
 from pulse_libs.directory import attach_revocations
 from pulse_libs.events.topics import INTAKE_DIRECTORY, INTAKE_REGISTRY, INTAKE_REPORTS
+from pulse_libs.http import audit_routes
 from pulse_libs.http.problems import problem_response
 from pulse_libs.runtime import Runtime
 from pymongo import IndexModel
@@ -130,6 +131,7 @@ def bootstrap(settings: TriageSettings | None = None, **overrides: Any) -> FastA
             ack_links.router,
             directives.router,
             admin.router,
+            audit_routes.router,
         ],
     )
 

@@ -13,6 +13,7 @@ from typing import Literal
 from fastapi import APIRouter
 from pulse_libs import acktoken
 from pulse_libs.events.common import Channel, Urgency
+from pulse_libs.http.audit_routes import Audit
 from pulse_libs.http.problems import PROBLEM_BASE, ProblemError
 from pulse_libs.store import Document
 from pydantic import BaseModel, ConfigDict, Field
@@ -129,7 +130,7 @@ async def read_ack_link(token: str, ctx: Ctx) -> AckLinkRead:
     summary="Acknowledge through a one-tap link",
     responses=RESPONSES | {409: {"model": Problem, "description": "The link was used, or someone acknowledged"}},
 )
-async def use_ack_link(token: str, ctx: Ctx, body: AckLinkUse | None = None) -> AckLinkRead:
+async def use_ack_link(token: str, ctx: Ctx, audit: Audit, body: AckLinkUse | None = None) -> AckLinkRead:
     """Acknowledge the escalation as the link's recipient; a link acknowledges once."""
     claim = _claim(ctx, token)
     esc = await _escalation(ctx, claim)
@@ -149,4 +150,8 @@ async def use_ack_link(token: str, ctx: Ctx, body: AckLinkUse | None = None) -> 
         used = claim.token_id in current.get("ack_link_ids", [])
         detail = "This link was already used." if used else f"The escalation is already {current['state']}."
         raise ProblemError(409, detail, type_=LINK_USED if used else ALREADY_ACKNOWLEDGED) from None
+    link = {"channel": claim.channel, "link": claim.token_id, "comment": body.comment if body else None}
+    await audit.record_system(
+        action="escalation.acknowledge", target=claim.escalation_id, actor_id=claim.recipient_id, details=link
+    )
     return await _facts(ctx, claim, esc)

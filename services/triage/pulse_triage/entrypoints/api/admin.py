@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 from pulse_libs.events.common import Urgency
+from pulse_libs.http.audit_routes import Audit
 from pulse_libs.http.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
 from pulse_libs.http.problems import ProblemError
 from pulse_libs.store import Document
@@ -34,11 +35,18 @@ async def get_policy(urgency: Urgency, principal: PolicyReader, ctx: Ctx) -> Pol
 
 
 @router.put("/policies/{urgency}", tags=["policies"], summary="Replace the escalation policy of an urgency")
-async def put_policy(urgency: Urgency, body: PolicyWrite, principal: PolicyWriter, ctx: Ctx) -> PolicyRead:
-    """Replace a policy; no levels means the urgency is not escalated."""
+async def put_policy(
+    urgency: Urgency, body: PolicyWrite, principal: PolicyWriter, ctx: Ctx, audit: Audit
+) -> PolicyRead:
+    """Replace a policy; no levels means the urgency is not escalated. The audit entry keeps the old version."""
     levels = [lv.model_dump(mode="json") for lv in body.levels]
+    ctx.forget_policies()  # the version in force, not this replica's cached copy
+    previous = admin.policy_doc(await ctx.policy(urgency))
     doc = await admin.put_policy(
         ctx=ctx, urgency=urgency, levels=levels, repeat_seconds=body.repeat_seconds, actor=principal.subject
+    )
+    await audit.record(
+        actor=principal, action="policy.replace", target=urgency.value, details={"previous": previous, "policy": doc}
     )
     return PolicyRead.model_validate(doc)
 
@@ -50,9 +58,12 @@ async def get_rules(principal: RulesReader, ctx: Ctx) -> RulesDoc:
 
 
 @router.put("/rules", tags=["rules"], summary="Replace the rules (validated; a bad set is refused with errors)")
-async def put_rules(body: RulesDoc, principal: RulesWriter, ctx: Ctx) -> RulesDoc:
-    """Replace the rule set; it applies to reports triaged from now on."""
-    return await admin.put_rules(ctx=ctx, rules=body, actor=principal.subject)
+async def put_rules(body: RulesDoc, principal: RulesWriter, ctx: Ctx, audit: Audit) -> RulesDoc:
+    """Replace the rule set; it applies to reports triaged from now on. The audit entry keeps the old version."""
+    previous = (await ctx.rules_doc()).model_dump(mode="json")
+    rules = await admin.put_rules(ctx=ctx, rules=body, actor=principal.subject)
+    await audit.record(actor=principal, action="rules.replace", target="rules", details={"previous": previous})
+    return rules
 
 
 def silence_read(doc: Document, now: object) -> SilenceRead:
@@ -61,7 +72,9 @@ def silence_read(doc: Document, now: object) -> SilenceRead:
 
 
 @router.post("/silences", tags=["silences"], status_code=201, summary="Silence paging for a unit and/or topic")
-async def create_silence(body: SilenceCreate, principal: SilenceWriter, ctx: Ctx, response: Response) -> SilenceRead:
+async def create_silence(
+    body: SilenceCreate, principal: SilenceWriter, ctx: Ctx, audit: Audit, response: Response
+) -> SilenceRead:
     """Create a silence; escalations it covers are held (not paged) until it ends."""
     if body.unit_code is None and body.topic_code is None:
         raise ProblemError(
@@ -82,6 +95,8 @@ async def create_silence(body: SilenceCreate, principal: SilenceWriter, ctx: Ctx
         reason=body.reason,
         principal=principal,
     )
+    scope = {"unit_code": body.unit_code, "topic_code": body.topic_code, "until": body.until, "reason": body.reason}
+    await audit.record(actor=principal, action="silence.create", target=doc["_id"], details=scope)
     response.headers["Location"] = f"/v1/silences/{doc['_id']}"
     return silence_read(doc, now)
 
@@ -98,7 +113,8 @@ async def list_silences(
 
 
 @router.delete("/silences/{silence_id}", tags=["silences"], status_code=204, summary="End a silence now")
-async def delete_silence(silence_id: str, principal: SilenceWriter, ctx: Ctx) -> Response:
+async def delete_silence(silence_id: str, principal: SilenceWriter, ctx: Ctx, audit: Audit) -> Response:
     """Delete a silence; escalations it held are paged at the scheduler's next pass."""
     await admin.delete_silence(ctx=ctx, silence_id=silence_id, principal=principal)
+    await audit.record(actor=principal, action="silence.delete", target=silence_id)
     return Response(status_code=204)

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pulse_libs.auth import Principal
+from pulse_libs.http.audit_routes import Audit
 from pulse_libs.http.pagination import DEFAULT_LIMIT, Cursor, Limit, Page, encode_cursor
 from pulse_libs.http.problems import ProblemError
 from pulse_libs.http.security import require
@@ -135,7 +136,7 @@ def _invalid(exc: DirectiveInvalid) -> ProblemError:
     responses=CONFLICT,
 )
 async def create_directive(
-    hotspot_id: str, body: DirectiveCreate, principal: DirectiveWriter, svc: Svc, response: Response
+    hotspot_id: str, body: DirectiveCreate, principal: DirectiveWriter, svc: Svc, audit: Audit, response: Response
 ) -> DirectiveRead:
     """Standing Committee or department: the assignee must be a known active agency, the instruction not
     empty, the due time ahead (422 otherwise, nothing stored); 409 on a resolved hot spot."""
@@ -150,6 +151,8 @@ async def create_directive(
         )
     except DirectiveInvalid as exc:
         raise _invalid(exc) from None
+    order = {"hotspot_id": hotspot_id, "assignee": body.assignee, "due_at": body.due_at}
+    await audit.record(actor=principal, action="directive.create", target=directive.id, details=order)
     response.headers["Location"] = f"/v1/directives/{directive.id}"
     return directive_read(directive, svc.now())
 
@@ -185,7 +188,7 @@ async def get_directive(directive_id: str, principal: DirectiveReader, svc: Svc)
 
 @router.post("/directives/{directive_id}/updates", summary="Record progress or completion", responses=CONFLICT)
 async def update_directive(
-    directive_id: str, body: DirectiveUpdate, principal: DirectiveUpdater, svc: Svc
+    directive_id: str, body: DirectiveUpdate, principal: DirectiveUpdater, svc: Svc, audit: Audit
 ) -> DirectiveRead:
     """The assignee's agency users or the department: a note, or `done` with its result (409 once done)."""
     try:
@@ -199,4 +202,5 @@ async def update_directive(
         )
     except DirectiveInvalid as exc:
         raise _invalid(exc) from None
+    await audit.record(actor=principal, action="directive.update", target=directive_id, details={"done": body.done})
     return directive_read(directive, svc.now())

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Literal
 
 from fastapi import APIRouter, Query
+from pulse_libs.http.audit_routes import Audit
 from pulse_libs.http.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
 
 from pulse_triage.adapters.store import ESCALATIONS
@@ -51,17 +52,20 @@ async def get_escalation(escalation_id: str, principal: EscalationReader, ctx: C
 
 @router.post("/{escalation_id}/ack", summary="Acknowledge: stops further levels and reminders", responses=CONFLICT)
 async def ack_escalation(
-    escalation_id: str, principal: Acknowledger, ctx: Ctx, body: AckBody | None = None
+    escalation_id: str, principal: Acknowledger, ctx: Ctx, audit: Audit, body: AckBody | None = None
 ) -> EscalationRead:
     """Acknowledge a pending escalation (department or Standing Committee), with an optional comment."""
     comment = body.comment if body else None
     doc = await use_cases.acknowledge(ctx=ctx, escalation_id=escalation_id, principal=principal, comment=comment)
+    await audit.record(
+        actor=principal, action="escalation.acknowledge", target=escalation_id, details={"comment": comment}
+    )
     return escalation_read(doc)
 
 
 @router.post("/{escalation_id}/resolve", summary="Resolve with a comment", responses=CONFLICT)
 async def resolve_escalation(
-    escalation_id: str, body: ResolveBody, principal: Acknowledger, ctx: Ctx
+    escalation_id: str, body: ResolveBody, principal: Acknowledger, ctx: Ctx, audit: Audit
 ) -> EscalationRead:
     """Resolve a pending or acknowledged escalation; the comment is required. With `notify_reporters: true`
     the collaborators whose reports formed the hot spot receive the comment as the outcome."""
@@ -72,4 +76,6 @@ async def resolve_escalation(
         comment=body.comment,
         notify_reporters=body.notify_reporters,
     )
+    outcome = {"comment": body.comment, "notify_reporters": body.notify_reporters}
+    await audit.record(actor=principal, action="escalation.resolve", target=escalation_id, details=outcome)
     return escalation_read(doc)

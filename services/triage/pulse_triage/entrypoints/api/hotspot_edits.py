@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends
 from pulse_libs.auth import Principal
+from pulse_libs.http.audit_routes import Audit
 from pulse_libs.http.security import require
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -42,14 +43,17 @@ class SplitRead(BaseModel):
 
 
 @router.post("/{hotspot_id}/merge", summary="Merge into another hot spot (department)", responses=CONFLICT)
-async def merge_hotspot(hotspot_id: str, body: MergeBody, principal: Editor, ctx: Ctx) -> HotspotRead:
+async def merge_hotspot(hotspot_id: str, body: MergeBody, principal: Editor, ctx: Ctx, audit: Audit) -> HotspotRead:
     """The reports move to `into`, whose counts and level are recomputed; this one is resolved as merged."""
     merged = await use_cases.merge(ctx=ctx, hotspot_id=hotspot_id, into=body.into, principal=principal)
+    await audit.record(actor=principal, action="hotspot.merge", target=hotspot_id, details={"into": body.into})
     return hotspot_read(merged)
 
 
 @router.post("/{hotspot_id}/split", summary="Split reports out into a new hot spot (department)", responses=CONFLICT)
-async def split_hotspot(hotspot_id: str, body: SplitBody, principal: Editor, ctx: Ctx) -> SplitRead:
+async def split_hotspot(hotspot_id: str, body: SplitBody, principal: Editor, ctx: Ctx, audit: Audit) -> SplitRead:
     """Both hot spots are recounted from their reports and escalate on their own."""
     out = await use_cases.split(ctx=ctx, hotspot_id=hotspot_id, report_ids=body.report_ids, principal=principal)
+    moved = {"split": out["split"]["_id"], "report_ids": body.report_ids}
+    await audit.record(actor=principal, action="hotspot.split", target=hotspot_id, details=moved)
     return SplitRead(hotspot=hotspot_read(out["hotspot"]), split=hotspot_read(out["split"]))

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 from pulse_libs.auth import Principal
 from pulse_libs.events.common import Urgency
+from pulse_libs.http.audit_routes import Audit
 from pulse_libs.http.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
 from pulse_libs.http.security import require
 from pulse_libs.store import Document
@@ -81,7 +82,7 @@ def review_read(doc: Document) -> ReviewRead:
 
 
 @router.post("/{report_id}/review", status_code=201, summary="Correct a decision (department)")
-async def post_review(report_id: str, body: ReviewCreate, principal: Reviewer, ctx: Ctx) -> ReviewRead:
+async def post_review(report_id: str, body: ReviewCreate, principal: Reviewer, ctx: Ctx, audit: Audit) -> ReviewRead:
     """The decision, its hot spot and escalation follow; `report.triaged` is emitted again with reviewed=true."""
     doc = await use_cases.review(
         ctx=ctx,
@@ -91,6 +92,8 @@ async def post_review(report_id: str, body: ReviewCreate, principal: Reviewer, c
         topic_codes=body.topic_codes,
         comment=body.comment,
     )
+    change = {"review": doc["_id"], "urgency": body.urgency, "topic_codes": body.topic_codes, "comment": body.comment}
+    await audit.record(actor=principal, action="triage.review", target=report_id, details=change)
     return review_read(doc)
 
 

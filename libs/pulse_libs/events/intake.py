@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Any, Literal
+
+from pydantic import field_serializer, field_validator
 
 from pulse_libs.events.common import Channel, EventModel, Sentiment
 
@@ -131,6 +133,19 @@ class SurveyResponseSubmitted(EventModel):
     """Optional demographics of the respondent, from closed lists (never a name)."""
 
 
+class UnitSuccessor(EventModel):
+    """A unit that took over (part of) a merged or split unit's area, and the local day it did."""
+
+    code: str
+    since: date | None = None
+    """First local day under the successor; None for links recorded before links carried dates."""
+
+    @field_serializer("since")
+    def _iso_day(self, since: date | None) -> str | None:
+        # A plain string in every dump mode: the store's BSON has no date-only type.
+        return None if since is None else since.isoformat()
+
+
 class UnitUpserted(EventModel):
     """An administrative unit was created or changed (topic intake.registry.v1)."""
 
@@ -138,7 +153,18 @@ class UnitUpserted(EventModel):
     name: str
     kind: Literal["ward", "commune", "town", "district", "province"]
     parent_code: str | None = None
-    replaced_by: str | None = None
+    replaced_by: list[UnitSuccessor] = []
+    """Successors of a merged or split unit (empty for a current unit); a split unit has several."""
+
+    @field_validator("replaced_by", mode="before")
+    @classmethod
+    def _older_forms(cls, value: Any) -> Any:
+        # Events written before successor links were lists carried one code (or null).
+        if value is None:
+            return []
+        if isinstance(value, str):
+            return [{"code": value}]
+        return value
 
 
 class TopicUpserted(EventModel):

@@ -13,6 +13,7 @@ from pulse_libs.api_keys import ApiKeyStore, api_key_mirror_handlers
 from pulse_libs.app import build_app
 from pulse_libs.directory import attach_revocations
 from pulse_libs.events.topics import ALL_TOPICS
+from pulse_libs.http import audit_routes
 from pulse_libs.runtime import Runtime
 
 from pulse_reporting.adapters.projection import CounterProjector
@@ -57,5 +58,5 @@ def bootstrap(settings: ReportingSettings | None = None, **overrides: Any) -> Fa
         description="Live statistics, Decree 09 reporting periods and the periodic briefing reports.",
         registry=registry,
         lifespan=lifespan,
-        routers=[router],
+        routers=[router, audit_routes.router],
     )

@@ -82,14 +82,10 @@ async def periodic_report(
     )
     if reveal and collaborators:
         await queries.audit(
-            {
-                "at": now,
-                "action": "identities:read",
-                "subject": principal.subject,
-                "role": principal.role,
-                "resource": f"periodic-reports/{period.name}",
-                "count": len(collaborators),
-            }
+            principal=principal,
+            action="identities.read",
+            target=f"periodic-reports/{period.name}",
+            details={"count": len(collaborators)},
         )
     next_first, next_last = local_days(period.next(), settings.period_cutoff_day)
     report: dict[str, Any] = {

@@ -191,15 +191,10 @@ async def reopen_period(
     if snapshot is None:
         raise PeriodNotClosedError(f"period {period.name} is not closed")
     await queries.audit(
-        {
-            "at": now,
-            "action": "period:reopen",
-            "subject": principal.subject,
-            "role": principal.role,
-            "resource": f"periods/{period.name}",
-            "version": int(snapshot.get("version", 1)),
-            "reason": reason,
-        }
+        principal=principal,
+        action="period.reopen",
+        target=f"periods/{period.name}",
+        details={"filed_version": int(snapshot.get("version", 1)), "reason": reason},
     )
     return {
         **period_info(settings=settings, period=period),
@@ -276,14 +271,10 @@ async def survey_results_for(
     texts = sum(len(q.get("answers", [])) for q in result["questions"])
     if show_text and texts:
         await queries.audit(
-            {
-                "at": utcnow(),
-                "action": "survey-text:read",
-                "subject": principal.subject,
-                "role": principal.role,
-                "resource": f"surveys/{survey_id}/results",
-                "count": texts,
-            }
+            principal=principal,
+            action="survey_text.read",
+            target=f"surveys/{survey_id}/results",
+            details={"count": texts},
         )
     return result
 
@@ -296,14 +287,10 @@ async def survey_raw_export(*, queries: Queries, principal: Principal, survey_id
     sheets = await queries.responses(survey_id=survey_id, units=None)
     unit_names, _ = await names(queries)
     await queries.audit(
-        {
-            "at": utcnow(),
-            "action": "survey-responses:export",
-            "subject": principal.subject,
-            "role": principal.role,
-            "resource": f"surveys/{survey_id}/responses",
-            "count": len(sheets),
-        }
+        principal=principal,
+        action="survey_responses.export",
+        target=f"surveys/{survey_id}/responses",
+        details={"count": len(sheets)},
     )
     return {"survey": survey, "sheets": sheets, "unit_names": unit_names}
 

@@ -119,9 +119,9 @@ async def test_a_filed_period_keeps_its_bytes_and_shows_the_late_delta(make_sett
         reopened = await svc.client.post(reopen, json={"reason": "Bổ sung phản ánh đến muộn"}, headers=admin)
         assert reopened.status_code == 200, reopened.text
         assert (reopened.json()["state"], reopened.json()["filed_version"]) == ("reopened", 1)
-        audit = await svc.db["audit_log"].find_one({"action": "period:reopen"})
+        audit = await svc.db["audit_log"].find_one({"action": "period.reopen"})
         assert audit is not None
-        assert (audit["subject"], audit["resource"], audit["reason"]) == (
+        assert (audit["actor_id"], audit["target"], audit["details"]["reason"]) == (
             "u-admin", "periods/2026-10", "Bổ sung phản ánh đến muộn",
         )  # fmt: skip
         live_report = (await get("json")).json()

@@ -121,10 +121,11 @@ async def test_department_sees_identities_and_the_read_is_audited(svc: Reporting
     )
     items = response.json()["collaborators"]["items"]
     assert items[0] == {"collaborator": "u-ctv-1", "unit_code": YEN_BAI, "reports": 2}
-    audit = await svc.db["audit_log"].find_one({"subject": "u-dept-7"})
+    audit = await svc.db["audit_log"].find_one({"actor_id": "u-dept-7"})
     assert audit is not None
-    assert audit["action"] == "identities:read"
-    assert audit["resource"] == "periodic-reports/2026-10"
+    assert audit["action"] == "identities.read"
+    assert audit["target"] == "periodic-reports/2026-10"
+    assert audit["chain"].startswith("reporting.")
 
 
 async def test_xlsx_and_docx_open_and_keep_the_vietnamese_text(svc: Reporting) -> None:

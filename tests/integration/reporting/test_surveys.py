@@ -147,9 +147,9 @@ async def test_thirty_interviews_give_exact_percentages(svc: Reporting) -> None:
         ("46_60", 33.3),
     ]
     assert [(g["label"], g["count"]) for g in people["occupation"]] == [("Nông dân", 20), ("Công nhân", 10)]
-    audit = await svc.db["audit_log"].find_one({"action": "survey-text:read"})
+    audit = await svc.db["audit_log"].find_one({"action": "survey_text.read"})
     assert audit is not None
-    assert audit["count"] == 3
+    assert audit["details"]["count"] == 3
 
 
 async def test_breakdowns_by_unit_and_by_demographic(svc: Reporting) -> None:
@@ -222,6 +222,6 @@ async def test_raw_data_xlsx_for_the_analysts(svc: Reporting) -> None:
     cells = " ".join(str(v) for r in rows for v in r if v is not None)
     assert "interview-resp" not in cells
     assert "resp-" not in cells  # no response or respondent id in the raw data
-    audit = await svc.db["audit_log"].find_one({"action": "survey-responses:export", "subject": "u-analyst"})
+    audit = await svc.db["audit_log"].find_one({"action": "survey_responses.export", "actor_id": "u-analyst"})
     assert audit is not None
-    assert audit["count"] == 30
+    assert audit["details"]["count"] == 30

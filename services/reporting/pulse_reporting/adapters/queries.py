@@ -6,6 +6,8 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
+from pulse_libs.audit import AuditTrail
+from pulse_libs.auth import Principal
 from pulse_libs.store import Database, Document
 from pymongo.errors import DuplicateKeyError
 
@@ -13,7 +15,6 @@ from pulse_reporting.adapters.cells import LATE_COLLECTION, expand, month_collec
 from pulse_reporting.adapters.projection import SNAPSHOTS
 from pulse_reporting.adapters.readmodels import (
     AGENCIES,
-    AUDIT,
     DELIVERIES,
     DIRECTIVES,
     ESCALATIONS,
@@ -26,6 +27,9 @@ from pulse_reporting.adapters.readmodels import (
     TOPICS,
     UNITS,
 )
+
+SERVICE = "reporting"
+"""Names this service's audit chains."""
 
 
 def _months(first_day: str, last_day: str) -> list[str]:
@@ -205,6 +209,10 @@ class Queries:
             query["topic"] = topic_code
         return [doc async for doc in self._db[SNAPSHOT_ROWS].find(query, {"_id": 0, "period": 0})]
 
-    async def audit(self, entry: Document) -> None:
-        """Append an audit record (who read collaborator identities, when, what)."""
-        await self._db[AUDIT].insert_one(entry)
+    async def audit(
+        self, *, principal: Principal, action: str, target: str, details: dict[str, Any] | None = None
+    ) -> None:
+        """Append an entry to this process's audit chain (who read identities or exported what, who closed what)."""
+        await AuditTrail(self._db, service=SERVICE).record(
+            actor=principal, action=action, target=target, details=details
+        )

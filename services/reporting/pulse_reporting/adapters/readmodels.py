@@ -36,7 +36,10 @@ INDEXES: Mapping[str, list[IndexModel]] = {
     ESCALATIONS: [IndexModel([("raised_at", ASCENDING)], name="raised_at")],
     RESPONSES: [IndexModel([("survey_id", ASCENDING)], name="survey_id")],
     DELIVERIES: [IndexModel([("finished_at", ASCENDING)], name="finished_at")],
-    AUDIT: [IndexModel([("at", ASCENDING)], name="at")],
+    AUDIT: [
+        IndexModel([("at", ASCENDING)], name="at"),
+        IndexModel([("chain", ASCENDING), ("seq", ASCENDING)], name="chain_seq"),
+    ],
     DIRECTIVES: [IndexModel([("created_at", ASCENDING)], name="created_at")],
     FILED: [IndexModel([("period", ASCENDING)], name="period")],
 }

@@ -195,6 +195,8 @@ async def close_period(
             period_text=period,
             document_number=body.document_number if body else None,
         )
+    filed = {"version": result.get("version"), "document_number": body.document_number if body else None}
+    await _queries(request).audit(principal=principal, action="period.close", target=f"periods/{period}", details=filed)
     encoded: dict[str, Any] = jsonable_encoder(result)
     return encoded
 
@@ -242,16 +244,27 @@ async def periodic_report(
     period: PeriodText,
     format: Literal["json", "csv", "xlsx", "docx"] = "json",
 ) -> Response:
-    """The giao ban briefing of a period: totals and change, topics, hot spots, orientation coverage, surveys."""
+    """The giao ban briefing of a period: totals and change, topics, hot spots, orientation coverage, surveys.
+
+    Every download as a file (CSV, XLSX, DOCX) is audited."""
     settings = _settings(request)
     tz = ZoneInfo(settings.timezone)
+    queries = _queries(request)
     async with _domain_errors():
-        filed = await briefings.filed_report(queries=_queries(request), principal=principal, period_text=period)
-        if filed is not None:
-            return _filed_response(*filed, fmt=format, tz=tz)
-        report = await briefings.periodic_report(
-            queries=_queries(request), settings=settings, principal=principal, period_text=period
+        filed = await briefings.filed_report(queries=queries, principal=principal, period_text=period)
+        report = None
+        if filed is None:
+            report = await briefings.periodic_report(
+                queries=queries, settings=settings, principal=principal, period_text=period
+            )
+    if format != "json":
+        download = {"format": format, "filed_version": filed[1]["version"] if filed is not None else None}
+        await queries.audit(
+            principal=principal, action="briefing.download", target=f"periodic-reports/{period}", details=download
         )
+    if filed is not None:
+        return _filed_response(*filed, fmt=format, tz=tz)
+    assert report is not None
     if format == "json":
         return JSONResponse(jsonable_encoder(report))
     content = await run_in_threadpool(exports.render, report, tz, format, template=settings.briefing_template)

@@ -14,6 +14,7 @@ from pulse_libs.http.docs import install_local_docs
 from pulse_libs.http.limits import BodyLimitMiddleware
 from pulse_libs.http.openapi import install_problem_openapi, operation_id, package_version
 from pulse_libs.http.problems import install_problem_handlers
+from pulse_libs.http.ratelimit import RateLimiter, RateLimitMiddleware
 from pulse_libs.http.security import SecurityHeadersMiddleware, parse_networks
 from pulse_libs.observability import (
     HttpMetrics,
@@ -60,6 +61,13 @@ def build_app(
     for router in routers:
         app.include_router(router)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes, overrides=body_limit_overrides)
+    if settings.rate_limited:  # outside the body limit: refused before any body is read
+        app.add_middleware(
+            RateLimitMiddleware,
+            per_credential=RateLimiter(limit=settings.rate_limit_writes_per_minute, period=60),
+            per_address=RateLimiter(limit=settings.rate_limit_address_writes_per_minute, period=60),
+            trusted_proxies=parse_networks(settings.trusted_proxies),
+        )
     app.add_middleware(RequestContextMiddleware, metrics=HttpMetrics(registry))
     app.add_middleware(
         SecurityHeadersMiddleware,

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from aiokafka.helpers import create_ssl_context
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_JWT_SECRET = "pulse-dev-only-secret-change-me-0123456789"  # noqa: S105 - refused in production
@@ -109,11 +109,33 @@ class ServiceSettings(BaseSettings):
     metrics_token: str | None = None
     """In production, when set, `/metrics` answers only `Authorization: Bearer <token>` instead."""
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    trusted_proxies: list[str] = []
+    """Addresses or CIDR ranges of the ingress proxies whose `X-Forwarded-For` is believed
+    (`PULSE_TRUSTED_PROXIES='["10.0.0.0/8"]'`); empty: the peer address is the client."""
+    rate_limit: bool | None = None
+    """Limit write requests per credential and per client address (pulse_libs.http.ratelimit);
+    unset: on in production only."""
+    rate_limit_writes_per_minute: int = Field(default=300, ge=1)
+    """Writes one bearer token or API key may make per minute, per replica."""
+    rate_limit_address_writes_per_minute: int = Field(default=1200, ge=1)
+    """Writes one client address may make per minute, per replica (every caller behind it together)."""
     timezone: str = "Asia/Ho_Chi_Minh"
     period_cutoff_day: int = Field(default=15, ge=1, le=28)
     """Decree 09/2019 art. 12 cut-off (pulse_libs.periods): periods start on this day of the month before."""
     outbox_poll_seconds: float = Field(default=0.5, gt=0)
     outbox_settle_seconds: float = Field(default=10.0, ge=0)
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _parse_trusted_proxies(cls, value: list[str]) -> list[str]:
+        for network in value:
+            ipaddress.ip_network(network.strip(), strict=False)  # ValueError: a validation error naming the field
+        return value
+
+    @property
+    def rate_limited(self) -> bool:
+        """True when writes are rate limited (PULSE_RATE_LIMIT, default: in production)."""
+        return self.production if self.rate_limit is None else self.rate_limit
 
     @property
     def production(self) -> bool:

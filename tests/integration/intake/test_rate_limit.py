@@ -1,0 +1,92 @@
+"""The general write rate limit on the real intake service (store and Kafka): per credential and per client
+address, problem+json 429 with Retry-After, nothing stored for a refused write, another address or
+credential unaffected, a spoofed X-Forwarded-For from an untrusted peer ignored, reads never limited."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+from pulse_intake.bootstrap import bootstrap
+from pymongo import AsyncMongoClient
+
+from .conftest import MONGO, Intake, intake_settings
+from .helpers import YEN_BAI, assert_problem, report_body
+
+PROXY = "10.9.9.9"
+
+
+@pytest.fixture(scope="module")
+async def limited(infra: None) -> AsyncIterator[Intake]:
+    """intake with the limit on and small budgets: 5 writes per credential, 8 per address (per minute)."""
+    settings = intake_settings(
+        rate_limit=True,
+        rate_limit_writes_per_minute=5,
+        rate_limit_address_writes_per_minute=8,
+        trusted_proxies=[f"{PROXY}/32"],
+    )
+    app = bootstrap(settings)
+    try:
+        async with LifespanManager(app, startup_timeout=120, shutdown_timeout=30) as manager:
+            transport = httpx.ASGITransport(app=manager.app, client=(PROXY, 5000))
+            async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+                yield Intake(app=app, client=client, settings=settings)
+    finally:
+        mongo: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(MONGO, serverSelectionTimeoutMS=3000)
+        try:
+            await mongo.drop_database(settings.mongo_db)
+        finally:
+            await mongo.close()
+
+
+@asynccontextmanager
+async def _peer(intake: Intake, ip: str) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=intake.app, client=(ip, 40000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        yield client
+
+
+async def test_writes_are_limited_per_credential_and_per_address(limited: Intake) -> None:
+    title = f"Phản ánh tiền điện {uuid.uuid4().hex[:6]}"
+
+    async def post(headers: dict[str, str], address: str) -> httpx.Response:
+        return await limited.client.post(
+            "/v1/reports", json=report_body(title=title), headers={**headers, "X-Forwarded-For": address}
+        )
+
+    async def stored() -> int:
+        return int(await limited.db["reports"].count_documents({"title": title}))
+
+    first, second, third = (limited.headers("collaborator", [YEN_BAI]) for _ in range(3))
+    for _ in range(5):
+        assert (await post(first, "203.0.113.7")).status_code == 201
+    refused = await post(first, "203.0.113.7")
+    assert_problem(refused, 429)
+    assert int(refused.headers["Retry-After"]) >= 1
+    assert await stored() == 5  # the refused write changed nothing
+    # Reads are not limited, even for a credential over its write budget.
+    assert (await limited.client.get("/v1/reports", headers=first)).status_code == 200
+
+    # Another credential from the same address goes on until the address's budget (8) is spent...
+    assert (await post(second, "203.0.113.7")).status_code == 201
+    assert (await post(second, "203.0.113.7")).status_code == 201
+    assert_problem(await post(second, "203.0.113.7"), 429)
+    assert_problem(await post(third, "203.0.113.7"), 429)
+    # ...while a flood from that address never blocks another one.
+    assert (await post(third, "198.51.100.20")).status_code == 201
+    assert await stored() == 8
+
+
+async def test_a_spoofed_forwarded_for_from_an_untrusted_peer_is_ignored(limited: Intake) -> None:
+    async with _peer(limited, "192.0.2.50") as client:
+        codes = []
+        for i in range(9):
+            body = report_body(title=f"Giả mạo địa chỉ {i}")
+            headers = {**limited.headers("collaborator", [YEN_BAI]), "X-Forwarded-For": f"198.18.0.{i}"}
+            codes.append((await client.post("/v1/reports", json=body, headers=headers)).status_code)
+    assert codes == [201] * 8 + [429]  # one address (the peer), whatever the header claims

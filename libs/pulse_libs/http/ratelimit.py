@@ -3,8 +3,10 @@
 Writes (POST, PUT, PATCH, DELETE) are counted twice: per credential (the bearer token or API key a
 request presents, hashed: a caller can only spend the budget of credentials it holds, so nobody can
 exhaust someone else's) and per client address (the peer, or the right-most `X-Forwarded-For` hop
-that is not a trusted proxy, as the sign-in throttle reads it). Over either budget the answer is a
-problem+json 429 with `Retry-After`, before the application sees the request: nothing changes.
+that is not a trusted proxy, as the sign-in throttle reads it; a trusted proxy's own call that forwards
+no client, such as the console acting for a signed-in person, counts per credential only). Over either
+budget the answer is a problem+json 429 with `Retry-After`, before the application sees the request:
+nothing changes.
 
 The counters live in the process (GCRA: one "theoretical arrival time" per key, no store round trip
 on the hot write path). With N replicas behind a load balancer a caller gets at most N times the
@@ -15,6 +17,7 @@ cross-replica throttle in intake.
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import math
 import time
 from collections.abc import Callable, Sequence
@@ -80,12 +83,25 @@ class RateLimitMiddleware:
         self.per_address = per_address
         self.trusted_proxies = tuple(trusted_proxies)
 
+    def _own_call(self, request: Request) -> bool:
+        """A trusted proxy's own request, forwarding no client (the console calling for a signed-in person):
+        its address stands for everyone behind it, so only the credential's budget applies."""
+        if not self.trusted_proxies or "x-forwarded-for" in request.headers or request.client is None:
+            return False
+        try:
+            peer = ipaddress.ip_address(request.client.host)
+        except ValueError:
+            return False
+        return any(peer in net for net in self.trusted_proxies)
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] not in WRITE_METHODS:
             await self.app(scope, receive, send)
             return
-        address = client_address(Request(scope), self.trusted_proxies)
-        wait = self.per_address.hit(f"ip:{address}")
+        request = Request(scope)
+        wait = 0.0
+        if not self._own_call(request):
+            wait = self.per_address.hit(f"ip:{client_address(request, self.trusted_proxies)}")
         credential = _credential(scope)
         if not wait and credential is not None:
             wait = self.per_credential.hit(f"cred:{credential}")

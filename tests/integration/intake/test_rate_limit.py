@@ -90,3 +90,16 @@ async def test_a_spoofed_forwarded_for_from_an_untrusted_peer_is_ignored(limited
             headers = {**limited.headers("collaborator", [YEN_BAI]), "X-Forwarded-For": f"198.18.0.{i}"}
             codes.append((await client.post("/v1/reports", json=body, headers=headers)).status_code)
     assert codes == [201] * 8 + [429]  # one address (the peer), whatever the header claims
+
+
+async def test_a_trusted_proxys_own_calls_count_per_credential_only(limited: Intake) -> None:
+    # The console calls for each signed-in person from its own (trusted) address, forwarding no client.
+    people = [limited.headers("collaborator", [YEN_BAI]) for _ in range(5)]
+    codes = [
+        (
+            await limited.client.post("/v1/reports", json=report_body(title=f"Qua bảng điều khiển {i}"), headers=h)
+        ).status_code
+        for i in range(2)
+        for h in people
+    ]
+    assert codes == [201] * 10  # more than one address's budget (8), none over a credential's (5)

@@ -1,10 +1,11 @@
 """The frozen test split: intact, never fitted on, and the targets of issue 17 measured on it.
 
-The targets (exact ≥ 0.90, no flash/very_urgent called routine, under-calls ≤ 5%; pair precision ≥ 0.9 and
-recall ≥ 0.85) are NOT met by the shipped model: those tests are strict xfails carrying the measured figures,
-so they fail the day the targets are met (then drop the marker). The no-regression tests hold the figures
-measured when the model was fitted (docs/TRIAGE.md), on the frozen split and on test-b (test-bucket reports
-added after the freeze, equally never fitted on)."""
+Of the targets (exact ≥ 0.90, no flash/very_urgent called routine, under-calls ≤ 5%; pair precision ≥ 0.9 and
+recall ≥ 0.85) the shipped model meets two on the frozen split (no serious report called routine, under-calls
+4.3%): those are plain assertions. Exact level (0.888) and pair precision (0.721) are not met: strict xfails
+carrying the measured figures, so they fail the day the targets are met (then drop the marker). The
+no-regression tests hold the figures measured when the model was fitted (docs/TRIAGE.md), on the frozen split
+and on test-b (test-bucket reports added after the freeze, equally never fitted on)."""
 
 from __future__ import annotations
 
@@ -95,25 +96,29 @@ def test_test_b_is_held_out_too() -> None:
     assert data.model_data()["meta"]["examples"] == len(fitting), "the shipped model was fitted on other data"
 
 
-@pytest.mark.xfail(strict=True, reason="not met: exact 0.776, 1 serious report called routine, under-calls 6.9%")
-def test_urgency_targets_on_the_frozen_split() -> None:
-    metrics = measured()
-    assert metrics.exact >= 0.90
-    assert metrics.serious_called_routine == 0
-    assert metrics.under <= 0.05
+@pytest.mark.xfail(strict=True, reason="not met: exact 0.888 (103/116) on the frozen split")
+def test_exact_level_target_on_the_frozen_split() -> None:
+    assert measured().exact >= 0.90
+
+
+def test_no_serious_report_is_called_routine_on_the_frozen_split() -> None:
+    assert measured().serious_called_routine == 0
+
+
+def test_under_calls_target_on_the_frozen_split() -> None:
+    assert measured().under <= 0.05  # 5/116 measured
 
 
 def test_urgency_does_not_regress_on_the_frozen_split() -> None:
     metrics = measured()
-    assert metrics.exact >= 0.775  # 90/116 measured
-    assert metrics.serious_called_routine <= 1
-    assert metrics.under <= 0.07  # 8/116 measured
+    assert metrics.exact >= 0.887  # 103/116 measured
+    assert metrics.off_by_two <= 3
 
 
-def test_urgency_does_not_regress_on_test_b() -> None:
+def test_urgency_targets_and_figures_on_test_b() -> None:
     metrics = measured_b()
-    assert metrics.exact >= 0.80  # 54/67 measured
-    assert metrics.serious_called_routine == 0
+    assert metrics.meets_targets()
+    assert metrics.exact >= 0.94  # 63/67 measured
     assert metrics.under == 0.0
 
 

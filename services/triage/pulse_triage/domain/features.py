@@ -3,6 +3,7 @@ sensitivity, channel) and the text's terms, all computed from a normalised repor
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import math
 import re
@@ -120,22 +121,29 @@ def extract(text: NormalizedText, facts: Facts, rules: RuleSet, lexicon: Lexicon
     """Compute the rule features and terms of one report (pure; a few milliseconds)."""
     values: dict[str, float] = {}
     matched: dict[str, tuple[str, ...]] = {}
-    negated = 0
+    negated = intended = 0
     loose = _unaccented(text)
     values["unaccented"] = 1.0 if loose else 0.0
+    found_by_group = {g.name: [(p, _occurrences(text, p, loose=loose)) for p in g.phrases] for g in lexicon.groups}
+    intents = sorted(i for g in INTENT for _, at in found_by_group.get(g, ()) for i in at)
     for group in lexicon.groups:
-        found = [(p, _occurrences(text, p, loose=loose)) for p in group.phrases]
+        found = found_by_group[group.name]
         hits = tuple(" ".join(p) for p, at in found if at)
         if group.name in NEGATABLE:
             # "không ai bị thương", "ko có va chạm gì", "chưa tụ tập": a phrase told only under a negation
             # is evidence of calm, not of the act.
             denied = {" ".join(p) for p, at in found if at and all(_negated(text, i) for i in at)}
             negated += len(denied)
-            hits = tuple(h for h in hits if h not in denied)
+            # "định sáng thứ Hai cùng lên điện lực", "nếu không trả thì nghỉ": an act only intended or
+            # threatened is khẩn in the guide, not the act happening.
+            planned = {" ".join(p) for p, at in found if at and all(_intended(intents, i) for i in at)}
+            intended += len(planned - denied)
+            hits = tuple(h for h in hits if h not in denied and h not in planned)
         values["lex_" + group.name] = min(3.0, float(len(hits)))
         if hits:
             matched["lex_" + group.name] = hits
     values["negated"] = min(3.0, float(negated))
+    values["intended"] = min(3.0, float(intended))
     _alarms(text, rules, values, matched)
     _composites(values)
     people = max(people_in_text(text.folded, lexicon.people_nouns), facts.people_count or 0)
@@ -216,6 +224,17 @@ def _occurrences(text: NormalizedText, phrase: tuple[str, ...], *, loose: bool =
     )
 
 
+INTENT = ("planned", "threat", "hypothetical")
+"""Groups whose phrases, a few syllables before an act, make it intended or conditional, not happening."""
+INTENT_REACH = 8
+
+
+def _intended(intents: Sequence[int], i: int) -> bool:
+    """True if an intent phrase starts within INTENT_REACH syllables before position i."""
+    at = bisect.bisect_left(intents, i - INTENT_REACH)
+    return at < len(intents) and intents[at] < i
+
+
 def _negated(text: NormalizedText, i: int) -> bool:
     return any(s.plain in NEGATORS for s in text.syllables[max(0, i - NEGATION_REACH) : i])
 
@@ -235,6 +254,28 @@ def _crowd(values: dict[str, float], people: int) -> None:
     values["harm_calm"] = min(3.0, values["lex_violence"] + values["lex_casualties"]) if values["calm"] else 0.0
     values["planned_action"] = values["action"] if values["lex_planned"] and not values["lex_now"] else 0.0
     values["calm_negated"] = values["negated"] if not values["lex_violence"] else 0.0
+    _live(values)
+
+
+STAGED = ("drill", "meeting", "celebration", "refuted")
+"""Contexts that make a report's alarm words something staged, discussed, celebrated or denied, not happening."""
+
+
+def _live(values: dict[str, float]) -> None:
+    """Alarm evidence gated by context: action, harm, alarm phrases and crowd size counted only when the report
+    is not a drill, a meeting, a festival or a refuted rumour, and not told of the past or as a plan. A linear
+    model cannot make «đốt xe» in a documentary film weigh nothing by adding weights; a gate can."""
+    staged = sum(values["lex_" + g] for g in STAGED)
+    values["staged"] = min(3.0, staged)
+    told_live = not staged and not values["lex_past"] and not values["planned_action"]
+    harm = values["lex_violence"] + values["lex_casualties"] + values["lex_danger"] + values["lex_deaths"]
+    values["live_action"] = values["action"] if told_live else 0.0
+    values["live_harm"] = min(3.0, harm) if told_live else 0.0
+    values["live_alarm"] = values["alarm_points"] if told_live else 0.0
+    values["live_people"] = values["people_log"] if told_live else 0.0
+    values["staged_alarm"] = values["alarm_points"] + min(3.0, harm) if staged else 0.0
+    values["intent_now"] = values["intended"] if values["lex_now"] else 0.0
+    values["intent_people"] = values["people_log"] if values["intended"] else 0.0
 
 
 def terms(text: NormalizedText) -> tuple[str, ...]:

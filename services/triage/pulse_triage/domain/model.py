@@ -46,33 +46,67 @@ def tfidf(terms: Sequence[str], idf: Mapping[str, float], default: float | None 
     return {t: w / norm for t, w in weights.items()}
 
 
+CHAR_NGRAMS = (2, 5)
+"""Lengths of the character n-grams of each folded word (padded with a space each side) the model weighs."""
+
+
+def char_grams(words: Sequence[str], sizes: tuple[int, int] = CHAR_NGRAMS) -> list[str]:
+    """Character n-grams of each word padded " word ": spelling variants, typos and telex leftovers share most of
+        them ("duong", "duongf", "đuong"), so the model still sees a word it was not fitted on exactly. A padded word
+    shorter than n gives itself as its one n-gram (so " ab " stands for both its 4- and 5-grams)."""
+    out: list[str] = []
+    for word in words:
+        padded = f" {word} "
+        for n in range(sizes[0], sizes[1] + 1):
+            out += [padded[i : i + n] for i in range(max(1, len(padded) - n + 1))]
+    return out
+
+
+def text_inputs(terms: Sequence[str]) -> dict[str, list[str]]:
+    """What each text block of the model reads from a report's terms: its syllables and syllable bigrams
+    ("terms") and the character n-grams of its syllables ("chars")."""
+    return {"terms": list(terms), "chars": char_grams([t for t in terms if "_" not in t])}
+
+
+@dataclass(frozen=True)
+class TextBlock:
+    """One sparse block of the model: the IDF of its inputs and their weights per level (already scaled by the
+    block's weight at fit time)."""
+
+    name: str
+    idf: Mapping[str, float]
+    coef: Mapping[str, tuple[float, ...]]
+
+
 @dataclass(frozen=True)
 class UrgencyModel:
-    """Fitted weights: dense rule features (standardised) and text terms, per level, plus dev-tuned offsets."""
+    """Fitted weights: dense rule features (standardised) and text blocks, per level, plus tuned offsets."""
 
     dense_names: tuple[str, ...]
     dense_mean: tuple[float, ...]
     dense_scale: tuple[float, ...]
     dense_coef: tuple[tuple[float, ...], ...]
     """One row per level, one column per dense feature."""
-    idf: Mapping[str, float]
-    term_coef: Mapping[str, tuple[float, ...]]
+    blocks: tuple[TextBlock, ...]
     intercept: tuple[float, ...]
     offsets: tuple[float, ...]
-    """Added to the log-odds of each level; chosen on the dev split so serious reports are not under-called."""
+    """Added to the log-odds of each level; chosen out of fold so serious reports are not under-called."""
     meta: Mapping[str, Any]
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> UrgencyModel:
         """Build from the JSON document calibrate writes."""
         dense = data["dense"]
+        blocks = data.get("blocks") or {"terms": data["text"]}
         return cls(
             dense_names=tuple(dense["names"]),
             dense_mean=tuple(dense["mean"]),
             dense_scale=tuple(dense["scale"]),
             dense_coef=tuple(tuple(row) for row in dense["coef"]),
-            idf=dict(data["text"]["idf"]),
-            term_coef={t: tuple(w) for t, w in data["text"]["coef"].items()},
+            blocks=tuple(
+                TextBlock(name, dict(b["idf"]), {t: tuple(w) for t, w in b["coef"].items()})
+                for name, b in blocks.items()
+            ),
             intercept=tuple(data["intercept"]),
             offsets=tuple(data["offsets"]),
             meta=dict(data.get("meta", {})),
@@ -86,14 +120,20 @@ class UrgencyModel:
         ]
 
     def predict(self, values: Mapping[str, float], terms: Sequence[str], *, top: int = 4) -> Prediction:
-        """Probabilities of each level, the chosen level and the strongest reasons for and against it."""
+        """Probabilities of each level, the chosen level and the strongest reasons for and against it (the
+        rule features and the report's own words; character n-grams weigh but are not named as reasons)."""
         x = self.standardised(values)
-        text = tfidf(terms, self.idf)
+        inputs = text_inputs(terms)
         k = len(LEVELS)
         logits = [self.intercept[c] + self.offsets[c] for c in range(k)]
         for c in range(k):
             logits[c] += sum(w * v for w, v in zip(self.dense_coef[c], x, strict=True))
-            logits[c] += sum(self.term_coef[t][c] * v for t, v in text.items() if t in self.term_coef)
+        texts: list[tuple[str, dict[str, float], Mapping[str, tuple[float, ...]]]] = []
+        for block in self.blocks:
+            vec = {t: v for t, v in tfidf(inputs.get(block.name, ()), block.idf).items() if t in block.coef}
+            texts.append((block.name, vec, block.coef))
+            for c in range(k):
+                logits[c] += sum(block.coef[t][c] * v for t, v in vec.items())
         peak = max(logits)
         exp = [math.exp(v - peak) for v in logits]
         total = sum(exp)
@@ -104,11 +144,9 @@ class UrgencyModel:
             for j, (n, v) in enumerate(zip(self.dense_names, x, strict=True))
             if values.get(n, 0.0)
         ]
-        parts += [
-            Contribution("term:" + t, v * _margin_row(self.term_coef[t], chosen))
-            for t, v in text.items()
-            if t in self.term_coef
-        ]
+        for name, vec, coef in texts:
+            if name == "terms":
+                parts += [Contribution("term:" + t, v * _margin_row(coef[t], chosen)) for t, v in vec.items()]
         parts.sort(key=lambda p: -abs(p.weight))
         towards = tuple(p for p in parts if p.weight > 0.05)[:top]
         against = tuple(p for p in parts if p.weight < -0.05)[: max(1, top // 2)]

@@ -1,0 +1,72 @@
+"""The parts of the third fit: intended acts, context gates, the text blocks (pure logic; the shipped model's
+figures are in test_frozen_split)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pulse_libs.events.common import Channel
+from pulse_triage import data
+from pulse_triage.domain.features import Facts, extract
+from pulse_triage.domain.model import UrgencyModel, char_grams, text_inputs
+from pulse_triage.domain.text import normalize
+from pulse_triage.rules_schema import default_rules
+
+RULES = default_rules().to_rule_set()
+
+
+def values(text: str) -> dict[str, float]:
+    return extract(normalize(text), Facts(Channel.PHONE), RULES, data.lexicon()).values
+
+
+def test_an_act_only_threatened_is_counted_as_intended_not_as_the_act() -> None:
+    threatened = values("Khoảng 50 hộ đang họp, quyết định thứ Hai sẽ không cho xe rác vào nếu chưa có phương án")
+    happening = values("Khoảng 200 người đang chặn xe rác trước cổng bãi rác")
+    assert threatened["intended"] >= 1
+    assert threatened["intent_now"] >= 1
+    assert threatened["lex_blocking"] == 0
+    assert threatened["live_action"] == 0
+    assert happening["intended"] == 0
+    assert happening["lex_blocking"] >= 1
+    assert happening["live_action"] >= 1
+
+
+def test_alarm_words_in_a_staged_context_are_gated_off() -> None:
+    film = values("Chiếu bộ phim về vụ bạo loạn, cảnh đập phá trụ sở, đốt xe tại nhà văn hóa, 120 người xem")
+    drill = values("Diễn tập phòng thủ dân sự, tình huống giả định đám đông chặn đường, 300 người tham gia")
+    riot = values("Hàng trăm người đang đập phá trụ sở xã, đốt xe của nhà thầu")
+    for calm in (film, drill):
+        assert calm["staged"] >= 1
+        assert calm["live_harm"] == 0
+        assert calm["live_alarm"] == 0
+        assert calm["live_people"] == 0
+    assert riot["staged"] == 0
+    assert riot["live_harm"] >= 1
+    assert riot["live_action"] >= 1
+
+
+def test_character_ngrams_share_most_grams_across_a_typo() -> None:
+    assert char_grams(["ab"]) == [" a", "ab", "b ", " ab", "ab ", " ab ", " ab "]  # 4- and 5-grams: the word
+    right, typo = set(char_grams(["duong"])), set(char_grams(["duongg"]))
+    assert len(right & typo) / len(right) > 0.5
+    inputs = text_inputs(("chan", "duong", "chan_duong"))
+    assert inputs["terms"] == ["chan", "duong", "chan_duong"]
+    assert " chan" in inputs["chars"]
+    assert not any("_" in g for g in inputs["chars"])
+
+
+def test_the_text_blocks_weigh_the_words_and_only_words_are_named_as_reasons() -> None:
+    terms = {"idf": {"chay": 1.0, "nha": 1.0}, "coef": {"chay": [0.0, 0.0, 0.0, 4.0]}}
+    doc: dict[str, Any] = {
+        "dense": {"names": ["x"], "mean": [0.0], "scale": [1.0], "coef": [[0.0]] * 4},
+        "blocks": {"terms": terms, "chars": {"idf": {" ch": 1.0}, "coef": {" ch": [0.0, 0.0, 0.0, 1.0]}}},
+        "intercept": [1.0, 0.0, 0.0, 0.0],
+        "offsets": [0.0] * 4,
+    }
+    model = UrgencyModel.from_dict(doc)
+    hot, cold = model.predict({}, ("chay", "nha")), model.predict({}, ("nha",))
+    assert hot.urgency.value == "flash"
+    assert cold.urgency.value == "routine"
+    assert [c.name for c in hot.towards] == ["term:chay"]  # the n-gram weighs but is no officer's reason
+    first_form = {k: v for k, v in doc.items() if k != "blocks"} | {"text": terms}  # the first fit's form
+    assert UrgencyModel.from_dict(first_form).predict({}, ("chay",)).urgency.value == "flash"

@@ -1,9 +1,10 @@
 """STYLE.md's import rules, checked over services/*/pulse_*/ (run by `make lint`).
 
 `domain` imports neither pydantic, fastapi, pymongo nor aiokafka; `handlers` and `entrypoints`
-never import pymongo (repositories in adapters/ are the only code that knows the store); no
-service imports another. KNOWN lists the files still waiting to move their store access into
-adapters/: they may not gain new violations of other kinds, and the list may only shrink (a file
+never import pymongo and hold no collection names (repositories in adapters/ are the only code that
+knows the store: no `db[...]` and no name imported from `adapters/store.py`, where the collection
+names live, outside adapters/ and bootstrap.py); no service imports another. KNOWN_COLLECTIONS lists
+the files still waiting to move their store access into adapters/: the list may only shrink (a file
 on it that no longer violates fails the check, so it is taken off).
 """
 
@@ -33,15 +34,35 @@ def imports(path: Path) -> list[tuple[int, str]]:
     return out
 
 
-KNOWN = {
-    "services/intake/pulse_intake/entrypoints/open311.py",
-    "services/intake/pulse_intake/handlers/agencies.py",
-    "services/intake/pulse_intake/handlers/campaigns.py",
-    "services/intake/pulse_intake/handlers/open311.py",
-    "services/intake/pulse_intake/handlers/people.py",
-    "services/intake/pulse_intake/handlers/reports.py",
-    "services/intake/pulse_intake/handlers/seed.py",
-    "services/intake/pulse_intake/handlers/zalo.py",
+def collection_access(path: Path, package: str) -> list[tuple[int, str]]:
+    """Where the file indexes a database (`db[...]`) or imports from its service's adapters/store.py."""
+    tree = ast.parse(path.read_text(), str(path))
+    out = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module == f"{package}.adapters.store":
+            out.append((node.lineno, "imports collection names from adapters/store.py"))
+        elif isinstance(node, ast.Subscript):
+            target = node.value
+            name = (
+                target.id if isinstance(target, ast.Name) else target.attr if isinstance(target, ast.Attribute) else ""
+            )
+            if name in {"db", "_db", "database"}:
+                out.append((node.lineno, "indexes the database (db[...])"))
+    return out
+
+
+KNOWN_COLLECTIONS = {
+    "services/triage/pulse_triage/entrypoints/api/ack_links.py",
+    "services/triage/pulse_triage/entrypoints/api/admin.py",
+    "services/triage/pulse_triage/entrypoints/api/escalations.py",
+    "services/triage/pulse_triage/entrypoints/api/reads.py",
+    "services/triage/pulse_triage/entrypoints/api/reviews.py",
+    "services/triage/pulse_triage/handlers/admin.py",
+    "services/triage/pulse_triage/handlers/escalations.py",
+    "services/triage/pulse_triage/handlers/hotspot_edits.py",
+    "services/triage/pulse_triage/handlers/reviews.py",
+    "services/triage/pulse_triage/handlers/triage.py",
+    "services/triage/pulse_triage/handlers/upkeep.py",
 }
 
 
@@ -59,14 +80,19 @@ def main() -> int:
                 if top in others:
                     problems.append(f"{path.relative_to(ROOT)}:{line}: imports another service ({name})")
                 if top in FORBIDDEN.get(layer, ()):
-                    rel_path = str(path.relative_to(ROOT))
-                    if rel_path in KNOWN and top in {"pymongo", "motor"}:
+                    problems.append(f"{path.relative_to(ROOT)}:{line}: {layer} must not import {top}")
+            if layer in ("handlers", "entrypoints"):
+                rel_path = str(path.relative_to(ROOT))
+                for line, what in collection_access(path, f"pulse_{service}"):
+                    if rel_path in KNOWN_COLLECTIONS:
                         known_hit.add(rel_path)
-                        continue
-                    problems.append(f"{rel_path}:{line}: {layer} must not import {top}")
-    for stale in sorted(KNOWN - known_hit):
+                    else:
+                        problems.append(f"{rel_path}:{line}: {layer} {what}; use a repository in adapters/")
+    for stale in sorted(KNOWN_COLLECTIONS - known_hit):
         if (ROOT / stale).exists():
-            problems.append(f"{stale}: no longer violates; remove it from KNOWN in scripts/check_imports.py")
+            problems.append(
+                f"{stale}: no longer violates; remove it from KNOWN_COLLECTIONS in scripts/check_imports.py"
+            )
     for p in problems:
         print(p)
     print(f"import rules: {len(problems)} violation(s)")

@@ -22,6 +22,7 @@ from pulse_libs.runtime import Runtime
 
 from pulse_intake.adapters.passwords import limit_concurrent_hashes
 from pulse_intake.adapters.registry_cache import RegistryCache
+from pulse_intake.adapters.repositories import IntakeStore
 from pulse_intake.adapters.store import INDEXES, OUTBOX_COLLECTIONS
 from pulse_intake.adapters.throttle import LoginThrottle
 from pulse_intake.context import IntakeContext
@@ -56,7 +57,10 @@ def bootstrap(settings: IntakeSettings | None = None, **overrides: Any) -> FastA
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runtime = Runtime(settings, registry_)
         relay = runtime.add_outbox(OUTBOX_COLLECTIONS)
-        runtime.add_consumer("intake-status", [TRIAGE_DECISIONS, TRIAGE_ESCALATIONS], projection_handlers(runtime.db))
+        store = IntakeStore.of(runtime.db)
+        runtime.add_consumer(
+            "intake-status", [TRIAGE_DECISIONS, TRIAGE_ESCALATIONS], projection_handlers(store.reports)
+        )
         throttle = LoginThrottle(
             runtime.db,
             window_seconds=settings.login_window_seconds,
@@ -75,6 +79,7 @@ def bootstrap(settings: IntakeSettings | None = None, **overrides: Any) -> FastA
         app.state.api_key_verifier = ApiKeyStore(runtime.db)
         app.state.ctx = IntakeContext(
             db=runtime.db,
+            store=store,
             settings=settings,
             registry=RegistryCache(runtime.db, ttl_seconds=settings.registry_cache_seconds),
             throttle=throttle,
@@ -84,13 +89,13 @@ def bootstrap(settings: IntakeSettings | None = None, **overrides: Any) -> FastA
         await runtime.start(indexes=INDEXES)
         first_admin = settings.first_admin
         if first_admin is not None:
-            await seed_admin(db=runtime.db, username=first_admin[0], password=first_admin[1])
+            await seed_admin(store=store, username=first_admin[0], password=first_admin[1])
         if settings.seed_registry:
-            changed = await seed_registry(db=runtime.db, province=settings.registry_province)
+            changed = await seed_registry(store=store, province=settings.registry_province)
             if changed:
                 relay.kick()
             log.info("registry seeded", extra={"changed": changed})
-            agencies_created = await seed_agencies(db=runtime.db)
+            agencies_created = await seed_agencies(store=store)
             if agencies_created:
                 relay.kick()
             log.info("agencies seeded", extra={"agencies_created": agencies_created})

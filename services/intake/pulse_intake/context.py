@@ -10,6 +10,7 @@ from pulse_libs.outbox import OutboxRelay
 from pulse_libs.store import Database
 
 from pulse_intake.adapters.registry_cache import RegistryCache
+from pulse_intake.adapters.repositories import IntakeStore
 from pulse_intake.adapters.throttle import LoginThrottle
 from pulse_intake.metrics import IntakeMetrics
 from pulse_intake.settings import IntakeSettings
@@ -17,9 +18,10 @@ from pulse_intake.settings import IntakeSettings
 
 @dataclass(frozen=True)
 class IntakeContext:
-    """Store, caches, metrics and settings of one intake process."""
+    """Store, repositories, caches, metrics and settings of one intake process."""
 
     db: Database
+    store: IntakeStore
     settings: IntakeSettings
     registry: RegistryCache
     throttle: LoginThrottle

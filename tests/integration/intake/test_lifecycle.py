@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
+from pulse_intake.adapters.repositories import IntakeStore
 from pulse_intake.handlers.agencies import seed_agencies
 from pulse_libs.clock import utcnow
 from pulse_libs.events import intake as ev
@@ -202,7 +203,9 @@ async def test_agencies_are_seeded_managed_and_published(intake: Any) -> None:
     assert committee.status_code == 200, committee.text
     assert committee.json()["name"] == "Ủy ban nhân dân phường Yên Bái"
     assert committee.json()["kind"] == "people_committee"
-    assert await seed_agencies(db=intake.db) == 0  # a restart (or a second replica) creates nothing again
+    assert (
+        await seed_agencies(store=IntakeStore.of(intake.db)) == 0
+    )  # a restart (or a second replica) creates nothing again
     committees = await intake.db["agencies"].count_documents({"kind": "people_committee"})
     assert committees == await intake.db["units"].count_documents({"kind": {"$in": ["ward", "commune"]}})
     police = await intake.client.get("/v1/agencies", params={"kind": "police"}, headers=admin)

@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 from prometheus_client import CollectorRegistry
 from pulse_intake.adapters.registry_cache import RegistryCache
+from pulse_intake.adapters.repositories import IntakeStore
 from pulse_intake.adapters.throttle import LoginThrottle
 from pulse_intake.bootstrap import bootstrap
 from pulse_intake.context import IntakeContext
@@ -32,6 +33,7 @@ async def test_store_down_answers_503_with_retry_after(infra: None) -> None:
     runtime = Runtime(settings, CollectorRegistry())  # the lifespan would wait for the store: wire by hand
     app.state.ctx = IntakeContext(
         db=runtime.db,
+        store=IntakeStore.of(runtime.db),
         settings=settings,
         registry=RegistryCache(runtime.db, ttl_seconds=30),
         throttle=LoginThrottle(runtime.db, window_seconds=60, max_per_user=5, max_per_ip=5),

@@ -38,9 +38,10 @@ async def test_lao_cai_is_seeded_with_its_99_wards_and_communes(intake: Any) -> 
 
 
 async def test_seeding_again_changes_nothing(intake: Any) -> None:
+    from pulse_intake.adapters.repositories import IntakeStore
     from pulse_intake.handlers.seed import seed_registry
 
-    assert await seed_registry(db=intake.db) == 0
+    assert await seed_registry(store=IntakeStore.of(intake.db)) == 0
 
 
 async def test_unit_create_change_and_event(intake: Any) -> None:

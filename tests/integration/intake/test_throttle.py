@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
+from pulse_intake.adapters.repositories import IntakeStore
 from pulse_intake.adapters.throttle import LoginThrottle, LoginThrottled
 from pulse_intake.handlers.people import create_user
 
@@ -27,7 +28,7 @@ async def _from(intake: Any, ip: str) -> AsyncIterator[httpx.AsyncClient]:
 async def _user(intake: Any) -> str:
     username = f"ctv.{uuid.uuid4().hex[:8]}"
     await create_user(
-        db=intake.db,
+        store=IntakeStore.of(intake.db),
         username=username,
         password=PASSWORD,
         full_name="Hoàng Thị Lan",

@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 from asgi_lifespan import LifespanManager
+from pulse_intake.adapters.repositories import IntakeStore
 from pulse_intake.adapters.zalo import signature
 from pulse_intake.bootstrap import bootstrap
 from pulse_intake.handlers.people import create_user
@@ -76,7 +77,7 @@ async def _post(intake: Intake, event: dict[str, Any], *, secret: str = OA_SECRE
 
 async def _collaborator(intake: Intake, zalo_id: str, role: str = "collaborator") -> dict[str, Any]:
     return await create_user(
-        db=intake.db,
+        store=IntakeStore.of(intake.db),
         username=f"ctv.{uuid.uuid4().hex[:8]}",
         password="mat-khau-rat-dai-2026",
         full_name="Vũ Thị Thu Trang",

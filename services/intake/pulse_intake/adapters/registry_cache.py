@@ -46,6 +46,10 @@ class RegistryCache:
         """The topic codes among `codes` that are not registered."""
         return await self._missing(TOPICS, codes)
 
-    def added(self, collection: str, code: str) -> None:
-        """Note a code this replica just wrote."""
-        self._codes[collection].add(code)
+    def unit_added(self, code: str) -> None:
+        """Note a unit code this replica just wrote."""
+        self._codes[UNITS].add(code)
+
+    def topic_added(self, code: str) -> None:
+        """Note a topic code this replica just wrote."""
+        self._codes[TOPICS].add(code)

@@ -30,7 +30,7 @@ async def list_agencies(
 ) -> dict[str, Any]:
     """Agencies by code (admin, department, Standing Committee)."""
     items = await agencies.list_agencies(
-        db=ctx.db, after=cursor_value(cursor), limit=limit, kind=kind, unit_code=unit_code
+        store=ctx.store, after=cursor_value(cursor), limit=limit, kind=kind, unit_code=unit_code
     )
     return {"items": items, "next_cursor": next_cursor(items, limit, "code")}
 
@@ -43,7 +43,7 @@ async def create_agency(
     if body.unit_code is not None and not await ctx.registry.unit_exists(body.unit_code):
         raise field_error(422, "unit_code", f"unknown unit {body.unit_code}")
     try:
-        agency = await agencies.create_agency(db=ctx.db, **body.model_dump())
+        agency = await agencies.create_agency(store=ctx.store, **body.model_dump())
     except agencies.AgencyExists:
         raise field_error(409, "code", "already taken", "An agency with this code exists.") from None
     ctx.kick()
@@ -57,7 +57,7 @@ async def get_agency(
     ctx: Ctx, agency_id: str, principal: Annotated[Principal, Depends(require("agencies:read"))]
 ) -> dict[str, Any]:
     """One agency."""
-    agency = await agencies.get_agency(db=ctx.db, code=agency_id)
+    agency = await agencies.get_agency(store=ctx.store, code=agency_id)
     if agency is None:
         raise not_found("Agency")
     return agency
@@ -74,7 +74,7 @@ async def patch_agency(
             raise field_error(422, field, "may not be null")
     if changes.get("unit_code") is not None and not await ctx.registry.unit_exists(changes["unit_code"]):
         raise field_error(422, "unit_code", f"unknown unit {changes['unit_code']}")
-    agency = await agencies.update_agency(db=ctx.db, code=agency_id, changes=changes)
+    agency = await agencies.update_agency(store=ctx.store, code=agency_id, changes=changes)
     if agency is None:
         raise not_found("Agency")
     ctx.kick()

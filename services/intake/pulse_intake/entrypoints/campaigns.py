@@ -68,7 +68,7 @@ async def publish_orientation(
         raise field_error(422, "period", str(exc)) from None
     await _check_codes(ctx, topics=body.topic_codes, units=body.unit_codes)
     doc = await campaigns.publish_orientation(
-        db=ctx.db,
+        store=ctx.store,
         period=period,
         cutoff_day=ctx.settings.period_cutoff_day,
         body=body.model_dump(),
@@ -85,7 +85,7 @@ async def list_orientations(
 ) -> dict[str, Any]:
     """Orientations newest first, those targeting the caller's units."""
     items = await campaigns.list_orientations(
-        db=ctx.db, units=_units(principal), day=None, before=cursor_value(cursor, "before"), limit=limit
+        store=ctx.store, units=_units(principal), day=None, before=cursor_value(cursor, "before"), limit=limit
     )
     return {"items": items, "next_cursor": next_cursor(items, limit, "id", "before")}
 
@@ -100,7 +100,9 @@ async def current_orientations(
     today = on or datetime.now(ZoneInfo(ctx.settings.timezone)).date()
     if not 2000 <= today.year <= 2100:
         raise field_error(422, "on", "years 2000–2100 only")
-    items = await campaigns.list_orientations(db=ctx.db, units=_units(principal), day=today, before=None, limit=100)
+    items = await campaigns.list_orientations(
+        store=ctx.store, units=_units(principal), day=today, before=None, limit=100
+    )
     return {"date": today, "timezone": ctx.settings.timezone, "items": items}
 
 
@@ -116,7 +118,7 @@ async def publish_survey(ctx: Ctx, body: SurveyCreate, principal: SurveysWrite, 
     if errors:
         raise ProblemError(422, "The survey is not valid; see errors.", errors=errors)
     await _check_codes(ctx, topics=[], units=body.unit_codes)
-    doc = await campaigns.publish_survey(db=ctx.db, body=body.model_dump())
+    doc = await campaigns.publish_survey(store=ctx.store, body=body.model_dump())
     ctx.kick()
     response.headers["Location"] = f"/v1/surveys/{doc['id']}"
     return doc
@@ -128,7 +130,7 @@ async def list_surveys(
 ) -> dict[str, Any]:
     """Surveys newest first, those targeting the caller's units."""
     docs = await campaigns.list_surveys(
-        db=ctx.db, units=_units(principal), before=cursor_value(cursor, "before"), limit=limit
+        store=ctx.store, units=_units(principal), before=cursor_value(cursor, "before"), limit=limit
     )
     now = utcnow()
     items = [campaigns.survey_view(d, now) for d in docs]
@@ -138,7 +140,7 @@ async def list_surveys(
 @router.get("/v1/surveys/{survey_id}", response_model=SurveyOut, responses=problems(404))
 async def get_survey(ctx: Ctx, survey_id: str, principal: SurveysRead) -> dict[str, Any]:
     """One survey; 404 if absent or not targeting the caller's units."""
-    doc = await campaigns.get_survey(db=ctx.db, survey_id=survey_id, units=_units(principal))
+    doc = await campaigns.get_survey(store=ctx.store, survey_id=survey_id, units=_units(principal))
     if doc is None:
         raise not_found("Survey")
     return campaigns.survey_view(doc, utcnow())
@@ -153,7 +155,7 @@ async def respond(ctx: Ctx, survey_id: str, body: ResponseCreate, principal: Res
     One response for themself; with `respondent` (optional demographics, never a name) as many
     interviews of citizens as the collaborator records.
     """
-    doc = await campaigns.get_survey(db=ctx.db, survey_id=survey_id, units=_units(principal))
+    doc = await campaigns.get_survey(store=ctx.store, survey_id=survey_id, units=_units(principal))
     if doc is None:
         raise not_found("Survey")
     if campaigns.survey_state(doc, utcnow()) != "open":
@@ -165,7 +167,7 @@ async def respond(ctx: Ctx, survey_id: str, body: ResponseCreate, principal: Res
         raise field_error(422, exc.field, exc.message) from None
     try:
         out = await campaigns.record_response(
-            db=ctx.db,
+            store=ctx.store,
             survey_id=survey_id,
             unit_code=unit,
             collaborator=pseudonym(ctx.settings, principal.subject),
@@ -195,7 +197,7 @@ def _respondent_unit(principal: Principal, targets: list[str], requested: str | 
 @router.get("/v1/orientations/{orientation_id}", response_model=OrientationOut, responses=problems(404))
 async def get_orientation(ctx: Ctx, orientation_id: str, principal: OrientationsRead) -> dict[str, Any]:
     """One orientation; 404 if absent or not targeting the caller's units."""
-    doc = await campaigns.get_orientation(db=ctx.db, orientation_id=orientation_id, units=_units(principal))
+    doc = await campaigns.get_orientation(store=ctx.store, orientation_id=orientation_id, units=_units(principal))
     if doc is None:
         raise not_found("Orientation")
     return doc

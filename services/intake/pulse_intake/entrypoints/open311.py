@@ -21,8 +21,8 @@ from fastapi.routing import APIRoute
 from pulse_libs.auth import AuthError, Principal
 from pulse_libs.clock import utcnow
 from pulse_libs.http.problems import ProblemError
+from pulse_libs.store import store_unavailable
 from pydantic import TypeAdapter, ValidationError
-from pymongo.errors import ConnectionFailure
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from pulse_intake.context import IntakeContext
@@ -72,7 +72,9 @@ class Open311Route(APIRoute):
                 return fmt.error(kind, 400, "invalid parameter(s): " + ", ".join(fields))
             except StarletteHTTPException as exc:
                 return fmt.error(kind, exc.status_code, str(exc.detail))
-            except ConnectionFailure:
+            except Exception as exc:
+                if not store_unavailable(exc):
+                    raise
                 return fmt.error(kind, 503, "the data store is unavailable; try again shortly", {"Retry-After": "5"})
 
         return handler
@@ -156,7 +158,7 @@ async def discovery(request: Request) -> Response:
 async def services(request: Request, jurisdiction_id: str | None = None) -> Response:
     """Service list"""
     _jurisdiction(request, jurisdiction_id)
-    return fmt.render(fmt.format_of(request), "services", await open311.list_services(db=_ctx(request).db))
+    return fmt.render(fmt.format_of(request), "services", await open311.list_services(store=_ctx(request).store))
 
 
 @_route("/services/{service_code}", "GET", "get_service", fmt.ServiceDefinition, 400, 401, 404, 503)
@@ -167,7 +169,7 @@ async def service_definition(request: Request, service_code: str, jurisdiction_i
     if key:  # a key limited to some units is offered only those
         principal: Principal = await request.app.state.api_key_verifier.verify(key)
         unit_codes = principal.unit_codes
-    definition = await open311.get_service(db=_ctx(request).db, code=service_code, unit_codes=unit_codes)
+    definition = await open311.get_service(store=_ctx(request).store, code=service_code, unit_codes=unit_codes)
     if definition is None:
         raise Open311Error(404, f"service_code {service_code} was not found")
     return fmt.render(fmt.format_of(request), "service_definition", definition)
@@ -230,7 +232,7 @@ async def create_request(request: Request) -> Response:
         skew = timedelta(seconds=ctx.settings.clock_skew_seconds)
         await reports.check_report(registry=ctx.registry, principal=principal, body=body, now=now, skew=skew)
         result = await open311.submit_request(
-            db=ctx.db, principal=principal, body=body, fields=fields, token=token, now=now
+            store=ctx.store, principal=principal, body=body, fields=fields, token=token, now=now
         )
     except reports.ReportRejected as exc:
         ctx.metrics.rejected.labels(exc.reason).inc()
@@ -284,9 +286,9 @@ async def list_requests(
         "start_date": _date(start_date, "start_date"),
         "end_date": _date(end_date, "end_date"),
     }
-    db = _ctx(request).db
-    docs = await open311.find_requests(db=db, principal=principal, filters=filters)
-    return fmt.render(fmt.format_of(request), "service_requests", await open311.views(db=db, docs=docs))
+    store = _ctx(request).store
+    docs = await open311.find_requests(store=store, principal=principal, filters=filters)
+    return fmt.render(fmt.format_of(request), "service_requests", await open311.views(store=store, docs=docs))
 
 
 @_route("/requests/{service_request_id}", "GET", "get_request", list[fmt.ServiceRequest], 400, 401, 403, 404, 503)
@@ -294,11 +296,11 @@ async def get_request(request: Request, service_request_id: str, jurisdiction_id
     """One service request (a one-element array, per GeoReport v2)"""
     principal = await _caller(request, "reports:read")
     _jurisdiction(request, jurisdiction_id)
-    db = _ctx(request).db
-    docs = await open311.find_requests(db=db, principal=principal, filters={"ids": [service_request_id]})
+    store = _ctx(request).store
+    docs = await open311.find_requests(store=store, principal=principal, filters={"ids": [service_request_id]})
     if not docs:
         raise Open311Error(404, f"service_request_id {service_request_id} was not found")
-    return fmt.render(fmt.format_of(request), "service_requests", await open311.views(db=db, docs=docs))
+    return fmt.render(fmt.format_of(request), "service_requests", await open311.views(store=store, docs=docs))
 
 
 def install(app: FastAPI) -> None:

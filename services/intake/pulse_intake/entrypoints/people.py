@@ -40,7 +40,7 @@ async def token(ctx: Ctx, request: Request, form: Annotated[OAuth2PasswordReques
     ip = client_address(request, ctx.settings.trusted_proxy_networks)
     try:
         result = await people.sign_in(
-            db=ctx.db,
+            store=ctx.store,
             settings=ctx.settings,
             throttle=ctx.throttle,
             username=form.username,
@@ -63,7 +63,7 @@ async def token(ctx: Ctx, request: Request, form: Annotated[OAuth2PasswordReques
 @router.get("/v1/users/me", response_model=UserOut, responses=problems(404))
 async def me(ctx: Ctx, principal: CurrentPrincipal) -> dict[str, Any]:
     """The signed-in user."""
-    user = await people.get_user(db=ctx.db, user_id=principal.subject) if principal.kind == "user" else None
+    user = await people.get_user(store=ctx.store, user_id=principal.subject) if principal.kind == "user" else None
     if user is None:
         raise not_found("User")
     return user
@@ -76,7 +76,7 @@ async def change_my_password(ctx: Ctx, body: PasswordChange, principal: CurrentP
         raise not_found("User")
     try:
         doc = await people.change_password(
-            db=ctx.db,
+            store=ctx.store,
             user_id=principal.subject,
             current_password=body.current_password,
             new_password=body.new_password,
@@ -106,7 +106,7 @@ async def create_user(
     if missing:
         raise field_error(422, "unit_codes", "unknown unit(s): " + ", ".join(missing))
     try:
-        user = await people.create_user(db=ctx.db, **body.model_dump())
+        user = await people.create_user(store=ctx.store, **body.model_dump())
     except people.UsernameTaken:
         raise field_error(409, "username", "already taken", "A user with this username exists.") from None
     except people.UserConflict as exc:
@@ -130,7 +130,7 @@ async def list_users(
 ) -> dict[str, Any]:
     """Users by username (admin), filtered by role, unit, activity and text (diacritic-insensitive)."""
     items = await people.list_users(
-        db=ctx.db, after=cursor_value(cursor), limit=limit, role=role, unit_code=unit_code, active=active, q=q
+        store=ctx.store, after=cursor_value(cursor), limit=limit, role=role, unit_code=unit_code, active=active, q=q
     )
     await audit.record(
         ctx.db,
@@ -147,7 +147,7 @@ async def get_user(
     ctx: Ctx, user_id: str, principal: Annotated[Principal, Depends(require("users:read"))]
 ) -> dict[str, Any]:
     """One user (admin); the read is audited."""
-    user = await people.get_user(db=ctx.db, user_id=user_id)
+    user = await people.get_user(store=ctx.store, user_id=user_id)
     if user is None:
         raise not_found("User")
     await audit.record(ctx.db, actor=principal, action="user.read", target=user_id)
@@ -168,7 +168,7 @@ async def patch_user(
     if user_id == principal.subject and (changes.get("active") is False or changes.get("role", "admin") != "admin"):
         raise field_error(422, "active" if "active" in changes else "role", "an admin cannot lock themself out")
     try:
-        user = await people.update_user(db=ctx.db, user_id=user_id, changes=changes)
+        user = await people.update_user(store=ctx.store, user_id=user_id, changes=changes)
     except people.UserConflict as exc:
         raise _conflict(exc) from None
     if user is None:
@@ -185,7 +185,7 @@ async def reset_password(
     ctx: Ctx, user_id: str, principal: Annotated[Principal, Depends(require("users:write"))]
 ) -> PasswordResetOut:
     """Give a user a one-time password (shown once), to be changed at the next sign-in (admin)."""
-    result = await people.reset_password(db=ctx.db, user_id=user_id)
+    result = await people.reset_password(store=ctx.store, user_id=user_id)
     if result is None:
         raise not_found("User")
     ctx.kick()
@@ -206,7 +206,9 @@ async def issue_key(
     missing = await ctx.registry.missing_units(body.unit_codes or [])
     if missing:
         raise field_error(422, "unit_codes", "unknown unit(s): " + ", ".join(missing))
-    key_id, key = await people.issue_api_key(db=ctx.db, name=body.name, scopes=body.scopes, unit_codes=body.unit_codes)
+    key_id, key = await people.issue_api_key(
+        store=ctx.store, name=body.name, scopes=body.scopes, unit_codes=body.unit_codes
+    )
     ctx.kick()
     await audit.record(ctx.db, actor=principal, action="api_key.issue", target=key_id, details={"scopes": body.scopes})
     response.headers["Location"] = f"/v1/api-keys/{key_id}"
@@ -221,7 +223,7 @@ async def list_keys(
     cursor: Cursor = None,
 ) -> dict[str, Any]:
     """API keys without their secrets (admin)."""
-    items = await people.list_api_keys(db=ctx.db, after=cursor_value(cursor), limit=limit)
+    items = await people.list_api_keys(store=ctx.store, after=cursor_value(cursor), limit=limit)
     return {"items": items, "next_cursor": next_cursor(items, limit, "id")}
 
 
@@ -230,7 +232,7 @@ async def get_key(
     ctx: Ctx, key_id: str, principal: Annotated[Principal, Depends(require("apikeys:write"))]
 ) -> dict[str, Any]:
     """One API key's record, without its secret (admin)."""
-    key = await people.get_api_key(db=ctx.db, key_id=key_id)
+    key = await people.get_api_key(store=ctx.store, key_id=key_id)
     if key is None:
         raise not_found("API key")
     return key
@@ -241,7 +243,7 @@ async def revoke_key(
     ctx: Ctx, key_id: str, principal: Annotated[Principal, Depends(require("apikeys:write"))]
 ) -> Response:
     """Revoke an API key (admin); every service stops accepting it once the event reaches it."""
-    if not await people.revoke_api_key(db=ctx.db, key_id=key_id):
+    if not await people.revoke_api_key(store=ctx.store, key_id=key_id):
         raise not_found("API key")
     ctx.kick()
     await audit.record(ctx.db, actor=principal, action="api_key.revoke", target=key_id)

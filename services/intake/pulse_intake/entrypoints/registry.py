@@ -15,7 +15,6 @@ from pulse_libs.http.security import require
 from pydantic import TypeAdapter, ValidationError
 
 from pulse_intake.adapters import audit
-from pulse_intake.adapters.store import TOPICS, UNITS
 from pulse_intake.context import Ctx
 from pulse_intake.entrypoints.common import cursor_value, next_cursor, problems
 from pulse_intake.entrypoints.schemas import (
@@ -43,8 +42,8 @@ async def _save_unit(ctx: Ctx, principal: Principal, unit: dict[str, Any]) -> st
     errors = registry.unit_link_problems([unit], set(await _known_units(ctx, unit)))
     if errors:
         raise ProblemError(422, "The unit links to an unknown unit.", errors=errors)
-    outcome = await registry.upsert_unit(db=ctx.db, unit=unit)
-    ctx.registry.added(UNITS, unit["code"])
+    outcome = await registry.upsert_unit(store=ctx.store, unit=unit)
+    ctx.registry.unit_added(unit["code"])
     ctx.kick()
     await audit.record(ctx.db, actor=principal, action=f"unit.{outcome}", target=unit["code"])
     return outcome
@@ -67,7 +66,7 @@ async def list_units(
 ) -> dict[str, Any]:
     """Administrative units by code; filter by kind or parent."""
     items = await registry.list_units(
-        db=ctx.db, kind=kind, parent_code=parent_code, after=cursor_value(cursor), limit=limit
+        store=ctx.store, kind=kind, parent_code=parent_code, after=cursor_value(cursor), limit=limit
     )
     return {"items": items, "next_cursor": next_cursor(items, limit, "code")}
 
@@ -75,7 +74,7 @@ async def list_units(
 @router.post("/v1/units", status_code=201, response_model=UnitOut, responses=problems(409, 422))
 async def create_unit(ctx: Ctx, body: UnitIn, principal: UnitsWrite, response: Response) -> dict[str, Any]:
     """Register a unit (admin); 409 if the code exists (use PUT or PATCH to change it)."""
-    if await registry.get_unit(db=ctx.db, code=body.code) is not None:
+    if await registry.get_unit(store=ctx.store, code=body.code) is not None:
         raise ProblemError(409, f"Unit {body.code} exists; use PUT or PATCH to change it.")
     await _save_unit(ctx, principal, body.model_dump())
     response.headers["Location"] = f"/v1/units/{body.code}"
@@ -106,8 +105,8 @@ async def import_units(ctx: Ctx, request: Request, principal: UnitsWrite) -> Imp
         raise ProblemError(422, "Some rows link to unknown units; nothing was imported.", errors=errors)
     counts = {"created": 0, "updated": 0, "unchanged": 0}
     for unit in units:
-        counts[await registry.upsert_unit(db=ctx.db, unit=unit)] += 1
-        ctx.registry.added(UNITS, unit["code"])
+        counts[await registry.upsert_unit(store=ctx.store, unit=unit)] += 1
+        ctx.registry.unit_added(unit["code"])
     ctx.kick()
     await audit.record(ctx.db, actor=principal, action="unit.import", target="units", details=counts)
     return ImportOut(**counts)
@@ -142,7 +141,7 @@ def _parse_import(content_type: str, raw: bytes) -> list[Any]:
 @router.get("/v1/units/{code}", response_model=UnitOut, responses=problems(404))
 async def get_unit(ctx: Ctx, code: str, principal: UnitsRead) -> dict[str, Any]:
     """One unit by code."""
-    unit = await registry.get_unit(db=ctx.db, code=code)
+    unit = await registry.get_unit(store=ctx.store, code=code)
     if unit is None:
         raise not_found("Unit")
     return unit
@@ -164,7 +163,7 @@ async def put_unit(ctx: Ctx, code: str, body: UnitIn, principal: UnitsWrite) -> 
 @router.patch("/v1/units/{code}", response_model=UnitOut, responses=problems(404, 422))
 async def patch_unit(ctx: Ctx, code: str, body: UnitPatch, principal: UnitsWrite) -> dict[str, Any]:
     """Change some fields of a unit (admin), e.g. set `replaced_by` after a merger."""
-    unit = await registry.get_unit(db=ctx.db, code=code)
+    unit = await registry.get_unit(store=ctx.store, code=code)
     if unit is None:
         raise not_found("Unit")
     unit.update(body.model_dump(exclude_unset=True))
@@ -179,13 +178,13 @@ async def list_topics(
     ctx: Ctx, principal: TopicsRead, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
 ) -> dict[str, Any]:
     """The topic taxonomy by code."""
-    items = await registry.list_topics(db=ctx.db, after=cursor_value(cursor), limit=limit)
+    items = await registry.list_topics(store=ctx.store, after=cursor_value(cursor), limit=limit)
     return {"items": items, "next_cursor": next_cursor(items, limit, "code")}
 
 
 async def _save_topic(ctx: Ctx, principal: Principal, topic: dict[str, Any]) -> None:
-    outcome = await registry.upsert_topic(db=ctx.db, topic=topic)
-    ctx.registry.added(TOPICS, topic["code"])
+    outcome = await registry.upsert_topic(store=ctx.store, topic=topic)
+    ctx.registry.topic_added(topic["code"])
     ctx.kick()
     await audit.record(ctx.db, actor=principal, action=f"topic.{outcome}", target=topic["code"])
 
@@ -193,7 +192,7 @@ async def _save_topic(ctx: Ctx, principal: Principal, topic: dict[str, Any]) -> 
 @router.post("/v1/topics", status_code=201, response_model=TopicOut, responses=problems(409, 422))
 async def create_topic(ctx: Ctx, body: TopicIn, principal: TopicsWrite, response: Response) -> dict[str, Any]:
     """Add a topic (department, admin); 409 if the code exists."""
-    if await registry.get_topic(db=ctx.db, code=body.code) is not None:
+    if await registry.get_topic(store=ctx.store, code=body.code) is not None:
         raise ProblemError(409, f"Topic {body.code} exists; use PUT or PATCH to change it.")
     await _save_topic(ctx, principal, body.model_dump())
     response.headers["Location"] = f"/v1/topics/{body.code}"
@@ -203,7 +202,7 @@ async def create_topic(ctx: Ctx, body: TopicIn, principal: TopicsWrite, response
 @router.get("/v1/topics/{code}", response_model=TopicOut, responses=problems(404))
 async def get_topic(ctx: Ctx, code: str, principal: TopicsRead) -> dict[str, Any]:
     """One topic by code."""
-    topic = await registry.get_topic(db=ctx.db, code=code)
+    topic = await registry.get_topic(store=ctx.store, code=code)
     if topic is None:
         raise not_found("Topic")
     return topic
@@ -225,7 +224,7 @@ async def put_topic(ctx: Ctx, code: str, body: TopicIn, principal: TopicsWrite) 
 @router.patch("/v1/topics/{code}", response_model=TopicOut, responses=problems(404, 422))
 async def patch_topic(ctx: Ctx, code: str, body: TopicPatch, principal: TopicsWrite) -> dict[str, Any]:
     """Change some fields of a topic (keywords, sensitive flag, name)."""
-    topic = await registry.get_topic(db=ctx.db, code=code)
+    topic = await registry.get_topic(store=ctx.store, code=code)
     if topic is None:
         raise not_found("Topic")
     changes = {k: v for k, v in body.model_dump(exclude_unset=True).items() if v is not None}

@@ -47,7 +47,11 @@ async def submit_report(
     try:
         await reports.check_report(registry=ctx.registry, principal=principal, body=data, now=utcnow(), skew=_skew(ctx))
         result = await reports.submit(
-            db=ctx.db, principal=principal, body=data, raw=await request.json() if idem else data, idem=idem
+            reports=ctx.store.reports,
+            principal=principal,
+            body=data,
+            raw=await request.json() if idem else data,
+            idem=idem,
         )
     except reports.ReportRejected as exc:
         ctx.metrics.rejected.labels(exc.reason).inc()
@@ -88,7 +92,7 @@ async def submit_batch(ctx: Ctx, body: BatchIn, principal: Writer) -> BatchOut:
             continue
         docs.append(reports.build_report(principal=principal, body=item, idem=None, fingerprint="", now=now))
         positions.append(index)
-    duplicates = await reports.insert_batch(db=ctx.db, docs=docs)
+    duplicates = await reports.insert_batch(reports=ctx.store.reports, docs=docs)
     for pos, index in enumerate(positions):
         if pos in duplicates:
             ctx.metrics.rejected.labels("duplicate").inc()
@@ -104,7 +108,7 @@ async def submit_batch(ctx: Ctx, body: BatchIn, principal: Writer) -> BatchOut:
 @router.get("/v1/reports/{report_id}", response_model=ReportOut, responses=problems(404))
 async def get_report(ctx: Ctx, report_id: str, principal: Reader) -> dict[str, Any]:
     """One report with its status and triage; 404 if absent or outside the caller's scope."""
-    doc = await reports.get_report(db=ctx.db, principal=principal, report_id=report_id)
+    doc = await reports.get_report(reports=ctx.store.reports, principal=principal, report_id=report_id)
     if doc is None:
         raise not_found("Report")
     if principal.sees_identities:
@@ -139,7 +143,11 @@ async def list_reports(
         "q": q,
     }
     docs = await reports.list_reports(
-        db=ctx.db, principal=principal, filters=filters, before=cursor_value(cursor, "before"), limit=limit
+        reports=ctx.store.reports,
+        principal=principal,
+        filters=filters,
+        before=cursor_value(cursor, "before"),
+        limit=limit,
     )
     items = [reports.report_view(d, identities=principal.sees_identities, viewer=principal) for d in docs]
     if principal.sees_identities and items:

@@ -67,7 +67,7 @@ async def zalo_events(ctx: Ctx, request: Request) -> dict[str, Any]:
     if message is None:
         return {"status": "ignored"}
     outcome, report_id = await take_message(
-        db=ctx.db,
+        store=ctx.store,
         message=message,
         app_id=settings.zalo_app_id or "",
         now=utcnow(),

@@ -11,15 +11,12 @@ from pulse_libs.clock import utcnow
 from pulse_libs.events import intake as ev
 from pulse_libs.events.envelope import CloudEvent, new_event
 from pulse_libs.events.topics import INTAKE_DIRECTORY
-from pulse_libs.outbox import outbox_update, with_outbox
-from pulse_libs.store import Database
-from pymongo.errors import BulkWriteError, DuplicateKeyError
+from pulse_libs.outbox import with_outbox
 
-from pulse_intake.adapters.store import AGENCIES, UNITS
+from pulse_intake.adapters.repositories import IntakeStore
 
 AGENCY_FIELDS = ("code", "name", "kind", "unit_code", "active", "created_at", "updated_at")
 PEOPLE_COMMITTEE_PREFIX = "UBND-"
-COMMITTEE_KINDS = ("ward", "commune", "town")
 
 
 def committee_name(unit_name: str) -> str:
@@ -54,7 +51,7 @@ def agency_event(doc: Mapping[str, Any]) -> tuple[str, CloudEvent]:
 
 
 async def create_agency(
-    *, db: Database, code: str, name: str, kind: str, unit_code: str | None, active: bool = True
+    *, store: IntakeStore, code: str, name: str, kind: str, unit_code: str | None, active: bool = True
 ) -> dict[str, Any]:
     """Create an agency with its directory event; raise AgencyExists."""
     now = utcnow()
@@ -68,35 +65,28 @@ async def create_agency(
         "created_at": now,
         "updated_at": now,
     }
-    try:
-        await db[AGENCIES].insert_one(with_outbox(doc, [agency_event(doc)]))
-    except DuplicateKeyError:
-        raise AgencyExists(code) from None
+    if not await store.agencies.insert(with_outbox(doc, [agency_event(doc)])):
+        raise AgencyExists(code)
     return agency_view(doc)
 
 
-async def get_agency(*, db: Database, code: str) -> dict[str, Any] | None:
+async def get_agency(*, store: IntakeStore, code: str) -> dict[str, Any] | None:
     """One agency, or None."""
-    doc = await db[AGENCIES].find_one({"_id": code})
+    doc = await store.agencies.get(code)
     return None if doc is None else agency_view(doc)
 
 
 async def list_agencies(
-    *, db: Database, after: str | None, limit: int, kind: str | None = None, unit_code: str | None = None
+    *, store: IntakeStore, after: str | None, limit: int, kind: str | None = None, unit_code: str | None = None
 ) -> list[dict[str, Any]]:
     """Agencies by code after the cursor, optionally of one kind or unit."""
-    query: dict[str, Any] = {"_id": {"$gt": after}} if after is not None else {}
-    if kind is not None:
-        query["kind"] = kind
-    if unit_code is not None:
-        query["unit_code"] = unit_code
-    docs = await db[AGENCIES].find(query).sort("_id", 1).limit(limit).to_list()
+    docs = await store.agencies.after(after=after, limit=limit, kind=kind, unit_code=unit_code)
     return [agency_view(d) for d in docs]
 
 
-async def update_agency(*, db: Database, code: str, changes: Mapping[str, Any]) -> dict[str, Any] | None:
+async def update_agency(*, store: IntakeStore, code: str, changes: Mapping[str, Any]) -> dict[str, Any] | None:
     """PATCH an agency; None if absent. Only real changes bump the version and emit an event."""
-    doc = await db[AGENCIES].find_one({"_id": code})
+    doc = await store.agencies.get(code)
     if doc is None:
         return None
     diff = {k: v for k, v in changes.items() if doc.get(k) != v}
@@ -105,7 +95,7 @@ async def update_agency(*, db: Database, code: str, changes: Mapping[str, Any]) 
     version = int(doc.get("version", 1))
     new = {**doc, **diff, "version": version + 1, "updated_at": utcnow()}
     sets = {k: new[k] for k in (*diff, "version", "updated_at")}
-    await db[AGENCIES].update_one({"_id": code}, outbox_update([agency_event(new)], {"$set": sets}))
+    await store.agencies.update(code, sets, [agency_event(new)])
     return agency_view(new)
 
 
@@ -115,11 +105,11 @@ def _shipped() -> list[dict[str, Any]]:
     return value
 
 
-async def seed_agencies(*, db: Database) -> int:
+async def seed_agencies(*, store: IntakeStore) -> int:
     """Create (idempotently) the People's Committee of every ward, commune and special zone in the unit registry,
     and the shipped provincial bodies (departments, police, mass organisations); return how many were created."""
     wanted: list[dict[str, Any]] = []
-    async for unit in db[UNITS].find({"kind": {"$in": list(COMMITTEE_KINDS)}, "replaced_by": None}):
+    for unit in await store.units.current_with_committee():
         wanted.append(
             {
                 "code": PEOPLE_COMMITTEE_PREFIX + str(unit["_id"]),
@@ -129,7 +119,7 @@ async def seed_agencies(*, db: Database) -> int:
             }
         )
     wanted.extend(_shipped())
-    existing = {d["_id"] for d in await db[AGENCIES].find({}, {"_id": 1}).to_list()}
+    existing = await store.agencies.codes()
     now = utcnow()
     docs = []
     for agency in wanted:
@@ -146,13 +136,6 @@ async def seed_agencies(*, db: Database) -> int:
             "updated_at": now,
         }
         docs.append(with_outbox(doc, [agency_event(doc)]))
-    if not docs:
-        return 0
-    try:  # one round trip: start-up time matters when every service starts at once
-        await db[AGENCIES].insert_many(docs, ordered=False)
-    except BulkWriteError as exc:  # another replica seeded some first
-        errors = exc.details.get("writeErrors", [])
-        if any(e.get("code") != 11000 for e in errors):
-            raise
-        return len(docs) - len(errors)
-    return len(docs)
+    # One round trip: start-up time matters when every service starts at once; another replica may have
+    # seeded some first (refused as duplicates).
+    return len(docs) - len(await store.agencies.insert_many(docs))

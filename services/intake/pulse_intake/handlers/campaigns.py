@@ -13,22 +13,13 @@ from pulse_libs.events.envelope import new_event
 from pulse_libs.events.topics import INTAKE_CAMPAIGNS
 from pulse_libs.outbox import strip_outbox, with_outbox
 from pulse_libs.periods import Period, local_days
-from pulse_libs.store import Database
-from pymongo.errors import DuplicateKeyError
 
-from pulse_intake.adapters.store import ORIENTATIONS, SURVEY_RESPONSES, SURVEYS
+from pulse_intake.adapters.repositories import IntakeStore
 from pulse_intake.domain.reports import new_report_id
 
 
 class AlreadyAnswered(Exception):
     """This respondent has answered the survey already."""
-
-
-def unit_visibility(units: Sequence[str] | None) -> dict[str, Any]:
-    """Query part: campaigns for every unit, or for one of `units` (None = no limit)."""
-    if units is None:
-        return {}
-    return {"$or": [{"unit_codes": []}, {"unit_codes": {"$in": list(units)}}]}
 
 
 def orientation_view(doc: Mapping[str, Any]) -> dict[str, Any]:
@@ -37,7 +28,7 @@ def orientation_view(doc: Mapping[str, Any]) -> dict[str, Any]:
 
 
 async def publish_orientation(
-    *, db: Database, period: Period, cutoff_day: int, body: Mapping[str, Any], by: str
+    *, store: IntakeStore, period: Period, cutoff_day: int, body: Mapping[str, Any], by: str
 ) -> dict[str, Any]:
     """Store an orientation and its OrientationPublished event; its days are the Decree 09 window of the period."""
     oid, now = new_report_id(), utcnow()
@@ -59,26 +50,23 @@ async def publish_orientation(
         published_at=now, published_by=by,
     )  # fmt: skip
     event = new_event(ev.ORIENTATION_PUBLISHED, source=ev.SOURCE, data=data, key=oid, event_id=f"orientation-{oid}")
-    await db[ORIENTATIONS].insert_one(with_outbox(doc, [(INTAKE_CAMPAIGNS, event)]))
+    await store.orientations.create(with_outbox(doc, [(INTAKE_CAMPAIGNS, event)]))
     return orientation_view(doc)
 
 
 async def list_orientations(
-    *, db: Database, units: Sequence[str] | None, day: date | None, before: str | None, limit: int
+    *, store: IntakeStore, units: Sequence[str] | None, day: date | None, before: str | None, limit: int
 ) -> list[dict[str, Any]]:
     """Orientations newest first, visible to `units`; only those covering `day` when given."""
-    clauses: list[dict[str, Any]] = [unit_visibility(units)]
-    if day is not None:
-        clauses += [{"period_start": {"$lte": day.isoformat()}}, {"period_end": {"$gte": day.isoformat()}}]
-    if before is not None:
-        clauses.append({"_id": {"$lt": before}})
-    docs = await db[ORIENTATIONS].find({"$and": clauses}).sort("_id", -1).limit(limit).to_list()
+    docs = await store.orientations.visible(units=units, day=day, before=before, limit=limit)
     return [orientation_view(d) for d in docs]
 
 
-async def get_orientation(*, db: Database, orientation_id: str, units: Sequence[str] | None) -> dict[str, Any] | None:
+async def get_orientation(
+    *, store: IntakeStore, orientation_id: str, units: Sequence[str] | None
+) -> dict[str, Any] | None:
     """An orientation visible to `units`, or None."""
-    doc = await db[ORIENTATIONS].find_one({"_id": orientation_id, **unit_visibility(units)})
+    doc = await store.orientations.visible_one(orientation_id, units)
     return None if doc is None else orientation_view(doc)
 
 
@@ -95,7 +83,7 @@ def survey_view(doc: Mapping[str, Any], now: datetime) -> dict[str, Any]:
     return {"id": doc["_id"], **{f: doc[f] for f in fields}, "state": survey_state(doc, now)}
 
 
-async def publish_survey(*, db: Database, body: Mapping[str, Any]) -> dict[str, Any]:
+async def publish_survey(*, store: IntakeStore, body: Mapping[str, Any]) -> dict[str, Any]:
     """Store a survey and its SurveyPublished event."""
     sid, now = new_report_id(), utcnow()
     doc = {
@@ -109,28 +97,25 @@ async def publish_survey(*, db: Database, body: Mapping[str, Any]) -> dict[str, 
     }
     data = ev.SurveyPublished(survey_id=sid, **{k: v for k, v in doc.items() if k != "_id"})
     event = new_event(ev.SURVEY_PUBLISHED, source=ev.SOURCE, data=data, key=sid, event_id=f"survey-{sid}")
-    await db[SURVEYS].insert_one(with_outbox(doc, [(INTAKE_CAMPAIGNS, event)]))
+    await store.surveys.create(with_outbox(doc, [(INTAKE_CAMPAIGNS, event)]))
     return survey_view(doc, now)
 
 
-async def get_survey(*, db: Database, survey_id: str, units: Sequence[str] | None) -> dict[str, Any] | None:
+async def get_survey(*, store: IntakeStore, survey_id: str, units: Sequence[str] | None) -> dict[str, Any] | None:
     """A survey visible to `units`, or None."""
-    return await db[SURVEYS].find_one({"_id": survey_id, **unit_visibility(units)}, {"_outbox": 0})
+    return await store.surveys.visible_one(survey_id, units)
 
 
 async def list_surveys(
-    *, db: Database, units: Sequence[str] | None, before: str | None, limit: int
+    *, store: IntakeStore, units: Sequence[str] | None, before: str | None, limit: int
 ) -> list[dict[str, Any]]:
     """Surveys newest first, visible to `units`."""
-    query: dict[str, Any] = unit_visibility(units)
-    if before is not None:
-        query = {"$and": [query, {"_id": {"$lt": before}}]}
-    return await db[SURVEYS].find(query, {"_outbox": 0}).sort("_id", -1).limit(limit).to_list()
+    return await store.surveys.visible(units=units, before=before, limit=limit)
 
 
 async def record_response(
     *,
-    db: Database,
+    store: IntakeStore,
     survey_id: str,
     unit_code: str,
     collaborator: str,
@@ -163,8 +148,6 @@ async def record_response(
     event = new_event(
         ev.SURVEY_RESPONSE_SUBMITTED, source=ev.SOURCE, data=data, key=survey_id, event_id=f"survey-response-{rid}"
     )
-    try:
-        await db[SURVEY_RESPONSES].insert_one(with_outbox(doc, [(INTAKE_CAMPAIGNS, event)]))
-    except DuplicateKeyError:
-        raise AlreadyAnswered(survey_id) from None
+    if not await store.responses.insert(with_outbox(doc, [(INTAKE_CAMPAIGNS, event)])):
+        raise AlreadyAnswered(survey_id)
     return {"id": rid, **{k: v for k, v in doc.items() if k not in ("_id", "answers", "recorded_by")}}

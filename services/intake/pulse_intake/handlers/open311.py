@@ -9,13 +9,12 @@ from typing import Any
 from pulse_libs.auth import Principal
 from pulse_libs.clock import isoformat
 from pulse_libs.outbox import strip_outbox
-from pulse_libs.store import Database
-from pymongo.errors import DuplicateKeyError
 
-from pulse_intake.adapters.store import REPORTS, TOPICS, UNITS
+from pulse_intake.adapters.reports import ReportQuery
+from pulse_intake.adapters.repositories import IntakeStore
 from pulse_intake.domain.reports import request_hash
 from pulse_intake.domain.status import OPEN311_CLOSED
-from pulse_intake.handlers.reports import ReportConflict, Submission, build_report, scope_query
+from pulse_intake.handlers.reports import ReportConflict, Submission, build_report, report_scope
 
 UNIT_ATTRIBUTE = "unit_code"
 AGENCY = "Ban Tuyên giáo"
@@ -64,20 +63,18 @@ def service_definition(topic: Mapping[str, Any], units: Sequence[Mapping[str, An
     }
 
 
-async def list_services(*, db: Database) -> list[dict[str, Any]]:
+async def list_services(*, store: IntakeStore) -> list[dict[str, Any]]:
     """Every topic of the taxonomy as a service."""
-    return [service_view(d) for d in await db[TOPICS].find({}).sort("_id", 1).to_list()]
+    return [service_view(d) for d in await store.topics.every()]
 
 
-async def get_service(*, db: Database, code: str, unit_codes: frozenset[str] | None) -> dict[str, Any] | None:
+async def get_service(*, store: IntakeStore, code: str, unit_codes: frozenset[str] | None) -> dict[str, Any] | None:
     """A service's definition, offering the current units (only `unit_codes` when the caller is limited)."""
-    topic = await db[TOPICS].find_one({"_id": code})
+    topic = await store.topics.get(code)
     if topic is None:
         return None
-    query: dict[str, Any] = {"kind": {"$in": ["ward", "commune", "town"]}, "replaced_by": None}
-    if unit_codes is not None:
-        query["_id"] = {"$in": sorted(unit_codes)}
-    return service_definition(topic, await db[UNITS].find(query).sort("_id", 1).to_list())
+    codes = None if unit_codes is None else sorted(unit_codes)
+    return service_definition(topic, await store.units.current_with_committee(codes))
 
 
 def request_to_report(fields: Mapping[str, Any], now: datetime) -> dict[str, Any]:
@@ -109,7 +106,7 @@ def _title(description: str) -> str:
 
 
 async def submit_request(
-    *, db: Database, principal: Principal, body: Mapping[str, Any], fields: Mapping[str, Any], token: str | None,
+    *, store: IntakeStore, principal: Principal, body: Mapping[str, Any], fields: Mapping[str, Any], token: str | None,
     now: datetime,
 ) -> Submission:  # fmt: skip
     """Store the request as a report with its Open311 fields; the same token and fields replay the first answer.
@@ -123,16 +120,14 @@ async def submit_request(
         "description": fields.get("description"),
         **{f: _text(fields.get(f)) for f in ADDRESS_FIELDS},
     }
-    try:
-        await db[REPORTS].insert_one(doc)
-    except DuplicateKeyError:
-        earlier = await db[REPORTS].find_one({"idem_key": doc["idem_key"]}) if token is not None else None
-        if earlier is None:
-            raise ReportConflict("duplicate", None) from None
-        if earlier.get("request_hash") != fingerprint:
-            raise ReportConflict("idempotency_conflict", earlier["_id"]) from None
-        return Submission(strip_outbox(earlier), replayed=True)
-    return Submission(strip_outbox(doc), replayed=False)
+    if await store.reports.insert(doc):
+        return Submission(strip_outbox(doc), replayed=False)
+    earlier = await store.reports.by_idempotency_key(doc["idem_key"]) if token is not None else None
+    if earlier is None:
+        raise ReportConflict("duplicate", None)
+    if earlier.get("request_hash") != fingerprint:
+        raise ReportConflict("idempotency_conflict", earlier["_id"])
+    return Submission(strip_outbox(earlier), replayed=True)
 
 
 def _text(value: Any) -> str | None:
@@ -191,33 +186,27 @@ def request_view(doc: Mapping[str, Any], names: Mapping[str, str]) -> dict[str, 
     }
 
 
-async def topic_names(db: Database) -> dict[str, str]:
-    """Topic code → name."""
-    return {d["_id"]: d["name"] for d in await db[TOPICS].find({}, {"name": 1}).to_list()}
-
-
-async def find_requests(*, db: Database, principal: Principal, filters: Mapping[str, Any]) -> list[dict[str, Any]]:
+async def find_requests(
+    *, store: IntakeStore, principal: Principal, filters: Mapping[str, Any]
+) -> list[dict[str, Any]]:
     """Reports visible to the caller matching GeoReport filters, newest first."""
-    scope = scope_query(principal, None)
+    scope = report_scope(principal, None)
     if scope is None:
         return []
-    clauses: list[dict[str, Any]] = [scope]
-    if filters.get("ids"):
-        clauses.append({"_id": {"$in": filters["ids"]}})
-    if filters.get("service_codes"):
-        clauses.append({"topic_codes": {"$in": filters["service_codes"]}})
-    if filters.get("start_date"):
-        clauses.append({"received_at": {"$gte": filters["start_date"]}})
-    if filters.get("end_date"):
-        clauses.append({"received_at": {"$lte": filters["end_date"]}})
-    if filters.get("status") == "closed":
-        clauses.append({"status": {"$in": sorted(OPEN311_CLOSED)}})
-    elif filters.get("status") == "open":
-        clauses.append({"status": {"$nin": sorted(OPEN311_CLOSED)}})
-    return await db[REPORTS].find({"$and": clauses}, {"_outbox": 0}).sort("_id", -1).limit(MAX_REQUESTS).to_list()
+    status = filters.get("status")
+    query = ReportQuery(
+        scope=scope,
+        ids=filters.get("ids") or None,
+        topic_codes=filters.get("service_codes") or None,
+        received_from=filters.get("start_date") or None,
+        received_until=filters.get("end_date") or None,
+        statuses=sorted(OPEN311_CLOSED) if status == "closed" else None,
+        not_statuses=sorted(OPEN311_CLOSED) if status == "open" else None,
+    )
+    return await store.reports.search(query, before=None, limit=MAX_REQUESTS)
 
 
-async def views(*, db: Database, docs: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+async def views(*, store: IntakeStore, docs: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """Reports as service requests, with their service names."""
-    names = await topic_names(db)
+    names = await store.topics.names()
     return [request_view(d, names) for d in docs]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import secrets
 import uuid
 from collections.abc import Mapping, Sequence
@@ -15,12 +14,10 @@ from pulse_libs.clock import utcnow
 from pulse_libs.events import intake as ev
 from pulse_libs.events.envelope import new_event
 from pulse_libs.events.topics import INTAKE_DIRECTORY, INTAKE_REGISTRY
-from pulse_libs.outbox import outbox_update, with_outbox
-from pulse_libs.store import Database
-from pymongo.errors import DuplicateKeyError
+from pulse_libs.outbox import with_outbox
 
 from pulse_intake.adapters.passwords import hash_password, verify_password
-from pulse_intake.adapters.store import AGENCIES, API_KEYS, USERS
+from pulse_intake.adapters.repositories import IntakeStore
 from pulse_intake.adapters.throttle import LoginThrottle, LoginThrottled
 from pulse_intake.domain.text import fold, search_terms
 from pulse_intake.settings import IntakeSettings
@@ -103,14 +100,14 @@ def user_event(doc: Mapping[str, Any]) -> tuple[str, Any]:
 
 
 async def sign_in(
-    *, db: Database, settings: IntakeSettings, throttle: LoginThrottle, username: str, password: str, ip: str
+    *, store: IntakeStore, settings: IntakeSettings, throttle: LoginThrottle, username: str, password: str, ip: str
 ) -> tuple[str, int, bool] | None:
     """Return (token, expires_in, password change required) for good credentials, None for bad ones.
 
     Raises LoginThrottled when throttled. Deactivated users and users past their term cannot sign in.
     """
     async with throttle.attempt(username=username, ip=ip) as attempt:
-        user = await db[USERS].find_one({"username": username})
+        user = await store.users.by_username(username)
         ok = await verify_password(user["password_hash"] if user else None, password)
         if not ok or user is None or not is_active(user) or term_over(user, settings.timezone):
             attempt.failed()
@@ -130,27 +127,27 @@ async def sign_in(
     return token, expires_in, must_change
 
 
-async def _check_agency(db: Database, role: str, agency_code: str | None) -> None:
+async def _check_agency(store: IntakeStore, role: str, agency_code: str | None) -> None:
     if role == "agency":
         if not agency_code:
             raise UserConflict("agency_code", "an agency user needs the code of its agency")
-        agency = await db[AGENCIES].find_one({"_id": agency_code})
+        agency = await store.agencies.get(agency_code)
         if agency is None or not agency.get("active", True):
             raise UserConflict("agency_code", f"unknown or inactive agency {agency_code}")
     elif agency_code:
         raise UserConflict("agency_code", "only agency users carry an agency_code")
 
 
-async def _check_zalo(db: Database, zalo_user_id: str | None, user_id: str | None) -> None:
+async def _check_zalo(store: IntakeStore, zalo_user_id: str | None, user_id: str | None) -> None:
     if zalo_user_id:
-        other = await db[USERS].find_one({"zalo_user_id": zalo_user_id})
+        other = await store.users.by_zalo_id(zalo_user_id)
         if other is not None and other["_id"] != user_id:
             raise UserConflict("zalo_user_id", "already linked to another user", 409)
 
 
 async def create_user(
     *,
-    db: Database,
+    store: IntakeStore,
     username: str,
     password: str,
     full_name: str,
@@ -163,8 +160,8 @@ async def create_user(
     term_ends_on: date | None = None,
 ) -> dict[str, Any]:
     """Create a user with an argon2 hash and its directory event; raise UsernameTaken or UserConflict."""
-    await _check_agency(db, role, agency_code)
-    await _check_zalo(db, zalo_user_id, None)
+    await _check_agency(store, role, agency_code)
+    await _check_zalo(store, zalo_user_id, None)
     now = utcnow()
     doc: dict[str, Any] = {
         "_id": uuid.uuid4().hex,
@@ -186,22 +183,20 @@ async def create_user(
         "created_at": now,
         "updated_at": now,
     }
-    try:
-        await db[USERS].insert_one(with_outbox(doc, [user_event(doc)]))
-    except DuplicateKeyError:
-        raise UsernameTaken(username) from None
+    if not await store.users.insert(with_outbox(doc, [user_event(doc)])):
+        raise UsernameTaken(username)
     return user_view(doc)
 
 
-async def get_user(*, db: Database, user_id: str) -> dict[str, Any] | None:
+async def get_user(*, store: IntakeStore, user_id: str) -> dict[str, Any] | None:
     """One user by id, or None."""
-    doc = await db[USERS].find_one({"_id": user_id})
+    doc = await store.users.get(user_id)
     return None if doc is None else user_view(doc)
 
 
 async def list_users(
     *,
-    db: Database,
+    store: IntakeStore,
     after: str | None,
     limit: int,
     role: str | None = None,
@@ -210,26 +205,14 @@ async def list_users(
     q: str | None = None,
 ) -> list[dict[str, Any]]:
     """Users ordered by username after the cursor position, filtered by role, unit, activity and text."""
-    query: dict[str, Any] = {"username": {"$gt": after}} if after is not None else {}
-    if role is not None:
-        query["role"] = role
-    if unit_code is not None:
-        query["unit_codes"] = unit_code
-    clauses: list[dict[str, Any]] = []
-    if active is True:
-        clauses.append({"$or": [{"active": True}, {"active": {"$exists": False}, "disabled": {"$ne": True}}]})
-    elif active is False:
-        clauses.append({"$or": [{"active": False}, {"active": {"$exists": False}, "disabled": True}]})
-    for term in search_terms(q or ""):
-        clauses.append({"search": {"$regex": re.escape(term)}})
-    if clauses:
-        query["$and"] = clauses
-    docs = await db[USERS].find(query).sort("username", 1).limit(limit).to_list()
+    docs = await store.users.search(
+        after=after, limit=limit, role=role, unit_code=unit_code, active=active, terms=search_terms(q or "")
+    )
     return [user_view(d) for d in docs]
 
 
 async def _write_user(
-    db: Database, doc: dict[str, Any], changes: dict[str, Any], *, cut_access: bool
+    store: IntakeStore, doc: dict[str, Any], changes: dict[str, Any], *, cut_access: bool
 ) -> dict[str, Any]:
     """Apply `changes` to the user at its current version with the directory event; UserConflict on a race."""
     old_version = int(doc.get("version", 0))
@@ -238,17 +221,15 @@ async def _write_user(
         new["access_version"] = new["version"]
     new["search"] = fold(f"{new['username']} {new.get('full_name') or ''}")
     sets = {k: new[k] for k in (*changes, "version", "updated_at", "search", "access_version") if k in new}
-    filt: dict[str, Any] = {"_id": doc["_id"]}
-    filt["version"] = old_version if "version" in doc else {"$exists": False}
-    result = await db[USERS].update_one(filt, outbox_update([user_event(new)], {"$set": sets}))
-    if result.matched_count != 1:
+    version = old_version if "version" in doc else None
+    if not await store.users.write_version(doc["_id"], version, sets, [user_event(new)]):
         raise UserConflict("version", "the user changed meanwhile; read it again and retry", 409)
     return new
 
 
-async def update_user(*, db: Database, user_id: str, changes: Mapping[str, Any]) -> dict[str, Any] | None:
+async def update_user(*, store: IntakeStore, user_id: str, changes: Mapping[str, Any]) -> dict[str, Any] | None:
     """PATCH a user (only the fields given); None if no such user. Access-changing edits revoke old tokens."""
-    doc = await db[USERS].find_one({"_id": user_id})
+    doc = await store.users.get(user_id)
     if doc is None:
         return None
     wanted = dict(changes)
@@ -263,39 +244,41 @@ async def update_user(*, db: Database, user_id: str, changes: Mapping[str, Any])
     if role != "agency" and "agency_code" not in wanted and doc.get("agency_code"):
         wanted["agency_code"] = None
     agency_code = wanted.get("agency_code", doc.get("agency_code"))
-    await _check_agency(db, role, agency_code)
+    await _check_agency(store, role, agency_code)
     units = wanted.get("unit_codes", doc.get("unit_codes") or [])
     if role in UNIT_LIMITED_ROLES and not units:
         raise UserConflict("unit_codes", "collaborators and unit officers need at least one unit")
     if "zalo_user_id" in wanted:
-        await _check_zalo(db, wanted["zalo_user_id"], user_id)
+        await _check_zalo(store, wanted["zalo_user_id"], user_id)
     current = {**doc, "active": is_active(doc)}
     diff = {k: v for k, v in wanted.items() if current.get(k) != v}
     if not diff:
         return user_view(doc)
     cut = bool(ACCESS_FIELDS & diff.keys()) or diff.get("active") is False
-    return user_view(await _write_user(db, doc, diff, cut_access=cut))
+    return user_view(await _write_user(store, doc, diff, cut_access=cut))
 
 
-async def change_password(*, db: Database, user_id: str, current_password: str, new_password: str) -> dict[str, Any]:
+async def change_password(
+    *, store: IntakeStore, user_id: str, current_password: str, new_password: str
+) -> dict[str, Any]:
     """Change one's own password (revokes every older token of the user); raise WrongPassword."""
-    doc = await db[USERS].find_one({"_id": user_id})
+    doc = await store.users.get(user_id)
     if doc is None or not await verify_password(doc.get("password_hash"), current_password):
         raise WrongPassword()
     if current_password == new_password:
         raise UserConflict("new_password", "must differ from the current password")
     changes = {"password_hash": await hash_password(new_password), "must_change_password": False}
-    return await _write_user(db, doc, changes, cut_access=True)
+    return await _write_user(store, doc, changes, cut_access=True)
 
 
-async def reset_password(*, db: Database, user_id: str) -> tuple[dict[str, Any], str] | None:
+async def reset_password(*, store: IntakeStore, user_id: str) -> tuple[dict[str, Any], str] | None:
     """Give the user a one-time password that must be changed at the next sign-in; None if no such user."""
-    doc = await db[USERS].find_one({"_id": user_id})
+    doc = await store.users.get(user_id)
     if doc is None:
         return None
     one_time = secrets.token_urlsafe(12)
     changes = {"password_hash": await hash_password(one_time), "must_change_password": True}
-    return user_view(await _write_user(db, doc, changes, cut_access=True)), one_time
+    return user_view(await _write_user(store, doc, changes, cut_access=True)), one_time
 
 
 def session_token(settings: IntakeSettings, doc: Mapping[str, Any]) -> tuple[str, int]:
@@ -318,7 +301,7 @@ def unknown_scopes(scopes: Sequence[str]) -> list[str]:
 
 
 async def issue_api_key(
-    *, db: Database, name: str, scopes: Sequence[str], unit_codes: Sequence[str] | None
+    *, store: IntakeStore, name: str, scopes: Sequence[str], unit_codes: Sequence[str] | None
 ) -> tuple[str, str]:
     """Store a new key's hash (with its ApiKeyIssued event for the other services); return (id, key)."""
     key_id, key, key_hash = new_api_key()
@@ -332,13 +315,14 @@ async def issue_api_key(
         key=key_id,
         event_id=f"apikey-issued-{key_id}",
     )
-    await db[API_KEYS].insert_one(with_outbox({"_id": key_id, **record, "revoked": False}, [(INTAKE_REGISTRY, event)]))
+    stored = with_outbox({"_id": key_id, **record, "revoked": False}, [(INTAKE_REGISTRY, event)])
+    await store.api_keys.create(stored)
     return key_id, key
 
 
-async def revoke_api_key(*, db: Database, key_id: str) -> bool:
+async def revoke_api_key(*, store: IntakeStore, key_id: str) -> bool:
     """Revoke a key (idempotent) and announce it; False if no such key."""
-    doc = await db[API_KEYS].find_one({"_id": key_id})
+    doc = await store.api_keys.get(key_id)
     if doc is None:
         return False
     if doc.get("revoked"):
@@ -351,20 +335,17 @@ async def revoke_api_key(*, db: Database, key_id: str) -> bool:
         key=key_id,
         event_id=f"apikey-revoked-{key_id}",
     )
-    await db[API_KEYS].update_one(
-        {"_id": key_id}, outbox_update([(INTAKE_REGISTRY, event)], {"$set": {"revoked": True, "revoked_at": now}})
-    )
+    await store.api_keys.revoke(key_id, now, [(INTAKE_REGISTRY, event)])
     return True
 
 
-async def get_api_key(*, db: Database, key_id: str) -> dict[str, Any] | None:
+async def get_api_key(*, store: IntakeStore, key_id: str) -> dict[str, Any] | None:
     """One key without its hash, or None."""
-    doc = await db[API_KEYS].find_one({"_id": key_id})
+    doc = await store.api_keys.get(key_id)
     return None if doc is None else {"id": doc["_id"], **{f: doc.get(f) for f in KEY_FIELDS}}
 
 
-async def list_api_keys(*, db: Database, after: str | None, limit: int) -> list[dict[str, Any]]:
+async def list_api_keys(*, store: IntakeStore, after: str | None, limit: int) -> list[dict[str, Any]]:
     """Keys without their hashes, ordered by id."""
-    query: dict[str, Any] = {"_id": {"$gt": after}} if after is not None else {}
-    docs = await db[API_KEYS].find(query).sort("_id", 1).limit(limit).to_list()
+    docs = await store.api_keys.after(after, limit)
     return [{"id": d["_id"], **{f: d.get(f) for f in KEY_FIELDS}} for d in docs]

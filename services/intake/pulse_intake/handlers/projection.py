@@ -8,9 +8,8 @@ from datetime import datetime
 from pulse_libs.events import triage as tev
 from pulse_libs.events.envelope import CloudEvent
 from pulse_libs.kafka.consumer import EventHandler
-from pulse_libs.store import Database
 
-from pulse_intake.adapters.store import REPORTS
+from pulse_intake.adapters.reports import Reports
 from pulse_intake.domain.status import rank
 
 ESCALATION_STATUS = {
@@ -22,9 +21,8 @@ ESCALATION_STATUS = {
 }
 
 
-async def apply_triaged(*, db: Database, decision: tev.ReportTriaged) -> None:
+async def apply_triaged(*, reports: Reports, decision: tev.ReportTriaged) -> None:
     """Record triage's decision on the report and advance its status to triaged/merged."""
-    col = db[REPORTS]
     triage = {
         "urgency": decision.urgency.value,
         "topic_codes": decision.topic_codes,
@@ -34,37 +32,29 @@ async def apply_triaged(*, db: Database, decision: tev.ReportTriaged) -> None:
         "decided_at": decision.decided_at,
     }
     # Two conditional writes instead of one transaction: each is idempotent and order-independent.
-    await col.update_one(
-        {"_id": decision.report_id, "$or": [{"triage": None}, {"triage.decided_at": {"$lte": decision.decided_at}}]},
-        {"$set": {"triage": triage}},
-    )
-    await advance(db=db, report_ids=[decision.report_id], status="merged" if decision.merged else "triaged")
+    await reports.record_triage(decision.report_id, triage, decision.decided_at)
+    await advance(reports=reports, report_ids=[decision.report_id], status="merged" if decision.merged else "triaged")
 
 
-async def advance(*, db: Database, report_ids: list[str], status: str) -> None:
+async def advance(*, reports: Reports, report_ids: list[str], status: str) -> None:
     """Move reports to `status` unless they are already at or beyond it."""
-    if report_ids:
-        new_rank = rank(status)
-        await db[REPORTS].update_many(
-            {"_id": {"$in": report_ids}, "status_rank": {"$lt": new_rank}},
-            {"$set": {"status": status, "status_rank": new_rank}},
-        )
+    await reports.advance(report_ids, status, rank(status))
 
 
-def projection_handlers(db: Database) -> Mapping[str, EventHandler]:
+def projection_handlers(reports: Reports) -> Mapping[str, EventHandler]:
     """Handlers by event type for the triage decision and escalation topics."""
 
     async def triaged(event: CloudEvent) -> None:
-        await apply_triaged(db=db, decision=tev.ReportTriaged.model_validate(event.data))
+        await apply_triaged(reports=reports, decision=tev.ReportTriaged.model_validate(event.data))
 
     async def escalation(event: CloudEvent) -> None:
         change = tev.EscalationChanged.model_validate(event.data)
         status = ESCALATION_STATUS[event.type]
-        await advance(db=db, report_ids=change.report_ids, status=status)
+        await advance(reports=reports, report_ids=change.report_ids, status=status)
         if event.type == tev.ESCALATION_RESOLVED:
             outcome = event.data.get("outcome") or change.comment
             await resolve_hotspot(
-                db=db,
+                reports=reports,
                 hotspot_id=change.hotspot_id,
                 report_ids=change.report_ids,
                 outcome=outcome if isinstance(outcome, str) else None,
@@ -74,7 +64,7 @@ def projection_handlers(db: Database) -> Mapping[str, EventHandler]:
     async def hotspot_resolved(event: CloudEvent) -> None:
         change = tev.HotspotChanged.model_validate(event.data)
         await resolve_hotspot(
-            db=db, hotspot_id=change.hotspot_id, report_ids=change.report_ids, outcome=None, resolved_at=None
+            reports=reports, hotspot_id=change.hotspot_id, report_ids=change.report_ids, outcome=None, resolved_at=None
         )
 
     handlers: dict[str, EventHandler] = {tev.REPORT_TRIAGED: triaged, tev.HOTSPOT_RESOLVED: hotspot_resolved}
@@ -83,20 +73,13 @@ def projection_handlers(db: Database) -> Mapping[str, EventHandler]:
 
 
 async def resolve_hotspot(
-    *, db: Database, hotspot_id: str, report_ids: list[str], outcome: str | None, resolved_at: datetime | None
+    *, reports: Reports, hotspot_id: str, report_ids: list[str], outcome: str | None, resolved_at: datetime | None
 ) -> None:
     """Every report of the hot spot (listed, or triaged into it later) becomes `resolved`, with the outcome if given.
 
     Idempotent: the status only moves forward and the outcome is set to the same value again on a replay.
     """
-    await advance(db=db, report_ids=report_ids, status="resolved")
-    new_rank = rank("resolved")
-    await db[REPORTS].update_many(
-        {"triage.hotspot_id": hotspot_id, "status_rank": {"$lt": new_rank}},
-        {"$set": {"status": "resolved", "status_rank": new_rank}},
-    )
+    await advance(reports=reports, report_ids=report_ids, status="resolved")
+    await reports.advance_hotspot(hotspot_id, "resolved", rank("resolved"))
     if outcome:
-        await db[REPORTS].update_many(
-            {"$or": [{"_id": {"$in": report_ids}}, {"triage.hotspot_id": hotspot_id}]},
-            {"$set": {"outcome": outcome, "outcome_at": resolved_at}},
-        )
+        await reports.set_outcome(report_ids, hotspot_id, outcome, resolved_at)

@@ -9,10 +9,9 @@ from pulse_libs.clock import utcnow
 from pulse_libs.events import intake as ev
 from pulse_libs.events.envelope import new_event
 from pulse_libs.events.topics import INTAKE_REGISTRY
-from pulse_libs.outbox import outbox_update
-from pulse_libs.store import Database, upsert_one
 
-from pulse_intake.adapters.store import TOPICS, UNITS
+from pulse_intake.adapters.registry import Topics, Units
+from pulse_intake.adapters.repositories import IntakeStore
 
 UNIT_FIELDS = ("code", "name", "kind", "parent_code", "replaced_by")
 TOPIC_FIELDS = ("code", "name", "keywords", "sensitive")
@@ -22,63 +21,53 @@ def _public(doc: Mapping[str, Any], fields: Sequence[str]) -> dict[str, Any]:
     return {f: doc.get(f) for f in fields}
 
 
-async def upsert_unit(*, db: Database, unit: Mapping[str, Any]) -> str:
+async def upsert_unit(*, store: IntakeStore, unit: Mapping[str, Any]) -> str:
     """Create or replace a unit; return 'created', 'updated' or 'unchanged' (no event when unchanged)."""
     data = {f: unit.get(f) for f in UNIT_FIELDS}
     event = new_event(ev.UNIT_UPSERTED, source=ev.SOURCE, data=ev.UnitUpserted(**data), key=data["code"])
-    return await _upsert(db[UNITS], data, UNIT_FIELDS, [(INTAKE_REGISTRY, event)])
+    return await _upsert(store.units, data, UNIT_FIELDS, [(INTAKE_REGISTRY, event)])
 
 
-async def upsert_topic(*, db: Database, topic: Mapping[str, Any]) -> str:
+async def upsert_topic(*, store: IntakeStore, topic: Mapping[str, Any]) -> str:
     """Create or replace a topic; return 'created', 'updated' or 'unchanged'."""
     data = {f: topic.get(f) for f in TOPIC_FIELDS}
     data["keywords"] = list(data["keywords"] or [])
     data["sensitive"] = bool(data["sensitive"])
     event = new_event(ev.TOPIC_UPSERTED, source=ev.SOURCE, data=ev.TopicUpserted(**data), key=data["code"])
-    return await _upsert(db[TOPICS], data, TOPIC_FIELDS, [(INTAKE_REGISTRY, event)])
+    return await _upsert(store.topics, data, TOPIC_FIELDS, [(INTAKE_REGISTRY, event)])
 
 
-async def _upsert(col: Any, data: dict[str, Any], fields: Sequence[str], events: Any) -> str:
-    existing = await col.find_one({"_id": data["code"]})
+async def _upsert(entries: Units | Topics, data: dict[str, Any], fields: Sequence[str], events: Any) -> str:
+    existing = await entries.get(data["code"])
     if existing is not None and _public(existing, fields) == data:
         return "unchanged"
-    update = outbox_update(events, {"$set": {**data, "updated_at": utcnow()}})
-    # Two replicas seeding at start-up race to create the same unit: upsert_one survives that.
-    await upsert_one(col, {"_id": data["code"]}, update)
+    await entries.put(data["code"], data, events, utcnow())
     return "updated" if existing is not None else "created"
 
 
-async def get_unit(*, db: Database, code: str) -> dict[str, Any] | None:
+async def get_unit(*, store: IntakeStore, code: str) -> dict[str, Any] | None:
     """One unit by code, or None."""
-    doc = await db[UNITS].find_one({"_id": code})
+    doc = await store.units.get(code)
     return None if doc is None else _public(doc, UNIT_FIELDS)
 
 
-async def get_topic(*, db: Database, code: str) -> dict[str, Any] | None:
+async def get_topic(*, store: IntakeStore, code: str) -> dict[str, Any] | None:
     """One topic by code, or None."""
-    doc = await db[TOPICS].find_one({"_id": code})
+    doc = await store.topics.get(code)
     return None if doc is None else _public(doc, TOPIC_FIELDS)
 
 
 async def list_units(
-    *, db: Database, kind: str | None, parent_code: str | None, after: str | None, limit: int
+    *, store: IntakeStore, kind: str | None, parent_code: str | None, after: str | None, limit: int
 ) -> list[dict[str, Any]]:
     """Units ordered by code, after the cursor position."""
-    query: dict[str, Any] = {}
-    if kind is not None:
-        query["kind"] = kind
-    if parent_code is not None:
-        query["parent_code"] = parent_code
-    if after is not None:
-        query["_id"] = {"$gt": after}
-    docs = await db[UNITS].find(query).sort("_id", 1).limit(limit).to_list()
+    docs = await store.units.after(kind=kind, parent_code=parent_code, after=after, limit=limit)
     return [_public(d, UNIT_FIELDS) for d in docs]
 
 
-async def list_topics(*, db: Database, after: str | None, limit: int) -> list[dict[str, Any]]:
+async def list_topics(*, store: IntakeStore, after: str | None, limit: int) -> list[dict[str, Any]]:
     """Topics ordered by code, after the cursor position."""
-    query: dict[str, Any] = {"_id": {"$gt": after}} if after is not None else {}
-    docs = await db[TOPICS].find(query).sort("_id", 1).limit(limit).to_list()
+    docs = await store.topics.after(after, limit)
     return [_public(d, TOPIC_FIELDS) for d in docs]
 
 

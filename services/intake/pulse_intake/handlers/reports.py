@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -14,11 +13,9 @@ from pulse_libs.events import intake as ev
 from pulse_libs.events.envelope import new_event
 from pulse_libs.events.topics import INTAKE_REPORTS
 from pulse_libs.outbox import strip_outbox, with_outbox
-from pulse_libs.store import Database
-from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from pulse_intake.adapters.registry_cache import RegistryCache
-from pulse_intake.adapters.store import REPORTS
+from pulse_intake.adapters.reports import ReportQuery, Reports, ReportScope
 from pulse_intake.domain.reports import dedupe_key, idempotency_key, new_report_id, request_hash
 from pulse_intake.domain.text import fold, search_terms
 
@@ -157,100 +154,70 @@ def build_report(
 
 
 async def submit(
-    *, db: Database, principal: Principal, body: Mapping[str, Any], raw: Mapping[str, Any], idem: str | None
+    *, reports: Reports, principal: Principal, body: Mapping[str, Any], raw: Mapping[str, Any], idem: str | None
 ) -> Submission:
     """Store one report durably; replay the answer for a repeated Idempotency-Key with the same body."""
     fingerprint = request_hash(raw) if idem is not None else ""
     doc = build_report(principal=principal, body=body, idem=idem, fingerprint=fingerprint, now=utcnow())
-    try:
-        await db[REPORTS].insert_one(doc)
-    except DuplicateKeyError:
-        if idem is not None:
-            earlier = await db[REPORTS].find_one({"idem_key": doc["idem_key"]})
-            if earlier is not None:
-                if earlier.get("request_hash") != fingerprint:
-                    raise ReportConflict("idempotency_conflict", None) from None
-                return Submission(strip_outbox(earlier), replayed=True)
-        earlier = await db[REPORTS].find_one({"dedupe_key": doc["dedupe_key"]}, {"_id": 1})
-        raise ReportConflict("duplicate", earlier["_id"] if earlier else None) from None
-    return Submission(strip_outbox(doc), replayed=False)
+    if await reports.insert(doc):
+        return Submission(strip_outbox(doc), replayed=False)
+    if idem is not None:
+        earlier = await reports.by_idempotency_key(doc["idem_key"])
+        if earlier is not None:
+            if earlier.get("request_hash") != fingerprint:
+                raise ReportConflict("idempotency_conflict", None)
+            return Submission(strip_outbox(earlier), replayed=True)
+    raise ReportConflict("duplicate", await reports.id_of_duplicate(doc["dedupe_key"]))
 
 
-async def insert_batch(*, db: Database, docs: list[dict[str, Any]]) -> dict[int, str | None]:
+async def insert_batch(*, reports: Reports, docs: list[dict[str, Any]]) -> dict[int, str | None]:
     """Insert many reports at once; return {position: existing id} for those already submitted."""
-    if not docs:
-        return {}
-    try:
-        await db[REPORTS].insert_many(docs, ordered=False)
-        return {}
-    except BulkWriteError as exc:
-        failed = [e for e in exc.details.get("writeErrors", [])]
-    if any(e.get("code") != 11000 for e in failed):
-        raise exc_from(failed)
-    out: dict[int, str | None] = {}
-    for err in failed:
-        pos = int(err["index"])
-        earlier = await db[REPORTS].find_one({"dedupe_key": docs[pos]["dedupe_key"]}, {"_id": 1})
-        out[pos] = earlier["_id"] if earlier else None
-    return out
+    return {pos: await reports.id_of_duplicate(docs[pos]["dedupe_key"]) for pos in await reports.insert_many(docs)}
 
 
-def exc_from(failed: list[dict[str, Any]]) -> RuntimeError:
-    """An error for batch write failures other than duplicates."""
-    return RuntimeError(f"batch insert failed: {failed[:3]}")
-
-
-def scope_query(principal: Principal, unit_code: str | None) -> dict[str, Any] | None:
-    """The part of a query the caller's scope imposes; None when nothing is visible."""
+def report_scope(principal: Principal, unit_code: str | None) -> ReportScope | None:
+    """What the caller may see: their units' reports, or only their own; None when nothing is visible."""
     if principal.has("reports:read"):
         units = principal.unit_filter(unit_code)
         if units is None:
-            return {}
-        return {"unit_code": {"$in": units}} if units else None
-    query: dict[str, Any] = {"reporter_id": principal.subject, "reporter_kind": principal.kind}
-    if unit_code is not None:
-        query["unit_code"] = unit_code
-    return query
+            return ReportScope()
+        return ReportScope(units=units) if units else None
+    return ReportScope(reporter=(principal.kind, principal.subject), unit_code=unit_code)
 
 
-async def get_report(*, db: Database, principal: Principal, report_id: str) -> dict[str, Any] | None:
+async def get_report(*, reports: Reports, principal: Principal, report_id: str) -> dict[str, Any] | None:
     """The report if it exists inside the caller's scope, else None."""
-    scope = scope_query(principal, None)
+    scope = report_scope(principal, None)
     if scope is None:
         return None
-    return await db[REPORTS].find_one({"_id": report_id, **scope}, {"_outbox": 0})
+    return await reports.visible(report_id, scope)
 
 
 async def list_reports(
-    *, db: Database, principal: Principal, filters: Mapping[str, Any], before: str | None, limit: int
+    *, reports: Reports, principal: Principal, filters: Mapping[str, Any], before: str | None, limit: int
 ) -> list[dict[str, Any]]:
     """Reports newest first, filtered and limited to the caller's scope."""
-    scope = scope_query(principal, filters.get("unit_code"))
+    scope = report_scope(principal, filters.get("unit_code"))
     if scope is None:
         return []
-    clauses: list[dict[str, Any]] = [scope]
     status = filters.get("status")
-    if status is not None and not principal.sees_identities and scope.get("reporter_id") is None:
+    statuses: list[str] | None = None
+    if status is not None and not principal.sees_identities and scope.reporter is None:
         # Merged is shown as triaged to callers without identity rights (see report_view).
-        clauses.append({"status": {"$in": ["triaged", "merged"]}} if status == "triaged" else {"status": status})
         if status == "merged":
             return []
+        statuses = ["triaged", "merged"] if status == "triaged" else [status]
     elif status is not None:
-        clauses.append({"status": status})
-    for name, field in (
-        ("urgency", "triage.urgency"),
-        ("channel", "channel"),
-        ("topic_code", "topic_codes"),
-    ):
-        if filters.get(name) is not None:
-            clauses.append({field: filters[name]})
-    if filters.get("from") is not None:
-        clauses.append({"received_at": {"$gte": filters["from"]}})
-    if filters.get("to") is not None:
-        clauses.append({"received_at": {"$lt": filters["to"]}})
-    for term in search_terms(filters.get("q") or ""):
-        clauses.append({"search_text": {"$regex": re.escape(term)}})
-    if before is not None:
-        clauses.append({"_id": {"$lt": before}})
-    query = clauses[0] if len(clauses) == 1 else {"$and": clauses}
-    return await db[REPORTS].find(query, {"_outbox": 0}).sort("_id", -1).limit(limit).to_list()
+        statuses = [status]
+    topic = filters.get("topic_code")
+    query = ReportQuery(
+        scope=scope,
+        statuses=statuses,
+        urgency=filters.get("urgency"),
+        channel=filters.get("channel"),
+        topic_codes=[topic] if topic is not None else None,
+        received_from=filters.get("from"),
+        received_before=filters.get("to"),
+        terms=search_terms(filters.get("q") or ""),
+    )
+    return await reports.search(query, before=before, limit=limit)

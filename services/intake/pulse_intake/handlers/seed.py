@@ -10,12 +10,10 @@ from importlib import resources
 from typing import Any
 
 from pulse_libs.clock import utcnow
-from pulse_libs.store import Database
-from pymongo.errors import DuplicateKeyError
 from vietnam_provinces import Province, Ward
 
 from pulse_intake.adapters.passwords import hash_password
-from pulse_intake.adapters.store import USERS
+from pulse_intake.adapters.repositories import IntakeStore
 from pulse_intake.handlers.registry import upsert_topic, upsert_unit
 
 log = logging.getLogger(__name__)
@@ -82,22 +80,22 @@ def legacy_units() -> list[dict[str, Any]]:
     return _data("legacy_units.json")
 
 
-async def seed_registry(*, db: Database, province: str = LAO_CAI) -> int:
+async def seed_registry(*, store: IntakeStore, province: str = LAO_CAI) -> int:
     """Upsert the province's units (with the shipped legacy units that belong to it) and the topics; return how
     many changed."""
     units = province_units(province)
     legacy = [u for u in legacy_units() if u["parent_code"] == units[0]["code"]]
     changed = 0
     for unit in units + legacy:
-        changed += (await upsert_unit(db=db, unit=unit)) != "unchanged"
+        changed += (await upsert_unit(store=store, unit=unit)) != "unchanged"
     for topic in default_topics():
-        changed += (await upsert_topic(db=db, topic=topic)) != "unchanged"
+        changed += (await upsert_topic(store=store, topic=topic)) != "unchanged"
     return changed
 
 
-async def seed_admin(*, db: Database, username: str, password: str) -> bool:
+async def seed_admin(*, store: IntakeStore, username: str, password: str) -> bool:
     """Create the first admin unless a user of that name exists; True if created."""
-    if await db[USERS].find_one({"username": username}) is not None:
+    if await store.users.by_username(username) is not None:
         return False
     # insert_one, not an upsert with $setOnInsert: FerretDB 1.24 drops empty arrays and nulls from $setOnInsert.
     doc: dict[str, Any] = {
@@ -111,9 +109,7 @@ async def seed_admin(*, db: Database, username: str, password: str) -> bool:
         "email": None,
         "created_at": utcnow(),
     }
-    try:
-        await db[USERS].insert_one(doc)
-    except DuplicateKeyError:  # another replica created it first
+    if not await store.users.insert(doc):  # another replica created it first
         return False
     log.info("first admin created", extra={"username": username})
     return True

@@ -10,10 +10,8 @@ from pulse_libs.events import intake as ev
 from pulse_libs.events.envelope import new_event
 from pulse_libs.events.topics import INTAKE_REPORTS
 from pulse_libs.outbox import OUTBOX_FIELD, outbox_entries
-from pulse_libs.store import Database
-from pymongo.errors import DuplicateKeyError
 
-from pulse_intake.adapters.store import REPORTS, USERS
+from pulse_intake.adapters.repositories import IntakeStore
 from pulse_intake.adapters.zalo import ZaloMessage
 from pulse_intake.domain.text import nfc
 from pulse_intake.handlers.people import is_active, term_over
@@ -45,7 +43,7 @@ def receipt_text(title: str, report_id: str) -> str:
 
 async def take_message(
     *,
-    db: Database,
+    store: IntakeStore,
     message: ZaloMessage,
     app_id: str,
     now: datetime,
@@ -58,7 +56,7 @@ async def take_message(
         return "wrong_app", None
     if message.sent_at < now - replay_window or message.sent_at > now + skew:
         return "stale", None
-    user = await db[USERS].find_one({"zalo_user_id": message.sender_id})
+    user = await store.users.by_zalo_id(message.sender_id)
     if (
         user is None
         or user.get("role") not in REPORTING_ROLES
@@ -99,9 +97,6 @@ async def take_message(
         event_id=f"receipt-{doc['_id']}",
     )
     doc[OUTBOX_FIELD].update(outbox_entries([(INTAKE_REPORTS, event)]))
-    try:
-        await db[REPORTS].insert_one(doc)
-    except DuplicateKeyError:  # the same msg_id again (Zalo resends when it did not see our 200 in time)
-        earlier = await db[REPORTS].find_one({"dedupe_key": doc["dedupe_key"]}, {"_id": 1})
-        return "duplicate", earlier["_id"] if earlier else None
+    if not await store.reports.insert(doc):  # the same msg_id again (Zalo resends when it missed our 200)
+        return "duplicate", await store.reports.id_of_duplicate(doc["dedupe_key"])
     return "created", str(doc["_id"])

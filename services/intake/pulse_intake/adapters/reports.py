@@ -1,0 +1,134 @@
+"""The reports collection: submissions, scoped reads and the projection of triage's decisions."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from pulse_libs.store import Database, Document
+
+from pulse_intake.adapters.collection import NO_OUTBOX, Collection
+from pulse_intake.adapters.store import REPORTS
+
+
+@dataclass(frozen=True)
+class ReportScope:
+    """What a caller may see: reports of `units` (None = every unit), or only their own (`reporter`)."""
+
+    units: Sequence[str] | None = None
+    reporter: tuple[str, str] | None = None
+    """(kind, subject) of the reporter whose reports alone are visible."""
+    unit_code: str | None = None
+    """With `reporter`: only their reports of this unit."""
+
+
+@dataclass(frozen=True)
+class ReportQuery:
+    """Filters of a report search; every one given must hold."""
+
+    scope: ReportScope
+    ids: Sequence[str] | None = None
+    statuses: Sequence[str] | None = None
+    not_statuses: Sequence[str] | None = None
+    urgency: str | None = None
+    channel: str | None = None
+    topic_codes: Sequence[str] | None = None
+    """Reports with any of these topics."""
+    received_from: datetime | None = None
+    """Inclusive."""
+    received_before: datetime | None = None
+    """Exclusive."""
+    received_until: datetime | None = None
+    """Inclusive."""
+    terms: Sequence[str] = ()
+    """Folded words that must all occur in the title or content."""
+
+
+def _scope(scope: ReportScope) -> dict[str, Any]:
+    if scope.reporter is not None:
+        kind, subject = scope.reporter
+        query: dict[str, Any] = {"reporter_id": subject, "reporter_kind": kind}
+        if scope.unit_code is not None:
+            query["unit_code"] = scope.unit_code
+        return query
+    return {} if scope.units is None else {"unit_code": {"$in": list(scope.units)}}
+
+
+def _clauses(q: ReportQuery) -> list[dict[str, Any]]:
+    clauses = [_scope(q.scope)]
+    if q.ids:
+        clauses.append({"_id": {"$in": list(q.ids)}})
+    if q.statuses is not None:
+        clauses.append({"status": {"$in": list(q.statuses)}})
+    if q.not_statuses is not None:
+        clauses.append({"status": {"$nin": list(q.not_statuses)}})
+    for field, value in (("triage.urgency", q.urgency), ("channel", q.channel)):
+        if value is not None:
+            clauses.append({field: value})
+    if q.topic_codes:
+        clauses.append({"topic_codes": {"$in": list(q.topic_codes)}})
+    for op, moment in (("$gte", q.received_from), ("$lt", q.received_before), ("$lte", q.received_until)):
+        if moment is not None:
+            clauses.append({"received_at": {op: moment}})
+    clauses += [{"search_text": {"$regex": re.escape(term)}} for term in q.terms]
+    return clauses
+
+
+class Reports(Collection):
+    """Repository of reports."""
+
+    def __init__(self, db: Database) -> None:
+        super().__init__(db, REPORTS)
+
+    async def by_idempotency_key(self, idem_key: str) -> Document | None:
+        """The report stored under this idempotency key (with its outbox), or None."""
+        return await self.col.find_one({"idem_key": idem_key})
+
+    async def id_of_duplicate(self, dedupe_key: str) -> str | None:
+        """The id of the report already stored under this deduplication key, or None."""
+        doc = await self.col.find_one({"dedupe_key": dedupe_key}, {"_id": 1})
+        return None if doc is None else str(doc["_id"])
+
+    async def visible(self, report_id: str, scope: ReportScope) -> Document | None:
+        """The report if it lies inside `scope` (without its outbox), else None."""
+        return await self.col.find_one({"_id": report_id, **_scope(scope)}, NO_OUTBOX)
+
+    async def search(self, query: ReportQuery, *, before: str | None, limit: int) -> list[Document]:
+        """Reports matching `query`, newest first, before the cursor id `before`."""
+        clauses = _clauses(query)
+        if before is not None:
+            clauses.append({"_id": {"$lt": before}})
+        where = clauses[0] if len(clauses) == 1 else {"$and": clauses}
+        return await self.page(where, limit=limit, newest_first=True, projection=NO_OUTBOX)
+
+    async def record_triage(self, report_id: str, triage: Mapping[str, Any], decided_at: datetime) -> None:
+        """Set the report's triage decision unless a newer one is recorded."""
+        await self.col.update_one(
+            {"_id": report_id, "$or": [{"triage": None}, {"triage.decided_at": {"$lte": decided_at}}]},
+            {"$set": {"triage": dict(triage)}},
+        )
+
+    async def advance(self, report_ids: Sequence[str], status: str, rank: int) -> None:
+        """Move the reports to `status` (of order `rank`) unless they are already at or beyond it."""
+        if report_ids:
+            await self.col.update_many(
+                {"_id": {"$in": list(report_ids)}, "status_rank": {"$lt": rank}},
+                {"$set": {"status": status, "status_rank": rank}},
+            )
+
+    async def advance_hotspot(self, hotspot_id: str, status: str, rank: int) -> None:
+        """Move every report triaged into the hot spot to `status` unless already at or beyond it."""
+        await self.col.update_many(
+            {"triage.hotspot_id": hotspot_id, "status_rank": {"$lt": rank}},
+            {"$set": {"status": status, "status_rank": rank}},
+        )
+
+    async def set_outcome(self, report_ids: Sequence[str], hotspot_id: str, outcome: str, at: datetime | None) -> None:
+        """Record the outcome on the listed reports and on every report of the hot spot."""
+        await self.col.update_many(
+            {"$or": [{"_id": {"$in": list(report_ids)}}, {"triage.hotspot_id": hotspot_id}]},
+            {"$set": {"outcome": outcome, "outcome_at": at}},
+        )

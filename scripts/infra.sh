@@ -222,8 +222,11 @@ start_ferretdb() {
   pid_alive "$VAR/run/postgres.pid" || start_postgres
   mkdir -p "$VAR/run" "$VAR/log"
   log "starting FerretDB on 127.0.0.1:$MONGO_PORT (PostgreSQL 127.0.0.1:$PG_PORT)"
+  # A large pool: FerretDB 1.24's metadata registry can deadlock when it is exhausted (seen here: index
+  # creation held the registry lock waiting for a connection while all 40 connections were held by
+  # requests waiting for that lock, and every client hung). PostgreSQL allows 300 (see start_postgres).
   nohup "$FERRETDB_BIN" -listen "127.0.0.1:$MONGO_PORT" \
-    -postgresql-url "postgres://pulse@127.0.0.1:$PG_PORT/ferretdb?pool_max_conns=40" >>"$logfile" 2>&1 &
+    -postgresql-url "postgres://pulse@127.0.0.1:$PG_PORT/ferretdb?pool_max_conns=240" >>"$logfile" 2>&1 &
   echo $! > "$pidfile"
   wait_port "$MONGO_PORT" FerretDB 30 "$pidfile" "$logfile"
 }

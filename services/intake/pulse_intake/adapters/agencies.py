@@ -7,7 +7,7 @@ from typing import Any
 
 from pulse_libs.events.envelope import CloudEvent
 from pulse_libs.outbox import outbox_update
-from pulse_libs.store import Database, Document
+from pulse_libs.store import Document
 
 from pulse_intake.adapters.collection import Collection
 from pulse_intake.adapters.store import AGENCIES
@@ -16,8 +16,7 @@ from pulse_intake.adapters.store import AGENCIES
 class Agencies(Collection):
     """Repository of agencies."""
 
-    def __init__(self, db: Database) -> None:
-        super().__init__(db, AGENCIES)
+    name = AGENCIES
 
     async def after(self, *, after: str | None, limit: int, kind: str | None, unit_code: str | None) -> list[Document]:
         """Agencies by code after the cursor, of one kind or unit."""

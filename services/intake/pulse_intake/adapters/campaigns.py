@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-from pulse_libs.store import Database, Document
+from pulse_libs.store import Document
 
 from pulse_intake.adapters.collection import NO_OUTBOX, Collection, any_unit
 from pulse_intake.adapters.store import ORIENTATIONS, SURVEY_RESPONSES, SURVEYS
@@ -14,8 +14,7 @@ from pulse_intake.adapters.store import ORIENTATIONS, SURVEY_RESPONSES, SURVEYS
 class Orientations(Collection):
     """Repository of the department's orientations."""
 
-    def __init__(self, db: Database) -> None:
-        super().__init__(db, ORIENTATIONS)
+    name = ORIENTATIONS
 
     async def visible(
         self, *, units: Sequence[str] | None, day: date | None, before: str | None, limit: int
@@ -36,8 +35,7 @@ class Orientations(Collection):
 class Surveys(Collection):
     """Repository of surveys."""
 
-    def __init__(self, db: Database) -> None:
-        super().__init__(db, SURVEYS)
+    name = SURVEYS
 
     async def visible(self, *, units: Sequence[str] | None, before: str | None, limit: int) -> list[Document]:
         """Surveys newest first, for every unit or one of `units`."""
@@ -51,5 +49,4 @@ class Surveys(Collection):
 class Responses(Collection):
     """Repository of survey responses (one per respondent and survey: a unique index)."""
 
-    def __init__(self, db: Database) -> None:
-        super().__init__(db, SURVEY_RESPONSES)
+    name = SURVEY_RESPONSES

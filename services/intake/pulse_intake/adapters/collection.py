@@ -15,8 +15,11 @@ DUPLICATE_KEY = 11000
 class Collection:
     """One collection, with the writes and reads every repository of intake shares."""
 
-    def __init__(self, db: Database, name: str) -> None:
-        self.col = db[name]
+    name: str
+    """The collection's name (adapters/store.py), set by each repository."""
+
+    def __init__(self, db: Database) -> None:
+        self.col = db[self.name]
 
     async def insert(self, doc: Mapping[str, Any]) -> bool:
         """Insert `doc`; False (and nothing written) when a unique key of it exists already."""

@@ -9,7 +9,7 @@ from typing import Any
 
 from pulse_libs.events.envelope import CloudEvent
 from pulse_libs.outbox import outbox_update
-from pulse_libs.store import Database, Document
+from pulse_libs.store import Document
 
 from pulse_intake.adapters.collection import Collection
 from pulse_intake.adapters.store import API_KEYS, USERS
@@ -20,8 +20,7 @@ Events = Sequence[tuple[str, CloudEvent]]
 class Users(Collection):
     """Repository of users (people who sign in)."""
 
-    def __init__(self, db: Database) -> None:
-        super().__init__(db, USERS)
+    name = USERS
 
     async def by_username(self, username: str) -> Document | None:
         """The user of that name, or None."""
@@ -68,8 +67,7 @@ class Users(Collection):
 class ApiKeys(Collection):
     """Repository of API keys (their hashes, never the keys)."""
 
-    def __init__(self, db: Database) -> None:
-        super().__init__(db, API_KEYS)
+    name = API_KEYS
 
     async def revoke(self, key_id: str, at: datetime, events: Events) -> None:
         """Mark the key revoked at `at`, with the events announcing it."""

@@ -8,7 +8,7 @@ from typing import Any
 
 from pulse_libs.events.envelope import CloudEvent
 from pulse_libs.outbox import outbox_update
-from pulse_libs.store import Database, Document, upsert_one
+from pulse_libs.store import Document, upsert_one
 
 from pulse_intake.adapters.collection import Collection
 from pulse_intake.adapters.store import TOPICS, UNITS
@@ -30,8 +30,7 @@ class _Registry(Collection):
 class Units(_Registry):
     """Repository of administrative units."""
 
-    def __init__(self, db: Database) -> None:
-        super().__init__(db, UNITS)
+    name = UNITS
 
     async def after(
         self, *, kind: str | None, parent_code: str | None, after: str | None, limit: int
@@ -56,8 +55,7 @@ class Units(_Registry):
 class Topics(_Registry):
     """Repository of the topic taxonomy."""
 
-    def __init__(self, db: Database) -> None:
-        super().__init__(db, TOPICS)
+    name = TOPICS
 
     async def after(self, after: str | None, limit: int) -> list[Document]:
         """Topics by code after the cursor."""

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from pulse_libs.store import Database, Document
+from pulse_libs.store import Document
 
 from pulse_intake.adapters.collection import NO_OUTBOX, Collection
 from pulse_intake.adapters.store import REPORTS
@@ -80,8 +80,7 @@ def _clauses(q: ReportQuery) -> list[dict[str, Any]]:
 class Reports(Collection):
     """Repository of reports."""
 
-    def __init__(self, db: Database) -> None:
-        super().__init__(db, REPORTS)
+    name = REPORTS
 
     async def by_idempotency_key(self, idem_key: str) -> Document | None:
         """The report stored under this idempotency key (with its outbox), or None."""

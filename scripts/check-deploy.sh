@@ -245,9 +245,37 @@ for name, s in services.items():
             errors.append(f"{name}: bind mount source {v['source']} does not exist")
 # Secrets must come from the env file, never be written in compose.yaml itself.
 raw = Path("deploy/compose.yaml").read_text()
-for m in re.finditer(r"^\s*([A-Z_]*(SECRET|PASSWORD|TOKEN|_KEY)[A-Z_]*):\s*(.+)$", raw, re.M):
-    if not m.group(3).strip().startswith("${"):
+for m in re.finditer(r"^\s*([A-Z_]*(SECRET|PASSWORD|TOKEN|_KEY)(_[A-Z_]*)?):\s*(.+)$", raw, re.M):
+    if not m.group(4).strip().startswith("${"):
         errors.append(f"compose.yaml hard-codes {m.group(1)}")
+# Kafka: every client over SASL_SSL as its own SCRAM user, trusting the stack's CA; PLAINTEXT only on loopback.
+secrets = model.get("secrets", {})
+for svc in ("intake", "triage", "notify", "reporting", "topics"):
+    s, user = services[svc], "pulse-" + ("intake" if svc == "topics" else svc)
+    env = s.get("environment", {})
+    want = {"PULSE_KAFKA_SECURITY_PROTOCOL": "SASL_SSL", "PULSE_KAFKA_SASL_MECHANISM": "SCRAM-SHA-512",
+            "PULSE_KAFKA_SASL_USERNAME": user, "PULSE_KAFKA_SSL_CAFILE": "/run/secrets/kafka-ca"}  # fmt: skip
+    got = {k: env.get(k) for k in want}
+    if got != want:
+        errors.append(f"{svc}: Kafka client settings {got}, expected {want}")
+    if not env.get("PULSE_KAFKA_SASL_PASSWORD") or not str(env.get("PULSE_KAFKA_BOOTSTRAP", "")).endswith(":9093"):
+        errors.append(f"{svc}: a SASL password (from deploy/.env) and the TLS listener kafka:9093 expected")
+    if "kafka-ca" not in {x.get("source") for x in s.get("secrets", [])}:
+        errors.append(f"{svc}: the kafka-ca secret must be mounted")
+if any("PULSE_KAFKA" in k for k in services.get("console", {}).get("environment", {})):
+    errors.append("console: no Kafka settings (it has no broker)")
+kenv = services["kafka"]["environment"]
+protocols = dict(p.split(":", 1) for p in kenv.get("KAFKA_LISTENER_SECURITY_PROTOCOL_MAP", "").split(","))
+for listener in kenv.get("KAFKA_LISTENERS", "").split(","):
+    name, _, address = listener.partition("://")
+    if protocols.get(name) not in ("SASL_SSL", "PLAINTEXT"):
+        errors.append(f"kafka: listener {name} must be SASL_SSL (or PLAINTEXT on loopback), not {protocols.get(name)}")
+    if protocols.get(name) == "PLAINTEXT" and not address.startswith("127.0.0.1:"):
+        errors.append(f"kafka: PLAINTEXT listener {name} must bind 127.0.0.1 only (found {address})")
+if "SCRAM-SHA-512" not in kenv.get("KAFKA_SASL_ENABLED_MECHANISMS", "") or "kafka-broker-pem" not in secrets:
+    errors.append("kafka: SCRAM-SHA-512 and the broker's TLS key (secret kafka-broker-pem) expected")
+if "scram-users.sh" not in " ".join(services["kafka"].get("healthcheck", {}).get("test", [])):
+    errors.append("kafka: the healthcheck must create the SCRAM users (deploy/kafka/scram-users.sh)")
 if errors:
     print("\n".join("FAIL " + e for e in errors)); sys.exit(1)
 print(f"ok   compose.yaml: valid Compose model ({len(services)} services), secrets from deploy/.env, healthy dependencies")
@@ -356,14 +384,22 @@ for path in sys.argv[1:]:
             errors.append(f"{overlay}: Kafka authorization must be on (KafkaUser ACLs)")
     for d in by_kind.get("Deployment", []):
         svc = d["metadata"]["name"].removeprefix("pulse-")
-        if svc not in CONSUMES:
+        pod = d["spec"]["template"]["spec"]
+        env = {e["name"]: e for c in pod["containers"] for e in c.get("env", [])}
+        if svc not in ("intake", "triage", "notify", "reporting"):
+            if any(name.startswith("PULSE_KAFKA") for name in env):
+                errors.append(f"{overlay}: Deployment pulse-{svc} has Kafka settings but no broker")
             continue
-        env = {e["name"]: e for c in d["spec"]["template"]["spec"]["containers"] for e in c.get("env", [])}
-        if env.get("PULSE_KAFKA_SECURITY_PROTOCOL", {}).get("value") != "SASL_SSL" or (
+        value = {name: e.get("value") for name, e in env.items()}
+        if value.get("PULSE_KAFKA_SECURITY_PROTOCOL") != "SASL_SSL" or (
             env.get("PULSE_KAFKA_SASL_PASSWORD", {}).get("valueFrom", {}).get("secretKeyRef", {}).get("name")
             != f"pulse-{svc}"
-        ):
-            errors.append(f"{overlay}: Deployment pulse-{svc} must reach Kafka over SASL_SSL as its KafkaUser")
+        ) or value.get("PULSE_KAFKA_SASL_USERNAME") != f"pulse-{svc}" or not value.get("PULSE_KAFKA_SASL_MECHANISM", "").startswith("SCRAM-"):
+            errors.append(f"{overlay}: Deployment pulse-{svc} must reach Kafka over SASL_SSL as its KafkaUser (SCRAM)")
+        cafile = value.get("PULSE_KAFKA_SSL_CAFILE") or ""
+        mounts = {m["mountPath"] for c in pod["containers"] for m in c.get("volumeMounts", [])}
+        if not str(value.get("PULSE_KAFKA_BOOTSTRAP", "")).endswith(":9093") or not any(cafile.startswith(m + "/") for m in mounts):
+            errors.append(f"{overlay}: Deployment pulse-{svc}: the TLS listener (9093) and a mounted CA file expected")
     ingresses = by_kind.get("Ingress", [])
     backends = {p["backend"]["service"]["name"] for i in ingresses for r in i["spec"].get("rules", [])
                 for p in r["http"]["paths"]}  # fmt: skip

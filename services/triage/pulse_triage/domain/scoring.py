@@ -137,13 +137,22 @@ def _describe(name: str, extracted: Extracted, labels: dict[str, str], text: Nor
         "sentiment_negative": "người phản ánh đánh giá dư luận tiêu cực",
         "sentiment_positive": "người phản ánh đánh giá dư luận tích cực",
         "length_log": "độ dài phản ánh",
+        "intended": "hành động mới dự định hoặc đe dọa, chưa xảy ra",
+        "intent_now": "đang bàn, dọa làm lớn chuyện",
+        "intent_people": "số người dự định tham gia",
+        "staged": "bối cảnh diễn tập, hội nghị, lễ hội hoặc tin đã cải chính",
+        "staged_alarm": "từ ngữ báo động trong bối cảnh diễn tập, hội nghị, lễ hội",
+        "live_action": "hành động tập thể đang diễn ra",
+        "live_harm": "bạo lực, thương vong đang diễn ra",
+        "live_alarm": "cụm từ báo động về sự việc đang diễn ra",
+        "live_people": "đông người, sự việc đang diễn ra",
     }.get(name)
 
 
 def _written(term: str, text: NormalizedText) -> str:
     """The syllables of a folded term as the reporter wrote them."""
     wanted = term.split("_")
-    sylls = text.syllables
+    sylls = [s for s in text.syllables if s.plain.isalpha()]  # terms skip numbers: "khoảng 50 hộ" → khoang_ho
     for i in range(len(sylls) - len(wanted) + 1):
         if all(sylls[i + k].plain == w for k, w in enumerate(wanted)):
             return " ".join(s.text for s in sylls[i : i + len(wanted)])

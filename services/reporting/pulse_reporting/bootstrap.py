@@ -19,7 +19,7 @@ from pulse_libs.runtime import Runtime
 from pulse_reporting.adapters.projection import CounterProjector
 from pulse_reporting.adapters.queries import Queries
 from pulse_reporting.adapters.readmodels import INDEXES, ReadModels
-from pulse_reporting.entrypoints.consumers import ProjectionMetrics, projection_handlers
+from pulse_reporting.entrypoints.consumers import ProjectionBatch, ProjectionMetrics, projection_handlers
 from pulse_reporting.entrypoints.http import router
 from pulse_reporting.settings import ReportingSettings
 
@@ -39,8 +39,14 @@ def bootstrap(settings: ReportingSettings | None = None, **overrides: Any) -> Fa
         )
         handlers = dict(projection_handlers(projector=projector, models=ReadModels(runtime.db), metrics=metrics))
         handlers.update(api_key_mirror_handlers(runtime.db))
+        batch = ProjectionBatch(projector=projector, handlers=handlers, metrics=metrics)
         runtime.add_consumer(
-            settings.consumer_group, list(ALL_TOPICS), handlers, exclusive_seconds=settings.projection_lease_seconds
+            settings.consumer_group,
+            list(ALL_TOPICS),
+            handlers,
+            batch_handler=batch,
+            batch_types=batch.types,
+            exclusive_seconds=settings.projection_lease_seconds,
         )
         app.state.runtime = runtime
         app.state.queries = overrides.get("queries") or Queries(runtime.db)

@@ -11,8 +11,10 @@ marker never disappears while a retry could still need it. See the service READM
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import replace
+import uuid
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -20,6 +22,8 @@ from zoneinfo import ZoneInfo
 from pulse_libs.clock import as_utc, utcnow
 from pulse_libs.kafka.errors import TransientError
 from pulse_libs.store import Database
+from pymongo import UpdateOne
+from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
 from pulse_reporting.adapters.cells import grouped, increments
@@ -27,6 +31,31 @@ from pulse_reporting.domain.counters import Cell, Contribution, ReportFact, cont
 
 FACTS = "report_facts"
 SNAPSHOTS = "period_snapshots"
+JOURNAL = "projection_journal"
+"""Batch moves in flight: at most one document, except after a crash (finished before anything else)."""
+CLOSED_STATES = ["closing", "closed"]
+
+
+@dataclass(frozen=True)
+class Submission:
+    """What a ReportSubmitted adds to the report's fact."""
+
+    report_id: str
+    fields: Mapping[str, Any]
+    observed_at: datetime
+
+
+@dataclass(frozen=True)
+class Triage:
+    """A triage decision on a report (the newest `decided_at` wins)."""
+
+    report_id: str
+    urgency: str
+    topics: Sequence[str]
+    decided_at: datetime
+
+
+FactChange = Submission | Triage
 
 
 class CounterProjector:
@@ -36,30 +65,47 @@ class CounterProjector:
         self._db = db
         self._facts = db[FACTS]
         self._snapshots = db[SNAPSHOTS]
+        self._journal = db[JOURNAL]
         self._tz = tz
         self._takeover = timedelta(seconds=takeover_seconds)
         self._mine: set[str] = set()
-        """Moves this process wrote and has not finished (e.g. the store failed midway): it may resume them at once."""
+        """Moves (and batch journals) this process wrote and has not finished (e.g. the store failed midway):
+        it may resume them at once."""
+
+    async def record(self, change: FactChange) -> None:
+        """Merge one event's change into its report's fact and move the counters (the one-by-one path)."""
+        if isinstance(change, Submission):
+            await self.record_submission(
+                report_id=change.report_id, fields=change.fields, observed_at=change.observed_at
+            )
+        else:
+            await self.record_triage(
+                report_id=change.report_id,
+                urgency=change.urgency,
+                topics=list(change.topics),
+                decided_at=change.decided_at,
+            )
 
     async def record_submission(self, *, report_id: str, fields: Mapping[str, Any], observed_at: datetime) -> None:
         """Merge a submission into the report's fact and move its counters."""
-        late = await self._closed_periods_covering(observed_at)
-        result = await self._facts.update_one(
+        await self.finish_journals()  # a batch interrupted midway is finished before anything else moves
+        late = _late_buckets(await self._closed_periods(), observed_at)
+        await self._facts.update_one(
             {"_id": report_id},
-            {
-                "$set": {**fields, "submitted": True},
-                "$setOnInsert": {"seq": 0, "pending": None, "late_periods": late},
-            },
+            {"$set": {**fields, "submitted": True}, "$setOnInsert": {"seq": 0, "pending": None}},
             upsert=True,
         )
-        if result.upserted_id is None:  # the fact existed (triage came first, or a replay): set lateness once
-            await self._facts.update_one(
-                {"_id": report_id, "late_periods": {"$exists": False}}, {"$set": {"late_periods": late}}
-            )
+        # Lateness is set once, by the first submission seen, in an update of its own: FerretDB 1.24 drops empty
+        # arrays and nulls from `$setOnInsert`, so `late_periods: []` there left the field unset, and a replay after
+        # the period closed then marked an on-time report late.
+        await self._facts.update_one(
+            {"_id": report_id, "late_periods": {"$exists": False}}, {"$set": {"late_periods": late}}
+        )
         await self.settle(report_id)
 
     async def record_triage(self, *, report_id: str, urgency: str, topics: list[str], decided_at: datetime) -> None:
         """Merge a triage decision (the newest wins) into the report's fact and move its counters."""
+        await self.finish_journals()
         try:
             await self._facts.update_one(
                 {"_id": report_id, "$or": [{"triage_at": {"$exists": False}}, {"triage_at": {"$lte": decided_at}}]},
@@ -133,18 +179,181 @@ class CounterProjector:
                     {
                         "$inc": increments(cells),
                         "$push": {"ops": op},
-                        "$setOnInsert": {"kind": first.kind, "bucket": first.bucket, "unit": first.unit},
+                        "$setOnInsert": _identity(first),
                     },
                     upsert=True,
                 )
             except DuplicateKeyError:
                 pass  # the document exists and already carries this op: applied before a retry
 
-    async def _closed_periods_covering(self, instant: datetime) -> list[str]:
+    async def record_batch(self, changes: Sequence[FactChange]) -> None:
+        """Merge a batch of changes (in order) into their facts and move the counters in one journalled move."""
+        await self.finish_journals()
+        ids = list(dict.fromkeys(change.report_id for change in changes))
+        stored = await self._load_facts(ids)
+        stuck = [report_id for report_id, doc in stored.items() if doc.get("pending") is not None]
+        if stuck:  # a one-by-one move was interrupted: finish it first, so the batch starts from applied counters
+            for report_id in stuck:
+                await self.settle(report_id)
+            stored |= await self._load_facts(stuck)
+        periods = await self._closed_periods() if any(isinstance(c, Submission) for c in changes) else []
+        merged = {
+            report_id: dict(stored.get(report_id) or {"_id": report_id, "seq": 0, "pending": None}) for report_id in ids
+        }
+        for change in changes:
+            doc = merged[change.report_id]
+            if isinstance(change, Submission):
+                doc.update({key: _stored(value) for key, value in change.fields.items()}, submitted=True)
+                doc.setdefault("late_periods", _late_buckets(periods, change.observed_at))
+            else:
+                _merge_triage(doc, change)
+        facts: list[dict[str, Any]] = []
+        total: dict[Cell, tuple[int, int]] = defaultdict(lambda: (0, 0))
+        for report_id, doc in merged.items():
+            desired = contribution(_fact(doc), self._tz)
+            delta = difference(_decode(doc.get("applied", [])), desired)
+            if not delta and doc == stored.get(report_id):
+                continue  # a replay: nothing new
+            seq = int(doc.get("seq", 0))
+            state = {k: v for k, v in doc.items() if k != "_id"} | {"seq": seq + 1, "applied": _encode(desired)}
+            facts.append({"id": report_id, "seq": seq, "set": state})
+            for cell, (reports, mentions) in delta.items():
+                r, m = total[cell]
+                total[cell] = (r + reports, m + mentions)
+        counters = _counter_updates({cell: amount for cell, amount in total.items() if amount != (0, 0)})
+        if not counters:  # nothing to count (e.g. triage before the submissions): the facts alone, idempotent
+            await self._write_facts(facts)
+            return
+        journal: dict[str, Any] = {
+            "_id": f"b:{uuid.uuid4().hex}",
+            "at": utcnow(),
+            "state": "apply",
+            "counters": counters,
+            "facts": facts,
+        }
+        self._mine.add(journal["_id"])
+        await self._journal.insert_one(journal)
+        await self._finish_journal(journal, resumed=False)
+
+    async def finish_journals(self) -> None:
+        """Finish every batch move left in the journal (a crash midway); another process's young one is left to it."""
+        async for journal in self._journal.find({}).sort("at", 1):
+            if journal["_id"] not in self._mine and utcnow() - as_utc(journal["at"]) < self._takeover:
+                raise TransientError(f"batch move {journal['_id']} is in progress elsewhere")
+            await self._finish_journal(journal, resumed=True)
+
+    async def _finish_journal(self, journal: Mapping[str, Any], *, resumed: bool) -> None:
+        """Apply a journalled move (once: a resumed one skips what its first run reached), then clean up."""
+        op = str(journal["_id"])
+        if journal["state"] == "apply":
+            counters, facts = journal["counters"], journal["facts"]
+            if resumed:
+                counters, facts = await self._not_reached(op, counters, facts)
+            await self._apply_counters(op, counters)
+            await self._write_facts(facts)
+            await self._journal.update_one({"_id": op}, {"$set": {"state": "clean"}})
+        by_collection: dict[str, list[str]] = defaultdict(list)
+        for update in journal["counters"]:
+            by_collection[update["c"]].append(update["id"])
+        for collection, doc_ids in by_collection.items():
+            await self._db[collection].update_many({"_id": {"$in": doc_ids}}, {"$pull": {"ops": op}})
+        await self._journal.delete_one({"_id": op})
+        self._mine.discard(op)
+
+    async def _not_reached(
+        self, op: str, counters: Sequence[Mapping[str, Any]], facts: Sequence[Mapping[str, Any]]
+    ) -> tuple[list[Mapping[str, Any]], list[Mapping[str, Any]]]:
+        """The counter documents not yet carrying `op` and the facts still at the move's starting `seq`.
+
+        Asked before a resumed move's bulk writes rather than left to their filters: FerretDB 1.24 stops an
+        unordered bulk at its first duplicate-key upsert (and answers without `nModified`), so a bulk that met
+        an already reached document would leave the rest undone."""
+        reached: set[tuple[str, str]] = set()
+        for collection in {update["c"] for update in counters}:
+            ids = [update["id"] for update in counters if update["c"] == collection]
+            async for doc in self._db[collection].find({"_id": {"$in": ids}, "ops": op}, {"_id": 1}):
+                reached.add((collection, str(doc["_id"])))
+        current = await self._load_facts([f["id"] for f in facts])
+        return (
+            [update for update in counters if (update["c"], update["id"]) not in reached],
+            [f for f in facts if _at_seq(current.get(f["id"]), int(f["seq"]))],
+        )
+
+    async def _apply_counters(self, op: str, counters: Sequence[Mapping[str, Any]]) -> None:
+        """One bulk write per counter collection, guarded by the op marker like the one-by-one path's updates."""
+        by_collection: dict[str, list[UpdateOne]] = defaultdict(list)
+        for update in counters:
+            inc = {pair["k"]: pair["n"] for pair in update["inc"]}
+            change = {"$inc": inc, "$push": {"ops": op}, "$setOnInsert": update["ins"]}
+            by_collection[update["c"]].append(UpdateOne({"_id": update["id"], "ops": {"$ne": op}}, change, upsert=True))
+        for collection, requests in by_collection.items():
+            await _bulk(self._db[collection], requests)
+
+    async def _write_facts(self, facts: Sequence[Mapping[str, Any]]) -> None:
+        """The facts' new state; the filter on `seq` keeps a move from overwriting a newer state."""
+        requests = [
+            UpdateOne({"_id": f["id"], "seq": f["seq"], "pending": None}, {"$set": f["set"]}, upsert=True)
+            for f in facts
+        ]
+        await _bulk(self._facts, requests)
+
+    async def _load_facts(self, ids: list[str]) -> dict[str, dict[str, Any]]:
+        return {str(doc["_id"]): doc async for doc in self._facts.find({"_id": {"$in": ids}})}
+
+    async def _closed_periods(self) -> list[Mapping[str, Any]]:
         # A reopened period counts live again; each closing has its own late bucket (see Queries.begin_snapshot).
-        query = {"start": {"$lte": instant}, "end": {"$gt": instant}, "state": {"$in": ["closing", "closed"]}}
-        cursor = self._snapshots.find(query, {"_id": 1, "late_bucket": 1})
-        return sorted([str(doc.get("late_bucket") or doc["_id"]) async for doc in cursor])
+        cursor = self._snapshots.find({"state": {"$in": CLOSED_STATES}}, {"start": 1, "end": 1, "late_bucket": 1})
+        return [doc async for doc in cursor]
+
+
+def _at_seq(doc: Mapping[str, Any] | None, seq: int) -> bool:
+    """True if a fact is still where a move found it (a new fact: not written yet)."""
+    if doc is None:
+        return seq == 0
+    return int(doc.get("seq", 0)) == seq and doc.get("pending") is None
+
+
+def _late_buckets(periods: Sequence[Mapping[str, Any]], instant: datetime) -> list[str]:
+    """The late buckets of the closed periods whose window holds `instant`."""
+    at = as_utc(instant)
+    inside = (p for p in periods if as_utc(p["start"]) <= at < as_utc(p["end"]))
+    return sorted(str(p.get("late_bucket") or p["_id"]) for p in inside)
+
+
+def _merge_triage(doc: dict[str, Any], change: Triage) -> None:
+    """The newest decision wins, as the one-by-one path's filter on `triage_at` does."""
+    current = doc.get("triage_at")
+    decided = _stored(change.decided_at)
+    if current is None or as_utc(current) <= decided:
+        doc.update(urgency=change.urgency, triage_topics=sorted(set(change.topics)), triage_at=decided)
+
+
+def _stored(value: Any) -> Any:
+    """A value as the store gives it back (datetimes in UTC to the millisecond), so replays compare equal."""
+    if isinstance(value, datetime):
+        utc = as_utc(value)
+        return utc.replace(microsecond=utc.microsecond // 1000 * 1000)
+    return value
+
+
+def _counter_updates(total: Contribution) -> list[dict[str, Any]]:
+    """One journal entry per counter document: its collection, id, `$inc` (as pairs) and `$setOnInsert`."""
+    out = []
+    for (collection, doc_id), cells in grouped(total).items():
+        first = cells[0][0]
+        # `r.<key>` cannot be a stored field name, and FerretDB keeps no nested arrays: a list of pairs as documents.
+        inc = [{"k": key, "n": n} for key, n in sorted(increments(cells).items())]
+        out.append({"c": collection, "id": doc_id, "inc": inc, "ins": _identity(first)})
+    return out
+
+
+def _identity(cell: Cell) -> dict[str, str]:
+    return {"kind": cell.kind, "bucket": cell.bucket, "unit": cell.unit}
+
+
+async def _bulk(collection: AsyncCollection[dict[str, Any]], requests: list[UpdateOne]) -> None:
+    if requests:
+        await collection.bulk_write(requests, ordered=False)
 
 
 def _fact(doc: Mapping[str, Any]) -> ReportFact:

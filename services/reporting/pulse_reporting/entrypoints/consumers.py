@@ -1,8 +1,13 @@
-"""Kafka handlers: every Pulse event type is projected into the reporting read models."""
+"""Kafka handlers: every Pulse event type is projected into the reporting read models.
+
+Two paths: one handler per event type (the fallback, and polls of a single event), and the batch
+handler that takes a whole poll of one partition: its submissions and triage decisions go to the
+counter projection as one journalled batch move, every other event through its own handler.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 
 import pulse_libs.events.intake as intake
 import pulse_libs.events.notify as notify
@@ -12,7 +17,7 @@ from pulse_libs.clock import as_utc, utcnow
 from pulse_libs.events.envelope import CloudEvent
 from pulse_libs.kafka.consumer import EventHandler
 
-from pulse_reporting.adapters.projection import CounterProjector
+from pulse_reporting.adapters.projection import CounterProjector, FactChange, Submission, Triage
 from pulse_reporting.adapters.readmodels import ReadModels
 
 
@@ -43,25 +48,8 @@ def projection_handlers(
 ) -> Mapping[str, EventHandler]:
     """Handlers by event type for every topic reporting consumes (registry API keys excluded)."""
 
-    async def report_submitted(event: CloudEvent) -> None:
-        data = intake.ReportSubmitted.model_validate(event.data)
-        fields = {
-            "unit_code": data.unit_code,
-            "channel": data.channel.value,
-            "sentiment": data.sentiment.value if data.sentiment else None,
-            "observed_at": data.observed_at,
-            "reporter_topics": sorted(set(data.topic_codes)),
-            "reporter_id": data.reporter_id,
-            "reporter_kind": data.reporter_kind,
-            "received_at": data.received_at,
-        }
-        await projector.record_submission(report_id=data.report_id, fields=fields, observed_at=data.observed_at)
-
-    async def report_triaged(event: CloudEvent) -> None:
-        data = triage.ReportTriaged.model_validate(event.data)
-        await projector.record_triage(
-            report_id=data.report_id, urgency=data.urgency.value, topics=data.topic_codes, decided_at=data.decided_at
-        )
+    async def counted(event: CloudEvent) -> None:
+        await projector.record(fact_change(event))
 
     async def hotspot(event: CloudEvent) -> None:
         data = triage.HotspotChanged.model_validate(event.data)
@@ -131,7 +119,7 @@ def projection_handlers(
         await models.delivery_outcome(delivery_id=data.delivery_id, fields=fields)
 
     handlers: dict[str, Callable[[CloudEvent], Awaitable[None]]] = {
-        intake.REPORT_SUBMITTED: report_submitted,
+        intake.REPORT_SUBMITTED: counted,
         intake.ORIENTATION_PUBLISHED: orientation,
         intake.SURVEY_PUBLISHED: survey,
         intake.SURVEY_RESPONSE_SUBMITTED: survey_response,
@@ -139,13 +127,68 @@ def projection_handlers(
         intake.TOPIC_UPSERTED: topic,
         intake.AGENCY_CHANGED: agency,
         triage.DIRECTIVE_CHANGED: directive,
-        triage.REPORT_TRIAGED: report_triaged,
+        triage.REPORT_TRIAGED: counted,
         notify.DELIVERY_SENT: delivery,
         notify.DELIVERY_DEAD: delivery,
         **{t: hotspot for t in triage.HOTSPOT_TYPES},
         **{t: escalation for t in triage.ESCALATION_TYPES},
     }
     return {event_type: _measured(handler, metrics) for event_type, handler in handlers.items()}
+
+
+COUNTED_TYPES = frozenset({intake.REPORT_SUBMITTED, triage.REPORT_TRIAGED})
+
+
+def fact_change(event: CloudEvent) -> FactChange:
+    """What a ReportSubmitted or ReportTriaged changes in its report's fact."""
+    if event.type == intake.REPORT_SUBMITTED:
+        data = intake.ReportSubmitted.model_validate(event.data)
+        fields = {
+            "unit_code": data.unit_code,
+            "channel": data.channel.value,
+            "sentiment": data.sentiment.value if data.sentiment else None,
+            "observed_at": data.observed_at,
+            "reporter_topics": sorted(set(data.topic_codes)),
+            "reporter_id": data.reporter_id,
+            "reporter_kind": data.reporter_kind,
+            "received_at": data.received_at,
+        }
+        return Submission(report_id=data.report_id, fields=fields, observed_at=data.observed_at)
+    decision = triage.ReportTriaged.model_validate(event.data)
+    return Triage(
+        report_id=decision.report_id,
+        urgency=decision.urgency.value,
+        topics=decision.topic_codes,
+        decided_at=decision.decided_at,
+    )
+
+
+class ProjectionBatch:
+    """The consumer's batch handler: one poll of one partition in one call (register with `batch_types=types`).
+
+    Submissions and triage decisions become one batch move of the counters; the poll's other events (hot spots
+    on the decisions topic, registry mirrors, …) go through their own handlers in order. If anything fails, the
+    consumer replays the poll event by event through the handlers, which is harmless: every path is idempotent.
+    """
+
+    def __init__(
+        self, *, projector: CounterProjector, handlers: Mapping[str, EventHandler], metrics: ProjectionMetrics
+    ) -> None:
+        self._projector = projector
+        self._handlers = dict(handlers)
+        self._metrics = metrics
+        self.types = frozenset(self._handlers) | COUNTED_TYPES
+        """Every type the batch takes, so a poll that mixes them is still one batch."""
+
+    async def __call__(self, events: Sequence[CloudEvent]) -> None:
+        counted = [event for event in events if event.type in COUNTED_TYPES]
+        if counted:
+            await self._projector.record_batch([fact_change(event) for event in counted])
+            for event in counted:
+                self._metrics.observe(event)
+        for event in events:
+            if event.type not in COUNTED_TYPES:
+                await self._handlers[event.type](event)
 
 
 def _measured(handler: EventHandler, metrics: ProjectionMetrics) -> EventHandler:

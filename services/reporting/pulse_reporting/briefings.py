@@ -22,6 +22,7 @@ from pulse_reporting.domain import briefing as sections
 from pulse_reporting.domain import directives as directive_figures
 from pulse_reporting.domain.errors import InvalidPeriodError
 from pulse_reporting.domain.forecast import forecast, proposals
+from pulse_reporting.domain.rollup import UnitTree, each_unit, roll_rows
 from pulse_reporting.domain.stats import Granularity, Totals, change_percent, totals_from_rows, trend_series
 from pulse_reporting.domain.surveys import survey_results
 from pulse_reporting.handlers import COLLABORATOR_KINDS, identify, names, period_info, period_rows
@@ -49,22 +50,30 @@ async def periodic_report(
         unit_names = {c: n for c, n in unit_names.items() if c in units}
     first, end_day = local_bounds(period, settings.period_cutoff_day)
     last_day = (end_day - timedelta(days=1)).isoformat()
-    day_rows, collab_rows = await queries.window_rows(first_day=first.isoformat(), last_day=last_day, units=units)
+    # A legacy unit's reports count under its successors in every section built from counter rows.
+    tree = await handlers.unit_tree(queries)
+    sources = None if units is None else sorted(tree.sources(units, "successor"))
+    day_rows, collab_rows = (
+        roll_rows(rows, tree, "successor", wanted=units)
+        for rows in await queries.window_rows(first_day=first.isoformat(), last_day=last_day, units=sources)
+    )
     snapshot = await queries.snapshot(period.name)
     frozen = snapshot is not None and snapshot.get("state") == "closed"
     if frozen:
-        current_rows, _ = await period_rows(queries=queries, settings=settings, period=period, units=units)
+        current_rows, _ = await period_rows(queries=queries, settings=settings, period=period, units=units, tree=tree)
     else:
         current_rows = day_rows
     current = totals_from_rows(current_rows)
-    previous_rows, _ = await period_rows(queries=queries, settings=settings, period=period.previous(), units=units)
+    previous_rows, _ = await period_rows(
+        queries=queries, settings=settings, period=period.previous(), units=units, tree=tree
+    )
     previous = totals_from_rows(previous_rows)
     last_year = same_period_last_year(period)
-    a_year_ago, _ = await period_rows(queries=queries, settings=settings, period=last_year, units=units)
+    a_year_ago, _ = await period_rows(queries=queries, settings=settings, period=last_year, units=units, tree=tree)
     year_ago = totals_from_rows(a_year_ago)
     late = None
     if frozen:
-        late = await _late(queries, snapshot, units)
+        late = await _late(queries, snapshot, units, tree, first)
     now = utcnow()
     hotspots = await queries.hotspots(start=w.start, end=w.end, units=units)
     escalations = await queries.escalations(start=w.start, end=w.end, units=units)
@@ -106,7 +115,7 @@ async def periodic_report(
         "directives": directive_figures.directive_stats(
             all_directives, start=w.start, end=w.end, now=now, agency_names=agency_names
         ),
-        "orientation_coverage": await _coverage(queries, settings, w, units, unit_names, day_rows),
+        "orientation_coverage": await _coverage(queries, settings, w, units, unit_names, day_rows, tree),
         "collaborators": {
             "identities": "revealed" if reveal else "pseudonymous",
             "active": len({c["collaborator"] for c in collaborators}),
@@ -129,12 +138,24 @@ async def periodic_report(
     return report
 
 
-async def _late(queries: Queries, snapshot: Mapping[str, Any] | None, units: list[str] | None) -> Totals:
-    """The late delta of a closed period: reports for its window that arrived after this closing."""
+async def _late(
+    queries: Queries,
+    snapshot: Mapping[str, Any] | None,
+    units: list[str] | None,
+    tree: UnitTree | None = None,
+    first: date | None = None,
+) -> Totals:
+    """The late delta of a closed period: reports for its window that arrived after this closing.
+
+    Its rows are dated by the period's `first` day for the unit history (unknown: every successor link applies).
+    """
     if snapshot is None:
         return Totals()
     bucket = str(snapshot.get("late_bucket") or snapshot["_id"])
-    return totals_from_rows(await queries.late_rows(period=bucket, units=units, topic_code=None))
+    tree = tree or await handlers.unit_tree(queries)
+    sources = None if units is None else sorted(tree.sources(units, "successor"))
+    rows = await queries.late_rows(period=bucket, units=sources, topic_code=None)
+    return totals_from_rows(roll_rows(rows, tree, "successor", wanted=units, default_day=first))
 
 
 async def close_and_file(
@@ -270,6 +291,7 @@ async def _coverage(
     units: list[str] | None,
     unit_names: dict[str, str],
     period_rows: list[dict[str, Any]],
+    tree: UnitTree,
 ) -> list[dict[str, Any]]:
     tz = ZoneInfo(settings.timezone)
     all_units = await queries.names("units")
@@ -289,10 +311,12 @@ async def _coverage(
             targets = [u for u in targets if u in units]
         first, last = ow.start.astimezone(tz).date(), (ow.end.astimezone(tz) - timedelta(days=1)).date()
         if ow == w:  # the usual case: the orientation of this very period; its rows are already read
-            rows = [r for r in period_rows if r["unit"] in set(targets)]
+            rows = [r for r in each_unit(period_rows) if r["unit"] in set(targets)]
         else:
-            rows = await queries.counter_rows(
-                first_day=first.isoformat(), last_day=last.isoformat(), units=targets, topic_code=None
+            rows = each_unit(
+                await handlers.rolled_rows(
+                    queries, first=first, last=last, units=targets, topic_code=None, rollup="successor", tree=tree
+                )
             )
         silent = sections.silent_units(topic_codes=orientation.get("topic_codes", []), target_units=targets, rows=rows)
         for topic, silent_codes in silent.items():

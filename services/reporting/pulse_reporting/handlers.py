@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -22,6 +22,7 @@ from pulse_reporting.domain.errors import (
     PeriodNotClosedError,
     PeriodNotEndedError,
 )
+from pulse_reporting.domain.rollup import Rollup, UnitTree, roll_docs, roll_rows
 from pulse_reporting.domain.stats import Granularity, Totals, totals_from_rows, trend_series
 from pulse_reporting.domain.surveys import Breakdown, survey_results
 from pulse_reporting.settings import ReportingSettings
@@ -35,6 +36,30 @@ def scoped_units(principal: Principal, unit_code: str | None) -> list[str] | Non
     if units == [] and unit_code is not None:
         raise NotFoundError(f"unit {unit_code}")
     return units
+
+
+async def unit_tree(queries: Queries) -> UnitTree:
+    """Successor links and parents from the units mirror (a few thousand units at most)."""
+    return UnitTree.from_units(await queries.names(UNITS))
+
+
+async def rolled_rows(
+    queries: Queries,
+    *,
+    first: date,
+    last: date,
+    units: list[str] | None,
+    topic_code: str | None,
+    rollup: Rollup,
+    tree: UnitTree | None = None,
+) -> list[dict[str, Any]]:
+    """Daily counter rows of first..last with a legacy unit's reports under its successors (domain.rollup)."""
+    tree = tree or await unit_tree(queries)
+    sources = None if units is None else sorted(tree.sources(units, rollup))
+    rows = await queries.counter_rows(
+        first_day=first.isoformat(), last_day=last.isoformat(), units=sources, topic_code=topic_code
+    )
+    return roll_rows(rows, tree, rollup, wanted=units)
 
 
 def day_range(*, first: date | None, last: date | None, today: date, settings: ReportingSettings) -> tuple[date, date]:
@@ -70,16 +95,30 @@ async def summary(
     last: date,
     unit_code: str | None,
     topic_code: str | None,
+    rollup: Rollup = "successor",
 ) -> dict[str, Any]:
-    """Totals by urgency, channel, sentiment, topic and unit; hot spots opened; escalations and time to ack."""
+    """Totals by urgency, channel, sentiment, topic and unit; hot spots opened; escalations and time to ack.
+
+    `rollup`: `successor` (default) counts a legacy unit's reports under its successors, `parent` also under
+    every unit up the parent chain, `none` as filed (domain.rollup says how).
+    """
     tz = ZoneInfo(settings.timezone)
     units = scoped_units(principal, unit_code)
-    rows = await queries.counter_rows(
-        first_day=first.isoformat(), last_day=last.isoformat(), units=units, topic_code=topic_code
+    tree = await unit_tree(queries)
+    rows = await rolled_rows(
+        queries, first=first, last=last, units=units, topic_code=topic_code, rollup=rollup, tree=tree
     )
     start, end = local_midnight(first, tz), local_midnight(last + timedelta(days=1), tz)
-    hotspots = _topic_filter(await queries.hotspots(start=start, end=end, units=units), topic_code)
-    escalations = _topic_filter(await queries.escalations(start=start, end=end, units=units), topic_code)
+    sources = None if units is None else sorted(tree.sources(units, rollup))
+
+    def rolled(docs: list[dict[str, Any]], field: str) -> list[dict[str, Any]]:
+        def day_of(doc: Mapping[str, Any]) -> date | None:
+            return as_utc(doc[field]).astimezone(tz).date() if doc.get(field) else None
+
+        return _topic_filter(roll_docs(docs, tree, rollup, wanted=units, day_of=day_of), topic_code)
+
+    hotspots = rolled(await queries.hotspots(start=start, end=end, units=sources), "opened_at")
+    escalations = rolled(await queries.escalations(start=start, end=end, units=sources), "raised_at")
     by_status: dict[str, int] = {}
     for doc in hotspots:
         status = sections.hotspot_status(doc)
@@ -89,6 +128,7 @@ async def summary(
         "to": last.isoformat(),
         "unit_code": unit_code,
         "topic_code": topic_code,
+        "rollup": rollup,
         **totals_from_rows(rows, topic_code=topic_code).as_dict(),
         "hotspots": {"opened": len(hotspots), "by_status": by_status},
         "escalations": sections.escalation_stats(escalations),
@@ -109,12 +149,11 @@ async def trends(
     granularity: Granularity,
     unit_code: str | None,
     topic_code: str | None,
+    rollup: Rollup = "successor",
 ) -> dict[str, Any]:
-    """Report counts per day, ISO week or reporting month, zeros included."""
+    """Report counts per day, ISO week or reporting month, zeros included; `rollup` as in `summary`."""
     units = scoped_units(principal, unit_code)
-    rows = await queries.counter_rows(
-        first_day=first.isoformat(), last_day=last.isoformat(), units=units, topic_code=topic_code
-    )
+    rows = await rolled_rows(queries, first=first, last=last, units=units, topic_code=topic_code, rollup=rollup)
     series = trend_series(
         rows,
         start=first,
@@ -129,6 +168,7 @@ async def trends(
         "granularity": granularity,
         "unit_code": unit_code,
         "topic_code": topic_code,
+        "rollup": rollup,
         "items": series,
     }
 
@@ -206,11 +246,15 @@ async def reopen_period(
     }
 
 
+FROZEN_KEY = ("bucket", "unit", "topic", "urgency", "channel", "sentiment")
+"""A frozen row per local day too: a legacy unit's reports roll up by the day they were filed (domain.rollup)."""
+
+
 def _merge_days(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     merged: dict[tuple[str, ...], dict[str, Any]] = {}
     for row in rows:
-        key = (row["unit"], row["topic"], row["urgency"], row["channel"], row["sentiment"])
-        slot = merged.setdefault(key, dict(zip(("unit", "topic", "urgency", "channel", "sentiment"), key, strict=True)))
+        key = tuple(str(row[k]) for k in FROZEN_KEY)
+        slot = merged.setdefault(key, dict(zip(FROZEN_KEY, key, strict=True)))
         slot["reports"] = slot.get("reports", 0) + int(row.get("reports", 0))
         slot["mentions"] = slot.get("mentions", 0) + int(row.get("mentions", 0))
     return [row for row in merged.values() if row["reports"] or row["mentions"]]
@@ -229,15 +273,28 @@ async def period_totals(
 
 
 async def period_rows(
-    *, queries: Queries, settings: ReportingSettings, period: Period, units: list[str] | None
+    *,
+    queries: Queries,
+    settings: ReportingSettings,
+    period: Period,
+    units: list[str] | None,
+    tree: UnitTree | None = None,
 ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
-    """A period's counter rows (unit × topic × urgency × channel × sentiment): frozen once closed, else live."""
+    """A period's counter rows (unit × topic × urgency × channel × sentiment): frozen once closed, else live.
+
+    A legacy unit's reports count under its successors (domain.rollup). Frozen rows are kept as filed (per day)
+    and rolled with the registry of today; rows frozen before they kept their day are dated by the period's
+    first day.
+    """
+    tree = tree or await unit_tree(queries)
+    sources = None if units is None else sorted(tree.sources(units, "successor"))
+    first, last = local_bounds(period, settings.period_cutoff_day)
     snapshot = await queries.snapshot(period.name)
     if snapshot is not None and snapshot.get("state") == "closed":
-        return await queries.snapshot_rows(period=period.name, units=units, topic_code=None), snapshot
-    first, last = local_bounds(period, settings.period_cutoff_day)
-    rows = await queries.counter_rows(
-        first_day=first.isoformat(), last_day=(last - timedelta(days=1)).isoformat(), units=units, topic_code=None
+        frozen = await queries.snapshot_rows(period=period.name, units=sources, topic_code=None)
+        return roll_rows(frozen, tree, "successor", wanted=units, default_day=first), snapshot
+    rows = await rolled_rows(
+        queries, first=first, last=last - timedelta(days=1), units=units, topic_code=None, rollup="successor", tree=tree
     )
     return rows, None
 

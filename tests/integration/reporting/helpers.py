@@ -251,6 +251,24 @@ async def running(settings: ReportingSettings) -> AsyncIterator[Reporting]:
         await producer.stop()
 
 
+@asynccontextmanager
+async def fed(events: Sequence[tuple[str, CloudEvent]]) -> AsyncIterator[Reporting]:
+    """A reporting app of its own (fresh topics and database) with `events` projected; the database is dropped
+    afterwards."""
+    from pymongo import AsyncMongoClient
+
+    settings = reporting_settings()
+    try:
+        async with running(settings) as svc:
+            await svc.publish(events)
+            await svc.wait_projected(len(events))
+            yield svc
+    finally:
+        client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(settings.mongo_url)
+        await client.drop_database(settings.mongo_db)
+        await client.close()
+
+
 def reporting_settings(**overrides: Any) -> ReportingSettings:
     """Settings isolated to one module: own topic prefix and database (dropped by `drop_database`)."""
     import os

@@ -5,21 +5,18 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import AsyncIterator
-from typing import Any
 
 import pulse_libs.events.intake as intake
 import pytest
 from docx import Document
 from openpyxl import load_workbook
 from pulse_libs.events import topics
-from pymongo import AsyncMongoClient
 
 from tests.integration.reporting.helpers import (
     Published,
     Reporting,
     at,
-    reporting_settings,
-    running,
+    fed,
     submitted,
     triaged,
 )
@@ -66,16 +63,8 @@ EVENTS = hostile_events().events
 
 @pytest.fixture(scope="module")
 async def svc(infra: None) -> AsyncIterator[Reporting]:
-    settings = reporting_settings()
-    try:
-        async with running(settings) as svc:
-            await svc.publish(EVENTS)
-            await svc.wait_projected(len(EVENTS))
-            yield svc
-    finally:
-        client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(settings.mongo_url)
-        await client.drop_database(settings.mongo_db)
-        await client.close()
+    async with fed(EVENTS) as svc:
+        yield svc
 
 
 async def export(svc: Reporting, fmt: str) -> bytes:

@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 from docx import Document
 from openpyxl import load_workbook
-from pymongo import AsyncMongoClient
 
 from tests.integration.reporting.helpers import (
     AU_LAU,
@@ -18,8 +17,7 @@ from tests.integration.reporting.helpers import (
     VAN_PHU,
     YEN_BAI,
     Reporting,
-    reporting_settings,
-    running,
+    fed,
     scenario,
 )
 
@@ -30,16 +28,8 @@ RANGE = {"from": "2026-09-15", "to": "2026-10-14"}
 @pytest.fixture(scope="module")
 async def svc(infra: None) -> AsyncIterator[Reporting]:
     """One reporting app fed with the scenario, shared by the tests of this module (they run in order)."""
-    settings = reporting_settings()
-    try:
-        async with running(settings) as svc:
-            await svc.publish(EVENTS)
-            await svc.wait_projected(len(EVENTS))
-            yield svc
-    finally:
-        client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(settings.mongo_url)
-        await client.drop_database(settings.mongo_db)
-        await client.close()
+    async with fed(EVENTS) as svc:
+        yield svc
 
 
 async def summary(svc: Reporting, **params: str) -> dict[str, Any]:

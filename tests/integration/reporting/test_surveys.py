@@ -13,7 +13,6 @@ import pulse_libs.events.intake as intake
 import pytest
 from openpyxl import load_workbook
 from pulse_libs.events import topics
-from pymongo import AsyncMongoClient
 
 from tests.integration.reporting.helpers import (
     NAM_CUONG,
@@ -21,9 +20,8 @@ from tests.integration.reporting.helpers import (
     Published,
     Reporting,
     at,
+    fed,
     registry_events,
-    reporting_settings,
-    running,
 )
 
 Q1 = ["Đồng tình", "Đồng tình", "Không đồng tình", "Chưa rõ", "Đồng tình"]
@@ -99,16 +97,8 @@ EVENTS = survey_events().events
 
 @pytest.fixture(scope="module")
 async def svc(infra: None) -> AsyncIterator[Reporting]:
-    settings = reporting_settings()
-    try:
-        async with running(settings) as svc:
-            await svc.publish(EVENTS)
-            await svc.wait_projected(len(EVENTS))
-            yield svc
-    finally:
-        client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(settings.mongo_url)
-        await client.drop_database(settings.mongo_db)
-        await client.close()
+    async with fed(EVENTS) as svc:
+        yield svc
 
 
 async def results(svc: Reporting, role: str = "department", units: tuple[str, ...] = (), **params: str) -> Any:

@@ -48,7 +48,10 @@ class Totals:
 
 
 def totals_from_rows(rows: Iterable[Mapping[str, Any]], *, topic_code: str | None = None) -> Totals:
-    """Sum counter rows; with a topic filter a report counts once per matching topic row (its mentions)."""
+    """Sum counter rows; with a topic filter a report counts once per matching topic row (its mentions).
+
+    A rolled row (domain.rollup) counts once in every total and under each of its `units` in `by_unit`.
+    """
     urgency: Counter[str] = Counter()
     channel: Counter[str] = Counter()
     sentiment: Counter[str] = Counter()
@@ -64,7 +67,8 @@ def totals_from_rows(rows: Iterable[Mapping[str, Any]], *, topic_code: str | Non
         urgency[row["urgency"]] += count
         channel[row["channel"]] += count
         sentiment[row["sentiment"]] += count
-        unit[row["unit"]] += count
+        for code in row.get("units") or [row["unit"]]:  # rolled rows count under each unit they belong to
+            unit[code] += count
         topic[row["topic"]] += mentions
     return Totals(
         reports=total,

@@ -59,6 +59,15 @@ DayParam = Annotated[
     str | None, Query(max_length=40, description="A local date `YYYY-MM-DD` or an RFC 3339 time (its local day)")
 ]
 CodeParam = Annotated[str | None, Query(max_length=64, pattern=r"^[A-Za-z0-9_\-]+$")]
+RollupParam = Annotated[
+    Literal["none", "successor", "parent"],
+    Query(
+        description="`successor` (default): a merged or split unit's reports filed before the change count under "
+        "its successors (a split unit's under every successor; totals count them once); `parent`: also under every "
+        "unit up the parent chain, so `unit_code` of a province covers its wards and `by_unit` lists every level; "
+        "`none`: as filed."
+    ),
+]
 
 
 def _settings(request: Request) -> ReportingSettings:
@@ -124,6 +133,7 @@ async def stats_summary(
     to: DayParam = None,
     unit_code: CodeParam = None,
     topic_code: CodeParam = None,
+    rollup: RollupParam = "successor",
 ) -> dict[str, Any]:
     """Totals by urgency, channel, sentiment, topic and unit; hot spots; escalations with median/p95 time to ack."""
     settings = _settings(request)
@@ -137,6 +147,7 @@ async def stats_summary(
             last=last,
             unit_code=unit_code,
             topic_code=topic_code,
+            rollup=rollup,
         )
     return result
 
@@ -150,6 +161,7 @@ async def stats_trends(
     to: DayParam = None,
     unit_code: CodeParam = None,
     topic_code: CodeParam = None,
+    rollup: RollupParam = "successor",
 ) -> dict[str, Any]:
     """Report counts per day, ISO week or reporting month (Decree 09 cut-off), empty buckets as zeros."""
     settings = _settings(request)
@@ -164,6 +176,7 @@ async def stats_trends(
             granularity=granularity,
             unit_code=unit_code,
             topic_code=topic_code,
+            rollup=rollup,
         )
 
 

@@ -45,6 +45,8 @@ class Summary(BaseModel):
     to: str
     unit_code: str | None
     topic_code: str | None
+    rollup: Literal["none", "successor", "parent"] = "successor"
+    """How legacy units and the parent chain were counted; with `parent`, `by_unit` lists every level."""
     reports: int
     by_urgency: dict[str, int]
     by_channel: dict[str, int]
@@ -72,6 +74,7 @@ class Trends(BaseModel):
     granularity: Literal["day", "week", "month"]
     unit_code: str | None
     topic_code: str | None
+    rollup: Literal["none", "successor", "parent"] = "successor"
     items: list[TrendPoint]
 
 

@@ -448,18 +448,21 @@ def test_a_rise_after_acknowledgement_or_resolution_pages_again_from_level_one(
     assert len(_pages(webhook_receiver, "/h12-duty", second_esc)) == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a new, more serious report on the matter of a RESOLVED hot spot never reaches it: handlers/triage.py "
-    "_open_hotspots skips resolved hot spots as join candidates, so the report opens a second hot spot (paged "
-    "from level 1 as a new matter) instead of re-triggering the resolved one; only an officer's review can raise "
-    "a resolved hot spot (covered above)",
-)
 def test_a_new_serious_report_on_a_resolved_matter_retriggers_its_hot_spot(
     system: PulseSystem, admin_token: str, webhook_receiver: RecordingHttpServer
 ) -> None:
     triage = system.url("triage")
     dept = officer(system, admin_token)
+    response = httpx.post(
+        f"{system.url('notify')}/v1/recipients",
+        json={
+            "name": "Lò Văn Hùng",
+            "targets": ["duty_officer"],
+            "channels": {"webhook_url": f"{webhook_receiver.url}/h12-giahoi"},
+        },
+        headers=bearer(admin_token),
+    )
+    assert response.status_code == 201, response.text
     ctv = collaborator(system, admin_token, "ctv.h12.giahoi", GIA_HOI, "Lường Văn Toàn")
     calm = submit(
         system, ctv, unit=GIA_HOI, title="Hỏi tiến độ chi trả bồi thường", content=ROUTINE_TEXT, topics=[GPMB]
@@ -495,5 +498,12 @@ def test_a_new_serious_report_on_a_resolved_matter_retriggers_its_hot_spot(
     hotspot = eventually(
         lambda: (h := hotspot_of(system, dept, hotspot_id)) and (h.get("escalation") or {}).get("id") != first_esc and h
     )
-    assert hotspot["urgency"] == "flash"
-    assert eventually(lambda: _pages(webhook_receiver, "/h12-duty", hotspot["escalation"]["id"]))
+    assert (hotspot["urgency"], hotspot["status"]) == ("flash", "open")
+    assert sorted(hotspot["report_ids"]) == sorted([calm, serious])
+    second_esc = hotspot["escalation"]["id"]
+    escalation = ok(httpx.get(f"{triage}/v1/escalations/{second_esc}", headers=dept))
+    assert (escalation["urgency"], escalation["level"], escalation["state"]) == ("flash", 1, "pending")
+    page = eventually(lambda: _pages(webhook_receiver, "/h12-giahoi", second_esc))
+    assert len(page) == 1, page
+    first = ok(httpx.get(f"{triage}/v1/escalations/{first_esc}", headers=dept))
+    assert first["state"] == "resolved", "the resolved episode stays closed"

@@ -66,6 +66,9 @@ class HotspotChanged(EventModel):
     first_seen: datetime
     last_seen: datetime
     changed_at: datetime
+    parent_id: str | None = None
+    """The parent hot spot this one is linked under (one matter in several wards of one parent unit), if any;
+    the parent carries the matter's one escalation and has no hot-spot events of its own."""
 
 
 class EscalationChanged(EventModel):

@@ -13,6 +13,11 @@ class TriageSettings(ServiceSettings):
     port: int = Field(default=8002, ge=1, le=65535, validation_alias="PULSE_TRIAGE_PORT")
     mongo_db: str = Field(default="pulse_triage", validation_alias="PULSE_TRIAGE_MONGO_DB")
     hotspot_window_hours: float = Field(default=72.0, gt=0, description="Reports join a hot spot seen this recently.")
+    parent_unit_kinds: list[str] = Field(
+        default=["district", "town"],
+        description="Kinds of parent unit under which one matter's hot spots in several of its wards are linked "
+        "(one parent hot spot, one escalation); add `province` to link wards directly under a province.",
+    )
     similarity_threshold: float | None = Field(
         default=None, gt=0, le=1, description="TF-IDF cosine to join a hot spot; None: the calibrated threshold."
     )

@@ -20,9 +20,14 @@ POLICIES = "policies"
 SILENCES = "silences"
 RULES = "rules"
 TOPICS = "registry_topics"
+UNITS = "registry_units"
+"""Administrative units mirrored from intake's registry: a ward's parent links its hot spots to its neighbours'."""
 CLUSTERS = "clusters"
 EVENTS = "triage_outbox"
 REVIEWS = "triage_reviews"
+INDEX = "triage_index"
+"""Candidate index: one posting document per (unit, topic, term), the latest hot spots and loose reports filed
+under that term (bounded), read by id so a lookup costs the same whatever the window holds."""
 OUTBOX_COLLECTIONS = (EVENTS,)
 """Only insert-only documents carry an outbox: FerretDB 1.24 applies updates as read-modify-write of the whole
 document, so the relay's `$unset` on a document that another writer changes at the same time can undo that change
@@ -35,6 +40,7 @@ INDEXES: Mapping[str, Sequence[IndexModel]] = {
     HOTSPOTS: [
         IndexModel([("first_seen", DESCENDING), ("_id", DESCENDING)], name="recent"),
         IndexModel([("status", ASCENDING), ("urgency", ASCENDING)], name="status"),
+        IndexModel([("parent_id", ASCENDING)], name="parent", sparse=True),
     ],
     ESCALATIONS: [
         IndexModel([("state", ASCENDING), ("next_action_at", ASCENDING)], name="due"),
@@ -44,6 +50,11 @@ INDEXES: Mapping[str, Sequence[IndexModel]] = {
     REVIEWS: [IndexModel([("reviewed_at", DESCENDING), ("_id", DESCENDING)], name="recent")],
     EVENTS: [IndexModel([("created_at", ASCENDING)], name="created_at")],
 }
+
+
+def posting_id(unit_code: str, topic_code: str, key: str) -> str:
+    """Id of the posting document of one index key in one unit and topic."""
+    return f"{unit_code}|{topic_code}|{key}"
 
 
 class TriageStore:
@@ -58,6 +69,7 @@ class TriageStore:
         self.silences = db[SILENCES]
         self.rules = db[RULES]
         self.topics = db[TOPICS]
+        self.units = db[UNITS]
         self.claims = ClaimLocks(db)
 
     async def insert(self, collection: str, doc: Document, events: Sequence[tuple[str, CloudEvent]]) -> bool:
@@ -80,9 +92,10 @@ class TriageStore:
             except DuplicateKeyError:
                 pass
 
-    async def cluster(self, unit_code: str, topic_code: str) -> Document:
-        """The (unit, topic) cluster: its hot spot ids and its recent reports without a hot spot."""
-        cluster_id = f"{unit_code}|{topic_code}"
+    async def cluster(self, unit_code: str, topic_code: str, *, parent: bool = False) -> Document:
+        """The (unit, topic) cluster: its hot spot ids and its recent reports without a hot spot. With `parent`,
+        the cluster of a parent unit: the recent hot spots of its wards on that topic."""
+        cluster_id = f"parent|{unit_code}|{topic_code}" if parent else f"{unit_code}|{topic_code}"
         found = await self.db[CLUSTERS].find_one({"_id": cluster_id})
         return found or {"_id": cluster_id, "hotspots": [], "loose": [], "version": 0}
 
@@ -100,6 +113,50 @@ class TriageStore:
         query = {"_id": cluster["_id"], "version": cluster["version"]}
         result = await self.db[CLUSTERS].update_one(query, {"$set": fields, "$inc": {"version": 1}})
         return result.modified_count == 1
+
+    async def postings(self, unit_code: str, topic_code: str, keys: Sequence[str]) -> dict[str, Document]:
+        """The posting documents of a report's index keys, by key (missing keys have none yet).
+
+        One read by id per key: FerretDB does not push `$in` down, so one query for all keys would scan."""
+        out: dict[str, Document] = {}
+        for key in keys:
+            found = await self.db[INDEX].find_one({"_id": posting_id(unit_code, topic_code, key)})
+            if found is not None:
+                out[key] = found
+        return out
+
+    async def file(
+        self,
+        unit_code: str,
+        topic_code: str,
+        keys: Sequence[str],
+        entry: Document,
+        *,
+        known: Mapping[str, Document],
+        keep: int,
+    ) -> None:
+        """File an entry (`{"id", "hotspot", "at"}`) under each key, latest last, at most `keep` per posting.
+
+        A posting changed by another writer meanwhile is read again (three tries); losing an entry only makes a
+        later lookup rely on the cluster's recent lists, so a conflict never fails the report."""
+        for key in keys:
+            doc_id = posting_id(unit_code, topic_code, key)
+            current = known.get(key)
+            for _ in range(3):
+                entries = [e for e in (current or {}).get("entries", []) if e["id"] != entry["id"]]
+                fields = {"entries": [*entries, entry][-keep:]}
+                if current is None:
+                    try:
+                        await self.db[INDEX].insert_one({"_id": doc_id, **fields, "version": 1})
+                        break
+                    except DuplicateKeyError:
+                        pass
+                else:
+                    query = {"_id": doc_id, "version": current["version"]}
+                    done = await self.db[INDEX].update_one(query, {"$set": fields, "$inc": {"version": 1}})
+                    if done.modified_count == 1:
+                        break
+                current = await self.db[INDEX].find_one({"_id": doc_id})
 
     async def update(self, collection: str, query: Document, update: Document) -> Document | None:
         """Apply a conditional update; the new document, or None if nothing matched."""

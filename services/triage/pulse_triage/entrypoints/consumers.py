@@ -26,7 +26,8 @@ def report_handlers(ctx: TriageContext) -> Mapping[str, EventHandler]:
 
 
 def registry_handlers(ctx: TriageContext) -> Mapping[str, EventHandler]:
-    """Handlers of intake.registry.v1: API keys, and topics whose keywords and sensitivity triage learns."""
+    """Handlers of intake.registry.v1: API keys, topics whose keywords and sensitivity triage learns, and units
+    (a ward's parent links hot spots of neighbouring wards under one parent hot spot)."""
 
     async def topic_upserted(event: CloudEvent) -> None:
         topic = intake_events.TopicUpserted.model_validate(event.data)
@@ -34,4 +35,13 @@ def registry_handlers(ctx: TriageContext) -> Mapping[str, EventHandler]:
         await ctx.store.topics.update_one({"_id": topic.code}, {"$set": fields}, upsert=True)
         ctx.forget_rules()
 
-    return {**api_key_mirror_handlers(ctx.store.db), intake_events.TOPIC_UPSERTED: topic_upserted}
+    async def unit_upserted(event: CloudEvent) -> None:
+        unit = intake_events.UnitUpserted.model_validate(event.data)
+        fields = {"name": unit.name, "kind": unit.kind, "parent_code": unit.parent_code}
+        await ctx.store.units.update_one({"_id": unit.code}, {"$set": fields}, upsert=True)
+
+    return {
+        **api_key_mirror_handlers(ctx.store.db),
+        intake_events.TOPIC_UPSERTED: topic_upserted,
+        intake_events.UNIT_UPSERTED: unit_upserted,
+    }

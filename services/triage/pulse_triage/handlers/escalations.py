@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pulse_libs.events.triage as ev
 from pulse_libs.api_keys import API_KEYS_COLLECTION
 from pulse_libs.auth import Principal
+from pulse_libs.clock import as_utc
 from pulse_libs.events.common import Urgency
 from pulse_libs.store import Document
 
@@ -17,7 +18,7 @@ from pulse_triage.adapters.store import EPOCH, ESCALATIONS, HOTSPOTS
 from pulse_triage.context import TriageContext
 from pulse_triage.domain.errors import ConflictError, NotFoundError
 from pulse_triage.domain.escalation import Policy, Timer, reevaluate, start, step
-from pulse_triage.domain.hotspots import current_escalation_id, escalation_id_for
+from pulse_triage.domain.hotspots import current_escalation_id, escalation_id_for, is_parent, parent_facts
 from pulse_triage.handlers.events import Outgoing, escalation_changed, hotspot_changed
 
 log = logging.getLogger(__name__)
@@ -51,8 +52,40 @@ def _history(action: str, esc: Document, now: Any, **extra: Any) -> Document:
     return entry | {k: v for k, v in extra.items() if v is not None}
 
 
+async def refresh_parent(ctx: TriageContext, parent_id: str) -> Document | None:
+    """Bring a parent hot spot's facts (reports, sources, channels, span, highest urgency) up to date from its
+    children; the parent as stored after, or None if it does not exist."""
+    for _ in range(10):
+        parent = await ctx.store.get(HOTSPOTS, parent_id)
+        if parent is None:
+            return None
+        children = await ctx.store.hotspots.find({"parent_id": parent_id}).to_list()
+        if not children:
+            return parent
+        children.sort(key=lambda c: (as_utc(c["first_seen"]), c["_id"]))
+        fields = parent_facts(children, parent["urgency"] if parent["child_ids"] else None)
+        stored = {k: as_utc(v) if isinstance(v, datetime) else v for k, v in parent.items()}
+        if all(stored.get(k) == v for k, v in fields.items()):
+            return parent
+        now = ctx.now()
+        updated = await ctx.store.update(
+            HOTSPOTS,
+            {"_id": parent_id, "version": parent["version"]},
+            {"$set": fields | {"updated_at": now}, "$inc": {"version": 1}},
+        )
+        if updated is not None:
+            return updated
+    raise RuntimeError("parent hot spot kept changing")
+
+
 async def ensure_escalation(*, ctx: TriageContext, hotspot: Document) -> None:
-    """Raise the hot spot's one escalation if its urgency is escalated, or raise the urgency of the pending one."""
+    """Raise the hot spot's one escalation if its urgency is escalated, or raise the urgency of the pending one.
+
+    A hot spot linked under a parent escalates through its parent: the matter has one escalation."""
+    if hotspot.get("parent_id"):
+        parent = await refresh_parent(ctx, hotspot["parent_id"])
+        if parent is not None:
+            hotspot = parent
     urgency = Urgency(hotspot["urgency"])
     policy = await ctx.policy(urgency)
     if not policy.escalates:
@@ -91,7 +124,8 @@ async def _retrigger(ctx: TriageContext, hotspot: Document, urgency: Urgency, po
     new_id = escalation_id_for(hotspot["_id"], episode)
     fields = {"escalation_id": new_id, "episode": episode, "status": "open", "updated_at": now}
     moved = {**hotspot, **fields}
-    await ctx.store.emit([hotspot_changed(ev.HOTSPOT_UPDATED, moved, now, "retriggered", episode)], now)
+    if not is_parent(hotspot):
+        await ctx.store.emit([hotspot_changed(ev.HOTSPOT_UPDATED, moved, now, "retriggered", episode)], now)
     updated = await ctx.store.update(
         HOTSPOTS, {"_id": hotspot["_id"], "version": hotspot["version"]}, {"$set": fields, "$inc": {"version": 1}}
     )
@@ -281,16 +315,16 @@ async def _close(
     event = escalation_changed(
         event_type, after, hotspot, now, state, actor_id=principal.subject, comment=comment, **outcome
     )
-    moved = {**hotspot, "status": state}
     hotspot_type = ev.HOTSPOT_ACKNOWLEDGED if state == "acknowledged" else ev.HOTSPOT_RESOLVED
     entry = _history(state, after, now, actor_id=principal.subject, actor_name=principal.name, comment=comment)
     entry |= link or {}
     if state == "resolved":
         entry["notify_reporters"] = notify_reporters
-    if STATUS_ORDER.index(hotspot["status"]) < STATUS_ORDER.index(state):
-        await ctx.store.emit([event, hotspot_changed(hotspot_type, moved, now, state)], now)
-    else:
-        await ctx.store.emit([event], now)
+    children = await ctx.store.hotspots.find({"parent_id": hotspot["_id"]}).to_list() if is_parent(hotspot) else []
+    # A parent hot spot has no hot-spot events of its own (its children carry the reports); its children move.
+    moving = [h for h in (children or [hotspot]) if STATUS_ORDER.index(h["status"]) < STATUS_ORDER.index(state)]
+    extra = [hotspot_changed(hotspot_type, {**h, "status": state}, now, state) for h in moving]
+    await ctx.store.emit([event, *extra], now)
     updated = await ctx.store.update(
         ESCALATIONS,
         {"_id": esc["_id"], "state": {"$in": list(allowed)}},
@@ -299,7 +333,8 @@ async def _close(
     )
     if updated is None:
         raise ConflictError("the escalation changed meanwhile; reload it")
-    await move_hotspot(ctx=ctx, hotspot_id=hotspot["_id"], status=state)
+    for moved_id in [hotspot["_id"], *(c["_id"] for c in children)]:
+        await move_hotspot(ctx=ctx, hotspot_id=moved_id, status=state)
     ctx.kick()
     return updated
 

@@ -64,6 +64,7 @@ def hotspot_changed(event_type: str, hotspot: Document, now: datetime, *id_parts
         first_seen=hotspot["first_seen"],
         last_seen=hotspot["last_seen"],
         changed_at=now,
+        parent_id=hotspot.get("parent_id"),
     )
     event = new_event(
         event_type,

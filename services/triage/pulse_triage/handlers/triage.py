@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 import pulse_libs.events.intake as intake_events
@@ -18,13 +18,21 @@ from pulse_triage import data
 from pulse_triage.adapters.store import HOTSPOTS, RESULTS
 from pulse_triage.context import TriageContext
 from pulse_triage.domain.features import folded_terms
-from pulse_triage.domain.hotspots import Candidate, best_match, hotspot_id_for, keep_samples
+from pulse_triage.domain.hotspots import (
+    RECENT_HOTSPOTS,
+    Candidate,
+    best_match,
+    hotspot_id_for,
+    indexed_candidates,
+    keep_samples,
+)
 from pulse_triage.domain.rules import RuleSet
 from pulse_triage.domain.scoring import Decision, ReportFacts, hotspot_level, score_report, with_repetition
-from pulse_triage.domain.similarity import SimilarityModel
+from pulse_triage.domain.similarity import POSTING_MAX, SimilarityModel
 from pulse_triage.domain.text import NormalizedText, normalize
 from pulse_triage.handlers.escalations import ensure_escalation
 from pulse_triage.handlers.events import hotspot_changed, report_triaged
+from pulse_triage.handlers.parents import link_parent
 
 log = logging.getLogger(__name__)
 RANKS = [u.value for u in Urgency]
@@ -38,6 +46,7 @@ async def handle_report_submitted(ctx: TriageContext, event: CloudEvent) -> None
         if existing.get("hotspot_id"):
             hotspot = await ctx.store.get(HOTSPOTS, existing["hotspot_id"])
             if hotspot is not None:
+                hotspot = await link_parent(ctx, hotspot, similarity_model(ctx))
                 await ensure_escalation(ctx=ctx, hotspot=hotspot)
         ctx.kick()
         return
@@ -63,6 +72,7 @@ async def handle_report_submitted(ctx: TriageContext, event: CloudEvent) -> None
         ctx.metrics.reports.labels(decision.urgency.value).inc()
         ctx.metrics.decision_seconds.observe(max(0.0, (now - as_utc(report.received_at)).total_seconds()))
     if hotspot is not None:
+        hotspot = await link_parent(ctx, hotspot, similarity_model(ctx))
         await ensure_escalation(ctx=ctx, hotspot=hotspot)
     ctx.kick()
 
@@ -113,6 +123,50 @@ def _result_doc(
     }
 
 
+@dataclass(frozen=True)
+class Candidates:
+    """What a report is compared with: hot spots of its unit and topic in the window (open, acknowledged or
+    resolved; never one merged away) and loose reports (no hot spot yet), plus the index postings read."""
+
+    hotspots: list[Document]
+    loose: list[Document]
+    postings: dict[str, Document]
+    reads: int
+
+
+async def find_candidates(
+    ctx: TriageContext, cluster: Document, keys: list[str], since: datetime, report_id: str, *, again: bool = False
+) -> Candidates:
+    """The cluster's recent hot spots and loose reports, plus what the candidate index files under the report's
+    keys: a fixed number of reads by id (the cluster, one posting per key, at most the index's candidate limit
+    and RECENT_HOTSPOTS hot spots), however many reports the window holds. `again` (a retry) also reads the hot
+    spot this report would have opened, in case an earlier pass opened it but lost the cluster's update."""
+    unit, topic = cluster["_id"].split("|", 1)
+    postings = await ctx.store.postings(unit, topic, keys)
+    reads = 1 + len(keys)
+    indexed = indexed_candidates(postings, since)
+    loose = [r for r in cluster["loose"] if as_utc(r["observed_at"]) >= since and r["_id"] != report_id]
+    own = [hotspot_id_for(report_id)] if again else []
+    hotspot_ids = [*cluster["hotspots"][-RECENT_HOTSPOTS:], *(i for i, h in indexed if h), *own]
+    inline = {r["_id"] for r in loose}
+    for report in [i for i, h in indexed if not h and i not in inline and i != report_id]:
+        found = await ctx.store.get(RESULTS, report)
+        reads += 1
+        if found is None or as_utc(found["observed_at"]) < since:
+            continue
+        if found.get("hotspot_id"):
+            hotspot_ids.append(found["hotspot_id"])
+        else:
+            loose.append(_loose_entry_of(found))
+    hotspots = []
+    for hotspot_id in dict.fromkeys(hotspot_ids):
+        hotspot = await ctx.store.get(HOTSPOTS, hotspot_id)
+        reads += 1
+        if hotspot is not None and not hotspot.get("merged_into") and as_utc(hotspot["last_seen"]) >= since:
+            hotspots.append(hotspot)
+    return Candidates(hotspots, loose, postings, reads)
+
+
 async def join_hotspot(
     *,
     ctx: TriageContext,
@@ -121,62 +175,90 @@ async def join_hotspot(
     decision: Decision,
     rules: RuleSet,
 ) -> tuple[Document | None, bool]:
-    """Join the similar open hot spot, open one (urgent report or a similar loose report), or stay alone.
+    """Join the similar hot spot, open one (urgent report or a similar loose report), or stay alone.
 
-    Candidates come from the (unit, topic) cluster document, read by id: FerretDB answers queries on other
-    fields by scanning the collection, which would make every report slower than the last."""
+    A resolved hot spot of the window is a candidate too: a new report on its matter joins it, and if that
+    raises its urgency its escalation re-triggers (a new episode, see escalations). The (unit, topic) cluster
+    document, read and written back by version, orders concurrent reports of one matter; the candidate index
+    finds similar hot spots and reports of the window beyond the cluster's recent lists. The report is filed
+    in the index under its keys (as its hot spot, or as itself when it stays alone)."""
     since = as_utc(report.observed_at) - timedelta(hours=ctx.settings.hotspot_window_hours)
     model = similarity_model(ctx)
     terms = folded_terms(text.folded)
+    mine = model.vector(terms)
+    keys = model.keys(mine)
     observed = as_utc(report.observed_at)
-    for _ in range(10):
+    for attempt in range(10):
         cluster = await ctx.store.cluster(report.unit_code, decision.primary_topic)
-        open_spots = await _open_hotspots(ctx, cluster, since)
-        for hotspot in open_spots:
-            if report.report_id in hotspot["report_ids"]:  # a replay after a crash
-                return hotspot, report.report_id in hotspot.get("merged_ids", [])
-        candidates = [
-            Candidate(h["_id"], tuple(h.get("samples", [])), as_utc(h["last_seen"]), Urgency(h["urgency"]))
-            for h in open_spots
-        ]
-        match = best_match(terms, candidates, model, urgency=decision.urgency, observed_at=observed)
-        if match is not None:
-            hotspot = next(h for h in open_spots if h["_id"] == match)
-            joined = await _add_report(ctx, hotspot, report, text, decision, rules)
-            if joined is not None:
-                return joined
+        found = await find_candidates(ctx, cluster, keys, since, report.report_id, again=attempt > 0)
+        outcome = await _place(ctx, report, text, decision, rules, cluster, found, mine, terms, observed)
+        if outcome is None:
             continue  # changed meanwhile (an ack, another replica): look again
-        mine = model.vector(terms)
-        loose = [r for r in cluster["loose"] if as_utc(r["observed_at"]) >= since and r["_id"] != report.report_id]
-        similar = [r for r in loose if model.similar(mine, folded_terms(r["folded"]))]
-        if not similar and decision.urgency == Urgency.ROUTINE:
-            entry = _loose_entry(report, text, decision)
-            if await ctx.store.save_cluster(cluster, loose=[*loose, entry][-LOOSE_MAX:]):
-                return None, False
-            continue
-        merged = any(r["reporter_id"] == report.reporter_id for r in similar)
-        hotspot = await _open(ctx, report, text, decision, similar, rules, merged)
-        taken = {r["_id"] for r in similar}
-        kept = [r for r in loose if r["_id"] not in taken]
-        ids = [h["_id"] for h in open_spots] + [hotspot["_id"]]
-        if not await ctx.store.save_cluster(cluster, loose=kept, hotspots=ids):
-            continue  # the next pass finds the hot spot (the report is in it) and returns it
-        for member in similar:
-            await ctx.store.results.update_one({"_id": member["_id"]}, {"$set": {"hotspot_id": hotspot["_id"]}})
+        hotspot, merged = outcome
+        entry = {"id": hotspot["_id"] if hotspot else report.report_id, "hotspot": hotspot is not None, "at": observed}
+        await ctx.store.file(
+            report.unit_code, decision.primary_topic, keys, entry, known=found.postings, keep=POSTING_MAX
+        )
         return hotspot, merged
     raise RuntimeError("hot spot kept changing while a report joined it")
+
+
+async def _place(
+    ctx: TriageContext,
+    report: intake_events.ReportSubmitted,
+    text: NormalizedText,
+    decision: Decision,
+    rules: RuleSet,
+    cluster: Document,
+    found: Candidates,
+    mine: dict[str, float],
+    terms: tuple[str, ...],
+    observed: datetime,
+) -> tuple[Document | None, bool] | None:
+    """One attempt to place the report; None when the cluster or the chosen hot spot changed meanwhile."""
+    model = similarity_model(ctx)
+    for hotspot in found.hotspots:
+        if report.report_id in hotspot["report_ids"]:  # a replay after a crash
+            return hotspot, report.report_id in hotspot.get("merged_ids", [])
+    candidates = [
+        Candidate(
+            h["_id"], tuple(h.get("samples", [])), as_utc(h["last_seen"]), Urgency(h["urgency"]), str(h["status"])
+        )
+        for h in found.hotspots
+    ]
+    match = best_match(terms, candidates, model, urgency=decision.urgency, observed_at=observed)
+    if match is not None:
+        hotspot = next(h for h in found.hotspots if h["_id"] == match)
+        return await _add_report(ctx, hotspot, report, text, decision, rules)
+    similar = [r for r in found.loose if model.similar(mine, folded_terms(r["folded"]))]
+    in_window = {r["_id"] for r in found.loose}
+    inline = [r for r in cluster["loose"] if r["_id"] != report.report_id and r["_id"] in in_window]
+    if not similar and decision.urgency == Urgency.ROUTINE:
+        entry = _loose_entry(report, text, decision)
+        kept = inline
+        if await ctx.store.save_cluster(cluster, loose=[*kept, entry][-LOOSE_MAX:]):
+            return None, False
+        return None
+    merged = any(r["reporter_id"] == report.reporter_id for r in similar)
+    hotspot = await _open(ctx, report, text, decision, similar, rules, merged)
+    taken = {r["_id"] for r in similar}
+    kept = [r for r in inline if r["_id"] not in taken]
+    recent = [i for i in cluster["hotspots"] if i != hotspot["_id"]][-(RECENT_HOTSPOTS - 1) :]
+    if not await ctx.store.save_cluster(cluster, loose=kept, hotspots=[*recent, hotspot["_id"]]):
+        return None  # the next pass finds the hot spot (the report is in it) and returns it
+    for member in similar:
+        await ctx.store.results.update_one({"_id": member["_id"]}, {"$set": {"hotspot_id": hotspot["_id"]}})
+    return hotspot, merged
 
 
 LOOSE_MAX = 200
 
 
-async def _open_hotspots(ctx: TriageContext, cluster: Document, since: datetime) -> list[Document]:
-    out = []
-    for hotspot_id in cluster["hotspots"]:
-        hotspot = await ctx.store.get(HOTSPOTS, hotspot_id)
-        if hotspot is not None and hotspot["status"] != "resolved" and as_utc(hotspot["last_seen"]) >= since:
-            out.append(hotspot)
-    return out
+def _loose_entry_of(result: Document) -> Document:
+    """A stored triage result in the form of a cluster's loose entry."""
+    return {k: result.get(k) for k in ("_id", "reporter_id", "channel", "observed_at", "base_score", "floor")} | {
+        "folded": str(result.get("folded", ""))[:1500]
+    }
 
 
 def _loose_entry(report: intake_events.ReportSubmitted, text: NormalizedText, decision: Decision) -> Document:

@@ -103,6 +103,12 @@ class HotspotRead(BaseModel):
     first_seen: datetime
     last_seen: datetime
     escalation: EscalationRead | None = None
+    parent_id: str | None = Field(
+        default=None, description="The parent hot spot this ward's hot spot is linked under (one matter, several wards)"
+    )
+    child_ids: list[str] = Field(
+        default_factory=list, description="On a parent hot spot: its wards' hot spots (it carries their escalation)"
+    )
 
 
 class HotspotBrief(BaseModel):

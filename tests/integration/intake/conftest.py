@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -67,14 +68,13 @@ def intake_settings(**overrides: Any) -> IntakeSettings:
     return IntakeSettings.model_construct(**{**IntakeSettings().model_dump(), **values})
 
 
-@pytest.fixture(scope="module")
-async def intake(infra: None) -> AsyncIterator[Intake]:
-    """Start the intake app for the module; drop its database afterwards."""
-    settings = intake_settings()
+@asynccontextmanager
+async def running_intake(settings: IntakeSettings, *, peer: str = "10.1.2.3") -> AsyncIterator[Intake]:
+    """Run an intake app on `settings` (its client connects from `peer`); drop its database afterwards."""
     app = bootstrap(settings)
     try:
         async with LifespanManager(app, startup_timeout=120, shutdown_timeout=30) as manager:
-            transport = httpx.ASGITransport(app=manager.app, client=("10.1.2.3", 5000))
+            transport = httpx.ASGITransport(app=manager.app, client=(peer, 5000))
             async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
                 yield Intake(app=app, client=client, settings=settings)
     finally:
@@ -83,3 +83,10 @@ async def intake(infra: None) -> AsyncIterator[Intake]:
             await mongo.drop_database(settings.mongo_db)
         finally:
             await mongo.close()
+
+
+@pytest.fixture(scope="module")
+async def intake(infra: None) -> AsyncIterator[Intake]:
+    """Start the intake app for the module; drop its database afterwards."""
+    async with running_intake(intake_settings()) as running:
+        yield running

@@ -6,16 +6,11 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from typing import Any
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
-from pulse_intake.bootstrap import bootstrap
-from pymongo import AsyncMongoClient
 
-from .conftest import MONGO, Intake, intake_settings
+from .conftest import Intake, intake_settings, running_intake
 from .helpers import YEN_BAI, assert_problem, report_body
 
 PROXY = "10.9.9.9"
@@ -30,25 +25,8 @@ async def limited(infra: None) -> AsyncIterator[Intake]:
         rate_limit_address_writes_per_minute=8,
         trusted_proxies=[f"{PROXY}/32"],
     )
-    app = bootstrap(settings)
-    try:
-        async with LifespanManager(app, startup_timeout=120, shutdown_timeout=30) as manager:
-            transport = httpx.ASGITransport(app=manager.app, client=(PROXY, 5000))
-            async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-                yield Intake(app=app, client=client, settings=settings)
-    finally:
-        mongo: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(MONGO, serverSelectionTimeoutMS=3000)
-        try:
-            await mongo.drop_database(settings.mongo_db)
-        finally:
-            await mongo.close()
-
-
-@asynccontextmanager
-async def _peer(intake: Intake, ip: str) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=intake.app, client=(ip, 40000))
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-        yield client
+    async with running_intake(settings, peer=PROXY) as running:
+        yield running
 
 
 async def test_writes_are_limited_per_credential_and_per_address(limited: Intake) -> None:
@@ -83,7 +61,8 @@ async def test_writes_are_limited_per_credential_and_per_address(limited: Intake
 
 
 async def test_a_spoofed_forwarded_for_from_an_untrusted_peer_is_ignored(limited: Intake) -> None:
-    async with _peer(limited, "192.0.2.50") as client:
+    transport = httpx.ASGITransport(app=limited.app, client=("192.0.2.50", 40000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
         codes = []
         for i in range(9):
             body = report_body(title=f"Giả mạo địa chỉ {i}")

@@ -4,8 +4,6 @@ and `python -m pulse_libs.audit verify` finds a deleted one."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -13,25 +11,7 @@ from pulse_libs.audit import ENTRIES, verify
 from pulse_reporting.settings import ReportingSettings
 
 from tests.integration.reporting.helpers import YEN_BAI, Published, at, registry_events, running, submitted, triaged
-
-
-def _verify(settings: ReportingSettings) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pulse_libs.audit",
-            "verify",
-            "--mongo-url",
-            settings.mongo_url,
-            "--db",
-            settings.mongo_db,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+from tests.support.audit import verify_cli
 
 
 async def test_period_changes_downloads_and_identity_reads_are_chained(make_settings: Callable[..., Any]) -> None:
@@ -86,8 +66,8 @@ async def test_period_changes_downloads_and_identity_reads_are_chained(make_sett
         report = await verify(svc.db)
         assert report.ok, report.problems
         assert report.entries == 4
-        assert _verify(settings).returncode == 0
+        assert verify_cli(settings.mongo_url, settings.mongo_db).returncode == 0
         await svc.db[ENTRIES].delete_one({"_id": close["id"]})
-    broken = _verify(settings)
+    broken = verify_cli(settings.mongo_url, settings.mongo_db)
     assert broken.returncode == 1, broken.stdout
     assert "deleted" in broken.stdout

@@ -4,8 +4,6 @@ GET /v1/audit lists for admins, and `python -m pulse_libs.audit verify` finds an
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -16,6 +14,8 @@ from pulse_libs.audit import ENTRIES, verify
 from pulse_libs.clock import utcnow
 from pymongo import AsyncMongoClient
 
+from tests.support.audit import verify_cli
+
 from .conftest import WARD, Harness, serve, wait_until
 
 TOPIC = ["giai-phong-mat-bang"]
@@ -23,25 +23,6 @@ FLASH = (
     "Chặn đường phản đối cưỡng chế",
     "Khoảng 200 người dân đang chặn đường Quốc lộ 37 phản đối cưỡng chế thu hồi đất.",
 )
-
-
-def _verify(settings: Any) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pulse_libs.audit",
-            "verify",
-            "--mongo-url",
-            settings.mongo_url,
-            "--db",
-            settings.mongo_db,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
 
 
 async def test_triage_changes_are_chained_listed_for_admins_and_verifiable(
@@ -140,10 +121,10 @@ async def test_triage_changes_are_chained_listed_for_admins_and_verifiable(
             report = await verify(db)
             assert report.ok, report.problems
             assert report.entries == 8
-            assert _verify(harness.settings).returncode == 0
+            assert verify_cli(harness.settings.mongo_url, harness.settings.mongo_db).returncode == 0
             await db[ENTRIES].update_one({"action": "rules.replace"}, {"$set": {"details.previous": {}}})
         finally:
             await store.close()
-        broken = _verify(harness.settings)
+        broken = verify_cli(harness.settings.mongo_url, harness.settings.mongo_db)
         assert broken.returncode == 1, broken.stdout
         assert "edited" in broken.stdout

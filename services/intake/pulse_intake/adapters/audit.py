@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pulse_libs.audit import audit_log_for
+from pulse_libs.audit import AuditTrail
 from pulse_libs.auth import Principal
 from pulse_libs.store import Database
 
@@ -15,24 +15,9 @@ async def record(
     db: Database, *, actor: Principal, action: str, target: str, details: dict[str, Any] | None = None
 ) -> None:
     """Append one entry: who did what to which thing, and when."""
-    await audit_log_for(db, service=SERVICE).append(
-        action=action,
-        target=target,
-        actor_id=actor.subject,
-        actor_kind=actor.kind,
-        actor_name=actor.name,
-        actor_role=actor.role,
-        details=details,
-    )
+    await AuditTrail(db, service=SERVICE).record(actor=actor, action=action, target=target, details=details)
 
 
 async def record_system(db: Database, *, action: str, target: str, details: dict[str, Any] | None = None) -> None:
     """Append an entry whose actor is not signed in (a sign-in attempt, a webhook)."""
-    await audit_log_for(db, service=SERVICE).append(
-        action=action,
-        target=target,
-        actor_id="anonymous",
-        actor_kind="anonymous",
-        actor_name="anonymous",
-        details=details,
-    )
+    await AuditTrail(db, service=SERVICE).record_system(action=action, target=target, details=details)

@@ -119,7 +119,8 @@ def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Broker]:
         tools = tmp / "bin"
         tools.mkdir()
         configs = tools / "kafka-configs.sh"
-        configs.write_text(f'#!/usr/bin/env bash\nexec java {log4j} -cp "{classpath}" org.apache.kafka.tools.ConfigCommand "$@"\n')
+        command = f'exec java {log4j} -cp "{classpath}" org.apache.kafka.tools.ConfigCommand "$@"'
+        configs.write_text(f"#!/usr/bin/env bash\n{command}\n")
         configs.chmod(0o755)
         users_env = {f"PULSE_KAFKA_PASSWORD_{svc.upper()}": pw for svc, pw in PASSWORDS.items()}
         users_env |= {"PULSE_KAFKA_BIN": str(tools), "PULSE_KAFKA_ADMIN_BOOTSTRAP": f"127.0.0.1:{ports['broker']}"}

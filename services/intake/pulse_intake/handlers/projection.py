@@ -78,8 +78,9 @@ async def resolve_hotspot(
     """Every report of the hot spot (listed, or triaged into it later) becomes `resolved`, with the outcome if given.
 
     Idempotent: the status only moves forward and the outcome is set to the same value again on a replay.
+    The outcome is written first, so a reader never sees a report resolved without it.
     """
-    await advance(reports=reports, report_ids=report_ids, status="resolved")
-    await reports.advance_hotspot(hotspot_id, "resolved", rank("resolved"))
     if outcome:
         await reports.set_outcome(report_ids, hotspot_id, outcome, resolved_at)
+    await advance(reports=reports, report_ids=report_ids, status="resolved")
+    await reports.advance_hotspot(hotspot_id, "resolved", rank("resolved"))

@@ -6,7 +6,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from pulse_libs.store import Document
 
@@ -45,6 +45,45 @@ class ReportQuery:
     """Inclusive."""
     terms: Sequence[str] = ()
     """Folded words that must all occur in the title or content."""
+
+
+class ReportSubmissions(Protocol):
+    """What submitting needs of the reports' store (Reports, or InMemoryReports in unit tests)."""
+
+    async def insert(self, doc: Mapping[str, Any]) -> bool: ...
+
+    async def insert_many(self, docs: Sequence[Mapping[str, Any]]) -> list[int]: ...
+
+    async def by_idempotency_key(self, idem_key: str) -> Document | None: ...
+
+    async def id_of_duplicate(self, dedupe_key: str) -> str | None: ...
+
+
+class InMemoryReports:
+    """ReportSubmissions in memory, with the unique keys of the real collection (`_id`, dedupe and idempotency key)."""
+
+    UNIQUE = ("_id", "dedupe_key", "idem_key")
+
+    def __init__(self) -> None:
+        self.docs: list[dict[str, Any]] = []
+
+    def _clash(self, doc: Mapping[str, Any]) -> bool:
+        return any(doc.get(k) == d.get(k) for d in self.docs for k in self.UNIQUE)
+
+    async def insert(self, doc: Mapping[str, Any]) -> bool:
+        if self._clash(doc):
+            return False
+        self.docs.append(dict(doc))
+        return True
+
+    async def insert_many(self, docs: Sequence[Mapping[str, Any]]) -> list[int]:
+        return [pos for pos, doc in enumerate(docs) if not await self.insert(doc)]
+
+    async def by_idempotency_key(self, idem_key: str) -> Document | None:
+        return next((dict(d) for d in self.docs if d.get("idem_key") == idem_key), None)
+
+    async def id_of_duplicate(self, dedupe_key: str) -> str | None:
+        return next((str(d["_id"]) for d in self.docs if d.get("dedupe_key") == dedupe_key), None)
 
 
 def _scope(scope: ReportScope) -> dict[str, Any]:

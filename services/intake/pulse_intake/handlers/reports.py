@@ -15,7 +15,7 @@ from pulse_libs.events.topics import INTAKE_REPORTS
 from pulse_libs.outbox import strip_outbox, with_outbox
 
 from pulse_intake.adapters.registry_cache import RegistryCache
-from pulse_intake.adapters.reports import ReportQuery, Reports, ReportScope
+from pulse_intake.adapters.reports import ReportQuery, Reports, ReportScope, ReportSubmissions
 from pulse_intake.domain.reports import dedupe_key, idempotency_key, new_report_id, request_hash
 from pulse_intake.domain.text import fold, search_terms
 
@@ -154,7 +154,12 @@ def build_report(
 
 
 async def submit(
-    *, reports: Reports, principal: Principal, body: Mapping[str, Any], raw: Mapping[str, Any], idem: str | None
+    *,
+    reports: ReportSubmissions,
+    principal: Principal,
+    body: Mapping[str, Any],
+    raw: Mapping[str, Any],
+    idem: str | None,
 ) -> Submission:
     """Store one report durably; replay the answer for a repeated Idempotency-Key with the same body."""
     fingerprint = request_hash(raw) if idem is not None else ""
@@ -170,7 +175,7 @@ async def submit(
     raise ReportConflict("duplicate", await reports.id_of_duplicate(doc["dedupe_key"]))
 
 
-async def insert_batch(*, reports: Reports, docs: list[dict[str, Any]]) -> dict[int, str | None]:
+async def insert_batch(*, reports: ReportSubmissions, docs: list[dict[str, Any]]) -> dict[int, str | None]:
     """Insert many reports at once; return {position: existing id} for those already submitted."""
     return {pos: await reports.id_of_duplicate(docs[pos]["dedupe_key"]) for pos in await reports.insert_many(docs)}
 

@@ -82,7 +82,12 @@ def test_seed_data() -> None:
     assert len(wards) == 99
     assert wards["04252"]["name"] == "Phường Yên Bái"
     assert wards["04252"]["kind"] == "ward"
-    assert {u["replaced_by"] for u in legacy_units()} >= {"04252"}
+    old_city = {u["code"]: u for u in legacy_units()}["132"]
+    # Thành phố Yên Bái (cũ) became four wards of Lào Cai on 1 July 2025.
+    assert {(s["code"], s["since"]) for s in old_city["replaced_by"]} == {
+        (code, "2025-07-01") for code in ("04252", "04279", "04273", "04543")
+    }
+    assert {s["code"] for s in old_city["replaced_by"]} <= set(wards)
     topics = {t["code"]: t for t in default_topics()}
     assert {"dat-dai", "giai-phong-mat-bang", "ton-giao", "dan-toc", "an-ninh-trat-tu"} <= {
         c for c, t in topics.items() if t["sensitive"]

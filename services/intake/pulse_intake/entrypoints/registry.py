@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pulse_libs.auth import Principal
+from pulse_libs.clock import utcnow
 from pulse_libs.http.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
 from pulse_libs.http.problems import ProblemError, not_found
 from pulse_libs.http.security import require
@@ -39,9 +40,9 @@ _units_adapter = TypeAdapter(list[UnitIn])
 
 
 async def _save_unit(ctx: Ctx, principal: Principal, unit: dict[str, Any]) -> str:
-    errors = registry.unit_link_problems([unit], set(await _known_units(ctx, unit)))
+    errors = await _link_problems(ctx, [unit])
     if errors:
-        raise ProblemError(422, "The unit links to an unknown unit.", errors=errors)
+        raise ProblemError(422, "The unit's links are not valid.", errors=errors)
     outcome = await registry.upsert_unit(store=ctx.store, unit=unit)
     ctx.registry.unit_added(unit["code"])
     ctx.kick()
@@ -49,10 +50,12 @@ async def _save_unit(ctx: Ctx, principal: Principal, unit: dict[str, Any]) -> st
     return outcome
 
 
-async def _known_units(ctx: Ctx, unit: dict[str, Any]) -> list[str]:
-    links = [c for c in (unit.get("parent_code"), unit.get("replaced_by")) if c]
-    missing = await ctx.registry.missing_units(links)
-    return [c for c in links if c not in missing]
+async def _link_problems(ctx: Ctx, units: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """Unknown parents and successors, self-links, cycles and implausible successor dates."""
+    links = [c for unit in units for c in registry.link_codes(unit)]
+    missing = set(await ctx.registry.missing_units(links))
+    stored = await registry.unit_links(store=ctx.store)
+    return registry.unit_link_problems(units, set(links) - missing, links=stored, today=utcnow().date())
 
 
 @router.get("/v1/units", response_model=Page[UnitOut], responses=problems(400, 422))
@@ -85,6 +88,7 @@ async def create_unit(ctx: Ctx, body: UnitIn, principal: UnitsWrite, response: R
 async def import_units(ctx: Ctx, request: Request, principal: UnitsWrite) -> ImportOut:
     """Bulk import (admin): a JSON array of units, or CSV with header code,name,kind,parent_code,replaced_by.
 
+    In CSV, `replaced_by` lists successors as `code@YYYY-MM-DD` separated by `;` (`04252@2025-07-01;04279@2025-07-01`).
     All rows are checked first; any error rejects the whole import and changes nothing.
     """
     rows = _parse_import(request.headers.get("content-type", ""), await request.body())
@@ -98,11 +102,9 @@ async def import_units(ctx: Ctx, request: Request, principal: UnitsWrite) -> Imp
         raise ProblemError(
             422, "A code appears twice; nothing was imported.", errors=[{"field": "code", "message": "duplicate"}]
         )
-    links = [c for u in units for c in (u["parent_code"], u["replaced_by"]) if c]
-    missing = set(await ctx.registry.missing_units(links))
-    errors = registry.unit_link_problems(units, set(links) - missing)
+    errors = await _link_problems(ctx, units)
     if errors:
-        raise ProblemError(422, "Some rows link to unknown units; nothing was imported.", errors=errors)
+        raise ProblemError(422, "Some rows have links that are not valid; nothing was imported.", errors=errors)
     counts = {"created": 0, "updated": 0, "unchanged": 0}
     for unit in units:
         counts[await registry.upsert_unit(store=ctx.store, unit=unit)] += 1
@@ -128,7 +130,7 @@ def _parse_import(content_type: str, raw: bytes) -> list[Any]:
                 422, "Send a JSON array of units.", errors=[{"field": "body", "message": "not an array"}]
             )
     elif media in ("text/csv", "application/csv"):
-        rows = [{k: (v or None) for k, v in row.items() if k is not None} for row in csv.DictReader(io.StringIO(text))]
+        rows = [_csv_row(row) for row in csv.DictReader(io.StringIO(text))]
     else:
         raise ProblemError(415, "Send application/json or text/csv.")
     if not rows or len(rows) > MAX_IMPORT:
@@ -136,6 +138,15 @@ def _parse_import(content_type: str, raw: bytes) -> list[Any]:
             422, f"Send 1 to {MAX_IMPORT} units.", errors=[{"field": "body", "message": "bad row count"}]
         )
     return rows
+
+
+def _csv_row(row: dict[str | None, str | None]) -> dict[str, Any]:
+    """A CSV row as the JSON form: empty cells absent, `replaced_by` `code@since;...` as a list of links."""
+    values: dict[str, Any] = {k: v for k, v in row.items() if k is not None and v}
+    if isinstance(values.get("replaced_by"), str):
+        links = [part.strip() for part in values["replaced_by"].split(";") if part.strip()]
+        values["replaced_by"] = [dict(zip(("code", "since"), link.split("@", 1), strict=False)) for link in links]
+    return values
 
 
 @router.get("/v1/units/{code}", response_model=UnitOut, responses=problems(404))
@@ -162,7 +173,7 @@ async def put_unit(ctx: Ctx, code: str, body: UnitIn, principal: UnitsWrite) -> 
 
 @router.patch("/v1/units/{code}", response_model=UnitOut, responses=problems(404, 422))
 async def patch_unit(ctx: Ctx, code: str, body: UnitPatch, principal: UnitsWrite) -> dict[str, Any]:
-    """Change some fields of a unit (admin), e.g. set `replaced_by` after a merger."""
+    """Change some fields of a unit (admin), e.g. set `replaced_by` `[{code, since}]` after a merger."""
     unit = await registry.get_unit(store=ctx.store, code=code)
     if unit is None:
         raise not_found("Unit")

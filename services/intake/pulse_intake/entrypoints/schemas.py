@@ -263,23 +263,56 @@ class ApiKeyOut(BaseModel):
     issued_at: datetime
 
 
+class UnitSuccessorIn(Strict):
+    """A unit that took over (part of) a merged or split unit's area, from a local day on."""
+
+    code: Code
+    since: date
+    """First local day under the successor (the resolution's effective date, e.g. 2025-07-01)."""
+
+
+Successors = Annotated[list[UnitSuccessorIn], Field(max_length=50)]
+"""Successor links of a merged unit (one) or a split unit (several); empty for a current unit."""
+
+_UNIT_EXAMPLE: dict[str, Any] = {
+    "code": "132",
+    "name": "Thành phố Yên Bái (cũ)",
+    "kind": "district",
+    "parent_code": "15",
+    "replaced_by": [{"code": "04252", "since": "2025-07-01"}, {"code": "04279", "since": "2025-07-01"}],
+}
+
+
 class UnitIn(Strict):
     """An administrative unit (2025 two-level or older three-level)."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [_UNIT_EXAMPLE]})
 
     code: Code
     name: Name  # type: ignore[valid-type]
     kind: UnitKind
     parent_code: Code | None = None
-    replaced_by: Code | None = None
+    replaced_by: Successors = []
 
 
 class UnitPatch(Strict):
     """Fields of a unit to change."""
 
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"replaced_by": _UNIT_EXAMPLE["replaced_by"]}]}
+    )
+
     name: Name | None = None  # type: ignore[valid-type]
     kind: UnitKind | None = None
     parent_code: Code | None = None
-    replaced_by: Code | None = None
+    replaced_by: Successors | None = None
+
+
+class UnitSuccessorOut(BaseModel):
+    """A successor link; `since` is null for a link recorded before links carried their date."""
+
+    code: str
+    since: date | None = None
 
 
 class UnitOut(BaseModel):
@@ -289,7 +322,7 @@ class UnitOut(BaseModel):
     name: str
     kind: UnitKind
     parent_code: str | None = None
-    replaced_by: str | None = None
+    replaced_by: list[UnitSuccessorOut] = []
 
 
 class ImportOut(BaseModel):

@@ -58,6 +58,11 @@ def test_a_split_counts_once_in_totals_and_under_each_successor() -> None:
     assert sorted(r["unit"] for r in each_unit(roll_rows(rows[:1], TREE, "successor", wanted=None))) == ["w1", "w2"]
 
 
+def test_a_malformed_mirrored_date_reads_as_unknown() -> None:
+    tree = UnitTree.from_units({"x": {"replaced_by": [{"code": "y", "since": "2025-13-45"}]}})
+    assert tree.targets("x", date(2030, 1, 1), "successor") == ["y"]
+
+
 def test_rows_without_a_day_use_the_default() -> None:
     merged = [{**_row("city", ""), "bucket": "2025-07"}]
     assert roll_rows(merged, TREE, "successor", wanted=None, default_day=SPLIT)[0]["units"] == ["city"]

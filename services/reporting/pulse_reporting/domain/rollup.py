@@ -28,8 +28,15 @@ def _links(value: Any) -> list[tuple[str, date | None]]:
     out: list[tuple[str, date | None]] = []
     for link in value:
         since = link.get("since")
-        out.append((str(link["code"]), date.fromisoformat(since) if isinstance(since, str) else since))
+        out.append((str(link["code"]), _day(since) if isinstance(since, str) else since))
     return out
+
+
+def _day(text: str) -> date | None:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:  # never written by intake; read as a link of unknown date rather than fail a statistic
+        return None
 
 
 @dataclass(frozen=True)

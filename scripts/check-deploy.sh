@@ -4,6 +4,7 @@
 # version, so re-runs take seconds):
 #   kustomize, kubeconform, promtool   built from the Go module proxy (`go install`)
 #   composecheck                       a 30-line Go program on compose-go, the loader of Docker Compose
+#   dockerfilecheck                    a small Go program on BuildKit's Dockerfile parser, instruction loader and linter
 #   kubernetes-validate (PyPI)         only for its Kubernetes JSON schemas, bundled here for kubeconform
 # Checks, in order: the one Dockerfile (deploy/docker/Dockerfile) and per-service lockfile isolation; compose.yaml (Compose schema,
 # interpolation with .env.example, consistency, our own rules); kustomize build of every overlay;
@@ -21,6 +22,7 @@ KUSTOMIZE_VERSION=v5.8.1        # v5.8.2+ need Go 1.27
 KUBECONFORM_VERSION=v0.7.0
 PROMETHEUS_VERSION=v0.316.0     # Prometheus 3.x module version; promtool from cmd/promtool
 COMPOSE_GO_VERSION=v2.16.2
+BUILDKIT_VERSION=v0.34.2        # BuildKit's Dockerfile parser and linter (dockerfilecheck)
 KUBERNETES_VALIDATE_VERSION=1.37.0
 KUBE_VERSION="${PULSE_KUBE_VERSION:-1.34.0}"   # Kubernetes version the manifests are validated for
 
@@ -106,6 +108,88 @@ EOF
   echo "$dir/composecheck"
 }
 
+dockerfile_tool() {
+  local dir="$BIN/dockerfilecheck-$BUILDKIT_VERSION" src="$CACHE/src/dockerfilecheck-$BUILDKIT_VERSION"
+  if [[ ! -x "$dir/dockerfilecheck" ]]; then
+    log "building dockerfilecheck on BuildKit $BUILDKIT_VERSION (first run only)"
+    mkdir -p "$dir" "$src"
+    cat >"$src/go.mod" <<EOF
+module pulse/dockerfilecheck
+
+go 1.24
+
+require github.com/moby/buildkit $BUILDKIT_VERSION
+EOF
+    cat >"$src/main.go" <<'EOF'
+// dockerfilecheck parses a Dockerfile with BuildKit's own parser and instruction loader (what
+// `docker build` runs first), prints every lint warning BuildKit raises while parsing, and checks that
+// each stage named in FROM or COPY --from resolves for the given build arguments.
+package main
+
+import (
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+	"github.com/moby/buildkit/frontend/dockerfile/linter"
+	"github.com/moby/buildkit/frontend/dockerfile/parser"
+)
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Fprintln(os.Stderr, "usage: dockerfilecheck DOCKERFILE [KEY=VALUE ...]")
+		os.Exit(2)
+	}
+	f, err := os.Open(os.Args[1])
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	defer f.Close()
+	result, err := parser.Parse(f)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "parse:", err)
+		os.Exit(1)
+	}
+	problems := 0
+	for _, w := range result.Warnings {
+		fmt.Printf("warning: %s\n", w.Short)
+		problems++
+	}
+	lint := linter.New(&linter.Config{Warn: func(rule, short, url, msg string, _ []parser.Range) {
+		fmt.Printf("lint %s: %s\n", rule, msg)
+		problems++
+	}})
+	stages, metaArgs, err := instructions.Parse(result.AST, lint)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "instructions:", err)
+		os.Exit(1)
+	}
+	// A COPY --from or FROM naming no earlier stage would silently pull an image of that name instead.
+	seen := map[string]bool{}
+	for _, stage := range stages {
+		for _, cmd := range stage.Commands {
+			if c, ok := cmd.(*instructions.CopyCommand); ok && c.From != "" && !seen[strings.ToLower(c.From)] {
+				fmt.Printf("stage %q: COPY --from=%s names no earlier stage\n", stage.Name, c.From)
+				problems++
+			}
+		}
+		if stage.Name != "" {
+			seen[strings.ToLower(stage.Name)] = true
+		}
+	}
+	if problems > 0 {
+		os.Exit(1)
+	}
+	fmt.Printf("%d stages, %d global ARGs, no BuildKit lint warning\n", len(stages), len(metaArgs))
+}
+EOF
+    (cd "$src" && go mod tidy >&2 && go build -o "$dir/dockerfilecheck" .) || die "could not build dockerfilecheck (BuildKit $BUILDKIT_VERSION)"
+  fi
+  echo "$dir/dockerfilecheck"
+}
+
 python_env() {
   local dir="$CACHE/deploy-venv-kv$KUBERNETES_VALIDATE_VERSION"
   if [[ ! -f "$dir/.ready" ]]; then
@@ -123,6 +207,7 @@ KUSTOMIZE=$(go_tool kustomize sigs.k8s.io/kustomize/kustomize/v5 "$KUSTOMIZE_VER
 KUBECONFORM=$(go_tool kubeconform github.com/yannh/kubeconform/cmd/kubeconform "$KUBECONFORM_VERSION")
 PROMTOOL=$(go_tool promtool github.com/prometheus/prometheus/cmd/promtool "$PROMETHEUS_VERSION")
 COMPOSECHECK=$(compose_tool)
+DOCKERFILECHECK=$(dockerfile_tool)
 PY=$(python_env)
 [[ -d .venv ]] || uv sync --frozen --quiet
 
@@ -173,6 +258,8 @@ if errors:
 print(f"ok   Dockerfile: one recipe for {len(services)} services (SERVICE/PORT build args), multi-stage, slim, "
       "locked per-service deps, non-root, HEALTHCHECK, EXPOSE")
 PY
+"$DOCKERFILECHECK" deploy/docker/Dockerfile >&2 || die "deploy/docker/Dockerfile fails BuildKit's parser or linter (see above)"
+ok "Dockerfile parses with BuildKit $BUILDKIT_VERSION: no lint warning, every COPY --from names an earlier stage"
 # Each image installs only its service's locked dependencies: no other service in its closure.
 for svc in intake triage notify reporting console; do
   deps=$(uv export --frozen --no-dev --no-hashes --no-header --package "pulse-$svc" 2>/dev/null) \

@@ -51,19 +51,21 @@ go_tool() {
   echo "$dir/$name"
 }
 
-compose_tool() {
-  local dir="$BIN/composecheck-$COMPOSE_GO_VERSION" src="$CACHE/src/composecheck-$COMPOSE_GO_VERSION"
-  if [[ ! -x "$dir/composecheck" ]]; then
-    log "building composecheck on compose-go $COMPOSE_GO_VERSION (first run only)"
+# go_program NAME MODULE VERSION MAIN_GO -> prints the path of a one-file Go program built against MODULE@VERSION,
+# building it once (cached by version).
+go_program() {
+  local name=$1 module=$2 version=$3 main=$4 dir="$BIN/$1-$3" src="$CACHE/src/$1-$3"
+  if [[ ! -x "$dir/$name" ]]; then
+    log "building $name on $module $version (first run only)"
     mkdir -p "$dir" "$src"
-    cat >"$src/go.mod" <<EOF
-module pulse/composecheck
+    printf 'module pulse/%s\n\ngo 1.24\n\nrequire %s %s\n' "$name" "$module" "$version" >"$src/go.mod"
+    printf '%s\n' "$main" >"$src/main.go"
+    (cd "$src" && go mod tidy >&2 && go build -o "$dir/$name" .) || die "could not build $name ($module $version)"
+  fi
+  echo "$dir/$name"
+}
 
-go 1.24
-
-require github.com/compose-spec/compose-go/v2 $COMPOSE_GO_VERSION
-EOF
-    cat >"$src/main.go" <<'EOF'
+COMPOSECHECK_GO=$(cat <<'EOF'
 // composecheck loads a Compose file as Docker Compose does (compose-go): JSON-schema validation,
 // interpolation from the environment and an env file, normalization and consistency checks
 // (undefined networks, volumes, services in depends_on, ...). Prints the resolved model as JSON.
@@ -103,24 +105,9 @@ func main() {
 	fmt.Println(string(out))
 }
 EOF
-    (cd "$src" && go mod tidy >&2 && go build -o "$dir/composecheck" .) || die "could not build composecheck (compose-go $COMPOSE_GO_VERSION)"
-  fi
-  echo "$dir/composecheck"
-}
+)
 
-dockerfile_tool() {
-  local dir="$BIN/dockerfilecheck-$BUILDKIT_VERSION" src="$CACHE/src/dockerfilecheck-$BUILDKIT_VERSION"
-  if [[ ! -x "$dir/dockerfilecheck" ]]; then
-    log "building dockerfilecheck on BuildKit $BUILDKIT_VERSION (first run only)"
-    mkdir -p "$dir" "$src"
-    cat >"$src/go.mod" <<EOF
-module pulse/dockerfilecheck
-
-go 1.24
-
-require github.com/moby/buildkit $BUILDKIT_VERSION
-EOF
-    cat >"$src/main.go" <<'EOF'
+DOCKERFILECHECK_GO=$(cat <<'EOF'
 // dockerfilecheck parses a Dockerfile with BuildKit's own parser and instruction loader (what
 // `docker build` runs first), prints every lint warning BuildKit raises while parsing, and checks that
 // each stage named in FROM or COPY --from resolves for the given build arguments.
@@ -185,10 +172,7 @@ func main() {
 	fmt.Printf("%d stages, %d global ARGs, no BuildKit lint warning\n", len(stages), len(metaArgs))
 }
 EOF
-    (cd "$src" && go mod tidy >&2 && go build -o "$dir/dockerfilecheck" .) || die "could not build dockerfilecheck (BuildKit $BUILDKIT_VERSION)"
-  fi
-  echo "$dir/dockerfilecheck"
-}
+)
 
 python_env() {
   local dir="$CACHE/deploy-venv-kv$KUBERNETES_VALIDATE_VERSION"
@@ -206,8 +190,8 @@ python_env() {
 KUSTOMIZE=$(go_tool kustomize sigs.k8s.io/kustomize/kustomize/v5 "$KUSTOMIZE_VERSION")
 KUBECONFORM=$(go_tool kubeconform github.com/yannh/kubeconform/cmd/kubeconform "$KUBECONFORM_VERSION")
 PROMTOOL=$(go_tool promtool github.com/prometheus/prometheus/cmd/promtool "$PROMETHEUS_VERSION")
-COMPOSECHECK=$(compose_tool)
-DOCKERFILECHECK=$(dockerfile_tool)
+COMPOSECHECK=$(go_program composecheck github.com/compose-spec/compose-go/v2 "$COMPOSE_GO_VERSION" "$COMPOSECHECK_GO")
+DOCKERFILECHECK=$(go_program dockerfilecheck github.com/moby/buildkit "$BUILDKIT_VERSION" "$DOCKERFILECHECK_GO")
 PY=$(python_env)
 [[ -d .venv ]] || uv sync --frozen --quiet
 

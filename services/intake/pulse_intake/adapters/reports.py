@@ -86,6 +86,51 @@ class InMemoryReports:
         return next((str(d["_id"]) for d in self.docs if d.get("dedupe_key") == dedupe_key), None)
 
 
+class ReportProjection(Protocol):
+    """What projecting triage's decisions needs of the reports' store (Reports, or InMemoryReports)."""
+
+    async def record_triage(self, report_id: str, triage: Mapping[str, Any], decided_at: datetime) -> None: ...
+
+    async def advance(self, report_ids: Sequence[str], status: str, rank: int) -> None: ...
+
+    async def advance_hotspot(self, hotspot_id: str, status: str, rank: int) -> None: ...
+
+    async def set_outcome(
+        self, report_ids: Sequence[str], hotspot_id: str, outcome: str, at: datetime | None
+    ) -> None: ...
+
+
+class InMemoryProjectedReports(InMemoryReports):
+    """InMemoryReports that also take triage's projection, with the conditions of the real updates."""
+
+    def _matching(self, report_ids: Sequence[str] = (), hotspot_id: str | None = None) -> list[dict[str, Any]]:
+        return [
+            d
+            for d in self.docs
+            if d["_id"] in report_ids
+            or (hotspot_id is not None and (d.get("triage") or {}).get("hotspot_id") == hotspot_id)
+        ]
+
+    async def record_triage(self, report_id: str, triage: Mapping[str, Any], decided_at: datetime) -> None:
+        for doc in self._matching([report_id]):
+            if doc.get("triage") is None or doc["triage"]["decided_at"] <= decided_at:
+                doc["triage"] = dict(triage)
+
+    async def advance(self, report_ids: Sequence[str], status: str, rank: int) -> None:
+        for doc in self._matching(report_ids):
+            if doc["status_rank"] < rank:
+                doc.update(status=status, status_rank=rank)
+
+    async def advance_hotspot(self, hotspot_id: str, status: str, rank: int) -> None:
+        for doc in self._matching(hotspot_id=hotspot_id):
+            if doc["status_rank"] < rank:
+                doc.update(status=status, status_rank=rank)
+
+    async def set_outcome(self, report_ids: Sequence[str], hotspot_id: str, outcome: str, at: datetime | None) -> None:
+        for doc in self._matching(report_ids, hotspot_id):
+            doc.update(outcome=outcome, outcome_at=at)
+
+
 def _scope(scope: ReportScope) -> dict[str, Any]:
     if scope.reporter is not None:
         kind, subject = scope.reporter

@@ -9,7 +9,7 @@ from pulse_libs.events import triage as tev
 from pulse_libs.events.envelope import CloudEvent
 from pulse_libs.kafka.consumer import EventHandler
 
-from pulse_intake.adapters.reports import Reports
+from pulse_intake.adapters.reports import ReportProjection
 from pulse_intake.domain.status import rank
 
 ESCALATION_STATUS = {
@@ -21,7 +21,7 @@ ESCALATION_STATUS = {
 }
 
 
-async def apply_triaged(*, reports: Reports, decision: tev.ReportTriaged) -> None:
+async def apply_triaged(*, reports: ReportProjection, decision: tev.ReportTriaged) -> None:
     """Record triage's decision on the report and advance its status to triaged/merged."""
     triage = {
         "urgency": decision.urgency.value,
@@ -36,12 +36,12 @@ async def apply_triaged(*, reports: Reports, decision: tev.ReportTriaged) -> Non
     await advance(reports=reports, report_ids=[decision.report_id], status="merged" if decision.merged else "triaged")
 
 
-async def advance(*, reports: Reports, report_ids: list[str], status: str) -> None:
+async def advance(*, reports: ReportProjection, report_ids: list[str], status: str) -> None:
     """Move reports to `status` unless they are already at or beyond it."""
     await reports.advance(report_ids, status, rank(status))
 
 
-def projection_handlers(reports: Reports) -> Mapping[str, EventHandler]:
+def projection_handlers(reports: ReportProjection) -> Mapping[str, EventHandler]:
     """Handlers by event type for the triage decision and escalation topics."""
 
     async def triaged(event: CloudEvent) -> None:
@@ -73,7 +73,12 @@ def projection_handlers(reports: Reports) -> Mapping[str, EventHandler]:
 
 
 async def resolve_hotspot(
-    *, reports: Reports, hotspot_id: str, report_ids: list[str], outcome: str | None, resolved_at: datetime | None
+    *,
+    reports: ReportProjection,
+    hotspot_id: str,
+    report_ids: list[str],
+    outcome: str | None,
+    resolved_at: datetime | None,
 ) -> None:
     """Every report of the hot spot (listed, or triaged into it later) becomes `resolved`, with the outcome if given.
 

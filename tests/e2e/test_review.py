@@ -320,6 +320,16 @@ def test_merge_and_split_keep_every_report_counted_once(system: PulseSystem, adm
     assert sum(final["by_urgency"].values()) == 2
 
 
+def duty_officer_on_webhook(system: PulseSystem, admin: dict[str, str], name: str, url: str) -> None:
+    """A duty officer (level 1) whose notices go to a webhook of the test's receiver."""
+    response = httpx.post(
+        f"{system.url('notify')}/v1/recipients",
+        json={"name": name, "targets": ["duty_officer"], "channels": {"webhook_url": url}},
+        headers=admin,
+    )
+    assert response.status_code == 201, response.text
+
+
 PAGING = ("pulse.escalation.raised.v1", "pulse.escalation.escalated.v1", "pulse.escalation.reminded.v1")
 """The notices that page someone (an acknowledgement or resolution notice is not a page)."""
 
@@ -350,16 +360,7 @@ def test_a_rise_after_acknowledgement_or_resolution_pages_again_from_level_one(
     }
     for level in ("urgent", "very_urgent", "flash"):
         assert httpx.put(f"{triage}/v1/policies/{level}", json=long_levels, headers=admin).status_code == 200
-    response = httpx.post(
-        f"{system.url('notify')}/v1/recipients",
-        json={
-            "name": "Vàng Văn Sử",
-            "targets": ["duty_officer"],
-            "channels": {"webhook_url": f"{webhook_receiver.url}/h12-duty"},
-        },
-        headers=admin,
-    )
-    assert response.status_code == 201, response.text
+    duty_officer_on_webhook(system, admin, "Vàng Văn Sử", f"{webhook_receiver.url}/h12-duty")
 
     ctv = collaborator(system, admin_token, "ctv.h12.cauthia", CAU_THIA, "Hoàng Văn Chiến")
     calm = submit(
@@ -453,16 +454,7 @@ def test_a_new_serious_report_on_a_resolved_matter_retriggers_its_hot_spot(
 ) -> None:
     triage = system.url("triage")
     dept = officer(system, admin_token)
-    response = httpx.post(
-        f"{system.url('notify')}/v1/recipients",
-        json={
-            "name": "Lò Văn Hùng",
-            "targets": ["duty_officer"],
-            "channels": {"webhook_url": f"{webhook_receiver.url}/h12-giahoi"},
-        },
-        headers=bearer(admin_token),
-    )
-    assert response.status_code == 201, response.text
+    duty_officer_on_webhook(system, bearer(admin_token), "Lò Văn Hùng", f"{webhook_receiver.url}/h12-giahoi")
     ctv = collaborator(system, admin_token, "ctv.h12.giahoi", GIA_HOI, "Lường Văn Toàn")
     calm = submit(
         system, ctv, unit=GIA_HOI, title="Hỏi tiến độ chi trả bồi thường", content=ROUTINE_TEXT, topics=[GPMB]

@@ -6,25 +6,32 @@ A move is written into the fact first (compare-and-set on `seq`), then applied t
 counter document (see cells.py for their layout) with the filter `{"ops": {"$ne": op}}` and `$push: {"ops": op}` in the
 same single-document update, so a retried move skips the counters it already reached.
 Only after the fact records the move as applied are the op markers pulled again, so a
-marker never disappears while a retry could still need it. See the service README.
+marker never disappears while a retry could still need it.
+
+A batch (one poll of one partition) makes one move for all its reports: their facts are loaded
+and merged in memory, the increments are summed per counter document, and one journal document
+(the batch's op id, the summed increments and each fact's new state) is written before anything
+else. Then each counter document is updated once (filter `{"bop": {"$ne": op}}`, `$set: {"bop": op}`),
+the facts are written (new ones in one insert, the others compare-and-set on `seq`) and the journal
+deleted. A journal left behind by a crash is finished before any later batch or event. See the
+service README.
 """
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from pulse_libs.clock import as_utc, utcnow
 from pulse_libs.kafka.errors import TransientError
 from pulse_libs.store import Database
-from pymongo import UpdateOne
-from pymongo.asynchronous.collection import AsyncCollection
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from pulse_reporting.adapters.cells import grouped, increments
 from pulse_reporting.domain.counters import Cell, Contribution, ReportFact, contribution, difference
@@ -34,6 +41,11 @@ SNAPSHOTS = "period_snapshots"
 JOURNAL = "projection_journal"
 """Batch moves in flight: at most one document, except after a crash (finished before anything else)."""
 CLOSED_STATES = ["closing", "closed"]
+BATCH_MARKER = "bop"
+"""The counter documents' field naming the last batch move applied to them."""
+CONCURRENCY = 32
+"""Store calls a batch move keeps in flight at once."""
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -216,7 +228,7 @@ class CounterProjector:
                 continue  # a replay: nothing new
             seq = int(doc.get("seq", 0))
             state = {k: v for k, v in doc.items() if k != "_id"} | {"seq": seq + 1, "applied": _encode(desired)}
-            facts.append({"id": report_id, "seq": seq, "set": state})
+            facts.append({"id": report_id, "seq": seq, "new": report_id not in stored, "set": state})
             for cell, (reports, mentions) in delta.items():
                 r, m = total[cell]
                 total[cell] = (r + reports, m + mentions)
@@ -224,14 +236,8 @@ class CounterProjector:
         if not counters:  # nothing to count (e.g. triage before the submissions): the facts alone, idempotent
             await self._write_facts(facts)
             return
-        journal: dict[str, Any] = {
-            "_id": f"b:{uuid.uuid4().hex}",
-            "at": utcnow(),
-            "state": "apply",
-            "counters": counters,
-            "facts": facts,
-        }
-        self._mine.add(journal["_id"])
+        journal = {"_id": f"b:{uuid.uuid4().hex}", "at": utcnow(), "counters": counters, "facts": facts}
+        self._mine.add(str(journal["_id"]))
         await self._journal.insert_one(journal)
         await self._finish_journal(journal, resumed=False)
 
@@ -243,62 +249,63 @@ class CounterProjector:
             await self._finish_journal(journal, resumed=True)
 
     async def _finish_journal(self, journal: Mapping[str, Any], *, resumed: bool) -> None:
-        """Apply a journalled move (once: a resumed one skips what its first run reached), then clean up."""
+        """Apply a journalled move once (a resumed one skips the facts its first run wrote), then drop it."""
         op = str(journal["_id"])
-        if journal["state"] == "apply":
-            counters, facts = journal["counters"], journal["facts"]
-            if resumed:
-                counters, facts = await self._not_reached(op, counters, facts)
-            await self._apply_counters(op, counters)
-            await self._write_facts(facts)
-            await self._journal.update_one({"_id": op}, {"$set": {"state": "clean"}})
-        by_collection: dict[str, list[str]] = defaultdict(list)
-        for update in journal["counters"]:
-            by_collection[update["c"]].append(update["id"])
-        for collection, doc_ids in by_collection.items():
-            await self._db[collection].update_many({"_id": {"$in": doc_ids}}, {"$pull": {"ops": op}})
+        facts = journal["facts"]
+        if resumed:
+            current = await self._load_facts([f["id"] for f in facts])
+            facts = [f for f in facts if _at_seq(current.get(f["id"]), int(f["seq"]))]
+        await self._apply_counters(op, journal["counters"])
+        await self._write_facts(facts)
         await self._journal.delete_one({"_id": op})
         self._mine.discard(op)
 
-    async def _not_reached(
-        self, op: str, counters: Sequence[Mapping[str, Any]], facts: Sequence[Mapping[str, Any]]
-    ) -> tuple[list[Mapping[str, Any]], list[Mapping[str, Any]]]:
-        """The counter documents not yet carrying `op` and the facts still at the move's starting `seq`.
-
-        Asked before a resumed move's bulk writes rather than left to their filters: FerretDB 1.24 stops an
-        unordered bulk at its first duplicate-key upsert (and answers without `nModified`), so a bulk that met
-        an already reached document would leave the rest undone."""
-        reached: set[tuple[str, str]] = set()
-        for collection in {update["c"] for update in counters}:
-            ids = [update["id"] for update in counters if update["c"] == collection]
-            async for doc in self._db[collection].find({"_id": {"$in": ids}, "ops": op}, {"_id": 1}):
-                reached.add((collection, str(doc["_id"])))
-        current = await self._load_facts([f["id"] for f in facts])
-        return (
-            [update for update in counters if (update["c"], update["id"]) not in reached],
-            [f for f in facts if _at_seq(current.get(f["id"]), int(f["seq"]))],
-        )
-
     async def _apply_counters(self, op: str, counters: Sequence[Mapping[str, Any]]) -> None:
-        """One bulk write per counter collection, guarded by the op marker like the one-by-one path's updates."""
-        by_collection: dict[str, list[UpdateOne]] = defaultdict(list)
-        for update in counters:
+        """Each counter document once per move: the update sets the move's marker `bop` and skips a document that
+        already carries it (a resumed move). One marker per document is enough, and is never pulled: a journal is
+        finished before any later move starts, so only a document's latest batch move can be in doubt."""
+
+        async def one(update: Mapping[str, Any]) -> None:
             inc = {pair["k"]: pair["n"] for pair in update["inc"]}
-            change = {"$inc": inc, "$push": {"ops": op}, "$setOnInsert": update["ins"]}
-            by_collection[update["c"]].append(UpdateOne({"_id": update["id"], "ops": {"$ne": op}}, change, upsert=True))
-        for collection, requests in by_collection.items():
-            await _bulk(self._db[collection], requests)
+            change = {"$inc": inc, "$set": {BATCH_MARKER: op}, "$setOnInsert": update["ins"]}
+            try:
+                await self._db[update["c"]].update_one(
+                    {"_id": update["id"], BATCH_MARKER: {"$ne": op}}, change, upsert=True
+                )
+            except DuplicateKeyError:
+                pass  # the document exists and already carries this move: reached before the crash
+
+        await _each(one, counters)
 
     async def _write_facts(self, facts: Sequence[Mapping[str, Any]]) -> None:
-        """The facts' new state; the filter on `seq` keeps a move from overwriting a newer state."""
-        requests = [
-            UpdateOne({"_id": f["id"], "seq": f["seq"], "pending": None}, {"$set": f["set"]}, upsert=True)
-            for f in facts
-        ]
-        await _bulk(self._facts, requests)
+        """The facts' new state: new facts in one insert, the others compare-and-set on the `seq` they were read at."""
+        new = [{"_id": f["id"], **f["set"]} for f in facts if f["new"]]
+        existing = [f for f in facts if not f["new"]]
+        if new:
+            try:
+                await self._facts.insert_many(new, ordered=False)
+            except BulkWriteError as exc:  # the fact exists after all: compare-and-set it from `seq` 0 instead
+                if any(err.get("code") != 11000 for err in exc.details.get("writeErrors", [])):
+                    raise
+                failed = {new[err["index"]]["_id"] for err in exc.details["writeErrors"]}
+                existing += [f for f in facts if f["new"] and f["id"] in failed]
+
+        async def one(f: Mapping[str, Any]) -> None:
+            await self._facts.update_one({"_id": f["id"], "seq": f["seq"], "pending": None}, {"$set": f["set"]})
+
+        await _each(one, existing)
 
     async def _load_facts(self, ids: list[str]) -> dict[str, dict[str, Any]]:
-        return {str(doc["_id"]): doc async for doc in self._facts.find({"_id": {"$in": ids}})}
+        # One read by `_id` each, concurrently: FerretDB 1.24 answers `{_id: {$in: ids}}` by scanning the collection.
+        found: dict[str, dict[str, Any]] = {}
+
+        async def one(report_id: str) -> None:
+            doc = await self._facts.find_one({"_id": report_id})
+            if doc is not None:
+                found[report_id] = doc
+
+        await _each(one, ids)
+        return found
 
     async def _closed_periods(self) -> list[Mapping[str, Any]]:
         # A reopened period counts live again; each closing has its own late bucket (see Queries.begin_snapshot).
@@ -351,9 +358,16 @@ def _identity(cell: Cell) -> dict[str, str]:
     return {"kind": cell.kind, "bucket": cell.bucket, "unit": cell.unit}
 
 
-async def _bulk(collection: AsyncCollection[dict[str, Any]], requests: list[UpdateOne]) -> None:
-    if requests:
-        await collection.bulk_write(requests, ordered=False)
+async def _each(work: Callable[[T], Awaitable[None]], items: Sequence[T]) -> None:
+    """Run `work` on every item, at most CONCURRENCY at a time (FerretDB runs concurrent single-document writes
+    side by side, but a bulk write's one after the other: measured 50 updates in 0.5 s against 2.4 s)."""
+    gate = asyncio.Semaphore(CONCURRENCY)
+
+    async def gated(item: T) -> None:
+        async with gate:
+            await work(item)
+
+    await asyncio.gather(*(gated(item) for item in items))
 
 
 def _fact(doc: Mapping[str, Any]) -> ReportFact:

@@ -277,7 +277,11 @@ def test_nothing_accepted_is_lost_or_doubled_under_faults(tmp_path: Path) -> Non
         counted: dict[str, Any] = {}
 
         def reported() -> bool:
-            summary = httpx.get(f"{reporting}/v1/stats/summary", params=window, headers=officer).json()
+            response = httpx.get(f"{reporting}/v1/stats/summary", params=window, headers=officer, timeout=30)
+            if response.status_code == 503 and response.headers.get("retry-after"):
+                return False  # the store is still catching up (a read over its time limit): as the contract says, retry
+            response.raise_for_status()
+            summary = response.json()
             counted.update(summary)
             return int(summary["reports"]) >= len(stored_ids)
 

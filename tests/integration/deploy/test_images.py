@@ -122,6 +122,10 @@ def production_env(service: str, port: int, namespace: str) -> dict[str, str]:
         "PULSE_ADMIN_USERNAME": "quantri",
         "PULSE_ADMIN_PASSWORD": "mật-khẩu-quản-trị-" + uuid.uuid4().hex[:8],
         "PULSE_NOTIFY_ACK_BASE_URL": "https://pulse.example.invalid/triage",
+        # Production refuses the generic test SMS gateway: a real provider with (unused) credentials.
+        "PULSE_NOTIFY_SMS_PROVIDER": "esms",
+        "PULSE_NOTIFY_ESMS_API_KEY": uuid.uuid4().hex,
+        "PULSE_NOTIFY_ESMS_SECRET_KEY": uuid.uuid4().hex,
         # Seeding the Lào Cai registry takes half a minute on a loaded test store; it is not under test here.
         "PULSE_SEED_REGISTRY": "false",
     }

@@ -24,7 +24,7 @@ CONSUMES: dict[str, dict[str, tuple[str, ...]]] = {
     "triage": {
         topics.INTAKE_DIRECTORY: _DIRECTORY,
         topics.INTAKE_REPORTS: (intake.REPORT_SUBMITTED,),
-        topics.INTAKE_REGISTRY: (intake.TOPIC_UPSERTED, intake.API_KEY_ISSUED, intake.API_KEY_REVOKED),
+        topics.INTAKE_REGISTRY: _REGISTRY,
     },
     "notify": {
         topics.INTAKE_DIRECTORY: _DIRECTORY,

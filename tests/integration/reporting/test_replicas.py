@@ -59,7 +59,8 @@ def settled(count: int) -> Callable[[Any], bool]:
 
 
 async def test_one_replica_projects_and_the_other_takes_over_when_it_stops(make_settings: Callable[..., Any]) -> None:
-    settings: ReportingSettings = make_settings(ReportingSettings, projection_lease_seconds=4.0)
+    # A 15 s lease (trusted ~11 s) leaves room on a loaded machine; a 4 s one lapsed and let the standby in.
+    settings: ReportingSettings = make_settings(ReportingSettings, projection_lease_seconds=15.0)
     first = Published()
     registry_events(first)
     reports(first, 0, 90)
@@ -79,8 +80,8 @@ async def test_one_replica_projects_and_the_other_takes_over_when_it_stops(make_
         second = Published()
         reports(second, 90, 30)
         await standby.publish(second.events)
+        # Only the standby runs now, so the figures settling at 120 prove it took the projection over.
         await wait_until(lambda: summary(standby), settled(120), timeout=180)
-        assert await standby.projected() >= len(second.events)
     finally:
         for stack in stacks.values():
             await stack.aclose()

@@ -146,7 +146,9 @@ def test_compose_sets_only_known_settings_and_starts_in_production(
     settings = load_settings(settings_class(service), filled_in(env), monkeypatch)
     assert settings.production
     assert settings.port == PORTS[service]
-    assert settings.kafka_bootstrap == "kafka:9092"
+    assert settings.kafka_bootstrap == "kafka:9093"  # the SASL_SSL listener, as the service's own SCRAM user
+    assert settings.kafka_security_protocol == "SASL_SSL"
+    assert settings.kafka_sasl_username == f"pulse-{service}"
     assert "replicaSet=rs0" in settings.mongo_url
 
 

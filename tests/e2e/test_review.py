@@ -417,35 +417,9 @@ def test_a_rise_after_acknowledgement_or_resolution_pages_again_from_level_one(
     assert acked.status_code == 200, acked.text
 
     # Acknowledged, then a new, more serious report on the same matter: episode 3 from level 1 of hỏa tốc.
-    serious = submit(
-        system,
-        ctv,
-        unit=CAU_THIA,
-        title="Dân chặn đường phản đối cưỡng chế",
-        content=FLASH_TEXT,
-        topics=[GPMB],
-        minutes_ago=2,
-        people=300,
+    _flash_retriggers(
+        system, dept, ctv, CAU_THIA, hotspot_id, [calm], (first_esc, second_esc), webhook_receiver, "/h12-duty"
     )
-    joined = decision_of(system, dept, serious)
-    assert joined["urgency"] == "flash", joined
-    assert joined["hotspot_id"] == hotspot_id, "a flash report on the same matter within hours joins its hot spot"
-    hotspot = eventually(
-        lambda: (
-            (h := hotspot_of(system, dept, hotspot_id))
-            and h.get("escalation")
-            and h["escalation"]["id"] not in (first_esc, second_esc)
-            and h
-        )
-    )
-    third_esc = hotspot["escalation"]["id"]
-    assert hotspot["urgency"] == "flash"
-    assert hotspot["status"] == "open"
-    assert sorted(hotspot["report_ids"]) == sorted([calm, serious])
-    escalation = ok(httpx.get(f"{triage}/v1/escalations/{third_esc}", headers=dept))
-    assert (escalation["urgency"], escalation["level"], escalation["state"]) == ("flash", 1, "pending")
-    page = eventually(lambda: _pages(webhook_receiver, "/h12-duty", third_esc))
-    assert len(page) == 1, page
     # The acknowledged episode was not paged again.
     assert len(_pages(webhook_receiver, "/h12-duty", second_esc)) == 1
 
@@ -475,10 +449,29 @@ def test_a_new_serious_report_on_a_resolved_matter_retriggers_its_hot_spot(
     )
     assert resolved.status_code == 200, resolved.text
 
+    # The same matter: the resolved hot spot re-triggers.
+    _flash_retriggers(system, dept, ctv, GIA_HOI, hotspot_id, [calm], (first_esc,), webhook_receiver, "/h12-giahoi")
+    first = ok(httpx.get(f"{triage}/v1/escalations/{first_esc}", headers=dept))
+    assert first["state"] == "resolved", "the resolved episode stays closed"
+
+
+def _flash_retriggers(
+    system: PulseSystem,
+    dept: dict[str, str],
+    ctv: dict[str, str],
+    unit: str,
+    hotspot_id: str,
+    earlier_reports: list[str],
+    earlier_escalations: tuple[str, ...],
+    receiver: RecordingHttpServer,
+    path: str,
+) -> str:
+    """A flash report on the hot spot's matter joins it and opens a new episode paged once from level 1."""
+    triage = system.url("triage")
     serious = submit(
         system,
         ctv,
-        unit=GIA_HOI,
+        unit=unit,
         title="Dân chặn đường phản đối cưỡng chế",
         content=FLASH_TEXT,
         topics=[GPMB],
@@ -487,16 +480,20 @@ def test_a_new_serious_report_on_a_resolved_matter_retriggers_its_hot_spot(
     )
     joined = decision_of(system, dept, serious)
     assert joined["urgency"] == "flash", joined
-    assert joined["hotspot_id"] == hotspot_id, "the same matter: the resolved hot spot should re-trigger"
+    assert joined["hotspot_id"] == hotspot_id, "a flash report on the same matter within hours joins its hot spot"
     hotspot = eventually(
-        lambda: (h := hotspot_of(system, dept, hotspot_id)) and (h.get("escalation") or {}).get("id") != first_esc and h
+        lambda: (
+            (h := hotspot_of(system, dept, hotspot_id))
+            and h.get("escalation")
+            and h["escalation"]["id"] not in earlier_escalations
+            and h
+        )
     )
     assert (hotspot["urgency"], hotspot["status"]) == ("flash", "open")
-    assert sorted(hotspot["report_ids"]) == sorted([calm, serious])
-    second_esc = hotspot["escalation"]["id"]
-    escalation = ok(httpx.get(f"{triage}/v1/escalations/{second_esc}", headers=dept))
+    assert sorted(hotspot["report_ids"]) == sorted([*earlier_reports, serious])
+    episode = str(hotspot["escalation"]["id"])
+    escalation = ok(httpx.get(f"{triage}/v1/escalations/{episode}", headers=dept))
     assert (escalation["urgency"], escalation["level"], escalation["state"]) == ("flash", 1, "pending")
-    page = eventually(lambda: _pages(webhook_receiver, "/h12-giahoi", second_esc))
+    page = eventually(lambda: _pages(receiver, path, episode))
     assert len(page) == 1, page
-    first = ok(httpx.get(f"{triage}/v1/escalations/{first_esc}", headers=dept))
-    assert first["state"] == "resolved", "the resolved episode stays closed"
+    return episode

@@ -198,6 +198,10 @@ CONF
       "SELECT 1 FROM pg_database WHERE datname = 'ferretdb'" | grep -q 1; then
     as_pg "$bin/createdb" -h 127.0.0.1 -p "$PG_PORT" -U pulse ferretdb || die "could not create database ferretdb"
   fi
+  # GIN twins of FerretDB's indexes, so that its equality pushdown is an index lookup (the file says why).
+  as_pg "$bin/psql" -h 127.0.0.1 -p "$PG_PORT" -U pulse -d ferretdb -v ON_ERROR_STOP=1 -Atq \
+      < "$ROOT/deploy/local/postgres/ferretdb-gin-twins.sql" >/dev/null 2>>"$logfile" \
+    || die "could not install the GIN-twin trigger (log: $logfile)"
 }
 
 stop_postgres() {

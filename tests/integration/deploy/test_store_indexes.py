@@ -34,7 +34,8 @@ def psql_binary() -> str:
 
 def sql(statement: str) -> str:
     """Run SQL in the ferretdb database as the cluster's user, as scripts/infra.sh does."""
-    command = [psql_binary(), "-h", "127.0.0.1", "-p", PG_PORT, "-U", "pulse", "-d", "ferretdb", "-Atq", "-v", "ON_ERROR_STOP=1"]
+    command = [psql_binary(), "-h", "127.0.0.1", "-p", PG_PORT, "-U", "pulse", "-d", "ferretdb"]
+    command += ["-Atq", "-v", "ON_ERROR_STOP=1"]
     if os.geteuid() == 0:
         command = ["runuser", "-u", "postgres", "--", *command]
     done = subprocess.run(command, input=statement, capture_output=True, text=True, timeout=60, check=False)
@@ -54,12 +55,12 @@ def db() -> Iterator[Database[dict[str, object]]]:
 
 
 def indexes(schema: str) -> dict[str, str]:
-    rows = sql(f"SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = '{schema}'")
+    rows = sql(f"SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = '{schema}'")  # noqa: S608 (our names)
     return dict(line.split("|", 1) for line in rows.splitlines() if line)
 
 
 def table_of(schema: str, collection: str) -> str:
-    rows = sql(f"SELECT tablename FROM pg_tables WHERE schemaname = '{schema}' AND tablename LIKE '{collection}_%'")
+    rows = sql(f"SELECT tablename FROM pg_tables WHERE schemaname = '{schema}' AND tablename LIKE '{collection}_%'")  # noqa: S608
     assert rows, f"no table for {collection} in {schema}"
     return rows.splitlines()[0]
 
@@ -99,7 +100,7 @@ def test_ferretdbs_pushed_down_equality_is_an_index_scan(db: Database[dict[str, 
         f"""SET plan_cache_mode = force_custom_plan;
         PREPARE eq(text, jsonb) AS SELECT _jsonb FROM {db.name}.{table} WHERE _jsonb->$1 @> $2;
         EXPLAIN (FORMAT JSON) EXECUTE eq('_id', '"r01234"');
-        EXPLAIN (FORMAT JSON) EXECUTE eq('unit', '"00007"');"""
+        EXPLAIN (FORMAT JSON) EXECUTE eq('unit', '"00007"');"""  # noqa: S608 (our names)
     )
     decoder = json.JSONDecoder()
     text, found = plans.strip(), []

@@ -54,5 +54,5 @@ bench: install infra-up ## Run the benchmarks and write docs/BENCHMARKS.md
 	.venv/bin/python -m benchmarks.run
 
 .PHONY: check-deploy
-check-deploy: ## Validate Dockerfiles, compose, Kubernetes manifests, Prometheus rules and dashboards offline
+check-deploy: ## Validate the Dockerfile, compose, Kubernetes manifests, Prometheus rules and dashboards offline
 	scripts/check-deploy.sh

@@ -38,6 +38,7 @@ from pulse_libs.clock import as_utc, utcnow
 from pulse_libs.events.envelope import CloudEvent
 from pulse_libs.kafka.metrics import OutboxMetrics
 from pulse_libs.kafka.producer import EventProducer
+from pulse_libs.store import find_by_ids
 
 log = logging.getLogger(__name__)
 
@@ -199,10 +200,9 @@ class OutboxRelay:
         return busy
 
     async def _already_published(self, ids: list[str]) -> set[str]:
-        if not ids:
-            return set()
-        found = await self._published.find({"_id": {"$in": ids}}, {"_id": 1}).to_list()
-        return {doc["_id"] for doc in found}
+        # By `_id` one at a time, concurrently: the markers grow with every event published, and FerretDB
+        # answers `$in` by reading them all.
+        return set(await find_by_ids(self._published, ids, {"_id": 1}))
 
     async def _publish_entries(self, collection: str, entries: list[dict[str, Any]]) -> None:
         """Publish a pass's entries in document order, pipelined, then record them with one insert."""

@@ -10,6 +10,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from pulse_libs.clock import utcnow
+from pulse_libs.store import find_by_ids
 
 INBOX_COLLECTION = "processed_events"
 
@@ -26,7 +27,7 @@ class Inbox(Protocol):
         ...
 
     async def seen_many(self, group: str, event_ids: list[str]) -> set[str]:
-        """The ids among `event_ids` the group already processed (one store round trip)."""
+        """The ids among `event_ids` the group already processed (one lookup for the batch)."""
         ...
 
     async def mark_many(self, group: str, event_ids: list[str]) -> None:
@@ -56,13 +57,13 @@ class MongoInbox:
             pass
 
     async def seen_many(self, group: str, event_ids: list[str]) -> set[str]:
-        """The ids among `event_ids` the group already processed (one `$in` query on `_id`)."""
-        if not event_ids:
-            return set()
-        keys = [f"{group}:{i}" for i in event_ids]
-        found = await self._col.find({"_id": {"$in": keys}}, {"_id": 1}).to_list()
+        """The ids among `event_ids` the group already processed.
+
+        One `_id` equality find per id, concurrently: the collection holds every event the service handled
+        within the broker's retention, and FerretDB answers `{_id: {$in: keys}}` by reading all of it."""
         cut = len(group) + 1
-        return {doc["_id"][cut:] for doc in found}
+        found = await find_by_ids(self._col, [f"{group}:{i}" for i in event_ids], {"_id": 1})
+        return {key[cut:] for key in found}
 
     async def mark_many(self, group: str, event_ids: list[str]) -> None:
         """Record that the group processed these events; ids already recorded are harmless."""

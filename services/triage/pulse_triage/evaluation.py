@@ -6,8 +6,9 @@ matter therefore never straddle splits, and the rule needs no state: re-running 
 every old report where it was.
 
 Held-out sets: the frozen test split (`frozen_test`, the test-bucket records of the corpus as it was when the
-split was frozen) and test-b (`held_out_b`, every test-bucket record added after the freeze: the same rule, never
-fitted on or used for any choice, reported beside the frozen split)."""
+split was frozen), test-b (`held_out_b`, the test-bucket records of the files w4 and w5, added after the freeze) and
+test-c (`held_out_c`, those of the files w6 and w7, added on 2026-12-01 by new hands): the same rule, never fitted
+on or used for any choice, each reported beside the frozen split."""
 
 from __future__ import annotations
 
@@ -115,15 +116,37 @@ def frozen_test(corpus_dir: Path = CORPUS_DIR, frozen_file: Path = FROZEN_FILE) 
     return [to_example(rows[i]) for i in frozen["ids"]]
 
 
-def held_out_b(corpus_dir: Path = CORPUS_DIR, frozen_file: Path = FROZEN_FILE) -> list[Example]:
-    """The second held-out set: reports whose matter falls in the test bucket but that came after the freeze."""
+HELD_OUT_WRITERS = {"test-b": ("w4", "w5"), "test-c": ("w6", "w7")}
+"""The held-out set of each writer (file) added after the freeze: its test-bucket reports."""
+
+
+def writer_of(example_id: str) -> str:
+    """The writer (corpus file prefix) of a report id: "w6-012" → "w6"."""
+    return example_id.split("-", 1)[0]
+
+
+def _held_out(name: str, corpus_dir: Path, frozen_file: Path) -> list[Example]:
     frozen = set(json.loads(frozen_file.read_text(encoding="utf-8"))["ids"])
-    return [e for e in load("test", corpus_dir) if e.id not in frozen]
+    writers = HELD_OUT_WRITERS[name]
+    return [e for e in load("test", corpus_dir) if e.id not in frozen and writer_of(e.id) in writers]
+
+
+def held_out_b(corpus_dir: Path = CORPUS_DIR, frozen_file: Path = FROZEN_FILE) -> list[Example]:
+    """The second held-out set: test-bucket reports of the writers w4 and w5 (added after the freeze)."""
+    return _held_out("test-b", corpus_dir, frozen_file)
+
+
+def held_out_c(corpus_dir: Path = CORPUS_DIR, frozen_file: Path = FROZEN_FILE) -> list[Example]:
+    """The third held-out set: test-bucket reports of the writers w6 and w7 (new hands, 2026-12-01)."""
+    return _held_out("test-c", corpus_dir, frozen_file)
 
 
 def held_out_of(example_id: str, split: str, frozen: set[str]) -> str:
-    """The name split.json gives a report: train, dev, test (frozen) or test-b."""
-    return "test-b" if split == "test" and example_id not in frozen else split
+    """The name split.json gives a report: train, dev, test (frozen), test-b or test-c."""
+    if split != "test" or example_id in frozen:
+        return split
+    writer = writer_of(example_id)
+    return next((name for name, writers in HELD_OUT_WRITERS.items() if writer in writers), "test-b")
 
 
 def freeze(corpus_dir: Path = CORPUS_DIR) -> dict[str, Any]:

@@ -20,6 +20,9 @@ class Contribution:
 
     name: str
     weight: float
+    leans: int = -1
+    """For an input weighing against the chosen level: the index of the level it favours most (higher or lower
+    than the chosen one decides whether the reasons call it grounds to raise or to lower the level)."""
 
 
 @dataclass(frozen=True)
@@ -140,21 +143,24 @@ class UrgencyModel:
         probs = tuple(e / total for e in exp)
         chosen = max(range(k), key=lambda c: logits[c])
         parts = [
-            Contribution(n, v * _margin(self.dense_coef, chosen, j))
+            _contribution(n, v, [row[j] for row in self.dense_coef], chosen)
             for j, (n, v) in enumerate(zip(self.dense_names, x, strict=True))
             if values.get(n, 0.0)
         ]
         for name, vec, coef in texts:
             if name == "terms":
-                parts += [Contribution("term:" + t, v * _margin_row(coef[t], chosen)) for t, v in vec.items()]
+                parts += [_contribution("term:" + t, v, coef[t], chosen) for t, v in vec.items()]
         parts.sort(key=lambda p: -abs(p.weight))
         towards = tuple(p for p in parts if p.weight > 0.05)[:top]
         against = tuple(p for p in parts if p.weight < -0.05)[: max(1, top // 2)]
         return Prediction(probs, LEVELS[chosen], towards, against)
 
 
-def _margin(rows: Sequence[Sequence[float]], chosen: int, j: int) -> float:
-    return _margin_row([row[j] for row in rows], chosen)
+def _contribution(name: str, value: float, row: Sequence[float], chosen: int) -> Contribution:
+    """The input's push towards the chosen level and the other level it favours most."""
+    others = [c for c in range(len(row)) if c != chosen]
+    leans = max(others, key=lambda c: value * row[c])
+    return Contribution(name, value * _margin_row(row, chosen), leans)
 
 
 def _margin_row(row: Sequence[float], chosen: int) -> float:

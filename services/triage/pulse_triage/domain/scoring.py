@@ -94,8 +94,16 @@ def score_report(
     alarms = extracted.matched.get("alarm_points", ())
     if alarms:
         reasons.append("Cụm từ báo động: " + ", ".join(f"«{a}»" for a in alarms))
-    reasons += _explain(prediction.towards, extracted, lexicon, text, "Căn cứ nâng mức")
-    reasons += _explain(prediction.against, extracted, lexicon, text, "Căn cứ hạ mức")
+    chosen = LEVELS.index(prediction.urgency)
+    reasons += _explain(
+        prediction.towards, extracted, lexicon, text, f"Căn cứ xếp mức {URGENCY_VI[prediction.urgency]}"
+    )
+    # An input against the chosen level is grounds to raise it if it favours a higher level, to lower it if lower.
+    raising = tuple(p for p in prediction.against if p.leans > chosen)
+    reasons += _explain(raising, extracted, lexicon, text, "Căn cứ nâng mức")
+    reasons += _explain(
+        tuple(p for p in prediction.against if p not in raising), extracted, lexicon, text, "Căn cứ hạ mức"
+    )
     urgency = prediction.urgency
     if extracted.values["alarm_floor"] and not extracted.values["calm"] and urgency == Urgency.ROUTINE:
         # A safety net for short reports the model has too little text for: a rule's floor phrase, told with

@@ -52,11 +52,6 @@ def collection_access(path: Path, package: str) -> list[tuple[int, str]]:
 
 
 KNOWN_COLLECTIONS = {
-    "services/triage/pulse_triage/entrypoints/api/ack_links.py",
-    "services/triage/pulse_triage/entrypoints/api/admin.py",
-    "services/triage/pulse_triage/entrypoints/api/escalations.py",
-    "services/triage/pulse_triage/entrypoints/api/reads.py",
-    "services/triage/pulse_triage/entrypoints/api/reviews.py",
     "services/triage/pulse_triage/handlers/admin.py",
     "services/triage/pulse_triage/handlers/escalations.py",
     "services/triage/pulse_triage/handlers/hotspot_edits.py",

@@ -11,6 +11,7 @@ from datetime import datetime
 from pulse_libs.clock import utcnow
 from pulse_libs.events.common import EscalationTarget, Urgency
 
+from pulse_triage.adapters.repositories import TriageRepositories, mongo_repositories
 from pulse_triage.adapters.store import RULES_ID, TriageStore
 from pulse_triage.domain.escalation import DEFAULT_POLICIES, Policy, PolicyLevel
 from pulse_triage.domain.rules import RuleSet, TopicRule
@@ -30,13 +31,22 @@ class TriageContext:
     kick: Callable[[], None] = lambda: None
     now: Callable[[], datetime] = utcnow
     owner: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+    repositories: TriageRepositories | None = None
+    """The repositories the use cases work through; by default the MongoDB ones over `store`."""
     _rules: RuleSet | None = None
     _rules_at: float = 0.0
     _policies: dict[Urgency, tuple[float, Policy]] = field(default_factory=dict)
 
+    @property
+    def repos(self) -> TriageRepositories:
+        """The repositories (built over `store` on first use unless given)."""
+        if self.repositories is None:
+            self.repositories = mongo_repositories(self.store)
+        return self.repositories
+
     async def rules_doc(self) -> RulesDoc:
         """The stored rule set, or the shipped defaults."""
-        stored = await self.store.rules.find_one({"_id": RULES_ID})
+        stored = await self.repos.rules.get(RULES_ID)
         return RulesDoc.model_validate(stored["rules"]) if stored else default_rules()
 
     async def rules(self) -> RuleSet:
@@ -46,7 +56,7 @@ class TriageContext:
             return self._rules
         rules = (await self.rules_doc()).to_rule_set()
         extra: list[TopicRule] = []
-        async for topic in self.store.topics.find({}):
+        for topic in await self.repos.topics.every():
             known = next((t for t in rules.topics if t.code == topic["_id"]), None)
             if known is None and topic.get("keywords"):
                 keywords = tuple(p for p in (phrase_syllables(k) for k in topic["keywords"]) if p)
@@ -81,7 +91,7 @@ class TriageContext:
         self._policies.clear()
 
     async def _load_policy(self, urgency: Urgency) -> Policy:
-        doc = await self.store.policies.find_one({"_id": urgency.value})
+        doc = await self.repos.policies.get(urgency.value)
         if doc is None:
             return DEFAULT_POLICIES[urgency]
         levels = tuple(

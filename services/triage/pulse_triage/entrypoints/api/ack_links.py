@@ -18,7 +18,6 @@ from pulse_libs.http.problems import PROBLEM_BASE, ProblemError
 from pulse_libs.store import Document
 from pydantic import BaseModel, ConfigDict, Field
 
-from pulse_triage.adapters.store import ESCALATIONS, HOTSPOTS, RESULTS, TOPICS
 from pulse_triage.domain.errors import ConflictError
 from pulse_triage.entrypoints.api.deps import Ctx
 from pulse_triage.entrypoints.api.schemas import Problem
@@ -78,7 +77,7 @@ def _claim(ctx: Ctx, token: str) -> acktoken.AckClaim:
 
 
 async def _escalation(ctx: Ctx, claim: acktoken.AckClaim) -> Document:
-    esc = await ctx.store.get(ESCALATIONS, claim.escalation_id)
+    esc = await ctx.repos.escalations.get(claim.escalation_id)
     if esc is None:
         raise ProblemError(404, "The link is not valid.", type_=PROBLEM_BASE + "ack-link-invalid")
     if esc["state"] == "resolved":
@@ -87,10 +86,10 @@ async def _escalation(ctx: Ctx, claim: acktoken.AckClaim) -> Document:
 
 
 async def _facts(ctx: Ctx, claim: acktoken.AckClaim, esc: Document) -> AckLinkRead:
-    hotspot = await ctx.store.get(HOTSPOTS, esc["hotspot_id"]) or {}
-    topic = await ctx.store.get(TOPICS, esc["topic_code"]) or {}
+    hotspot = await ctx.repos.hotspots.get(esc["hotspot_id"]) or {}
+    topic = await ctx.repos.topics.get(esc["topic_code"]) or {}
     report_ids: list[str] = hotspot.get("report_ids", [])
-    result = await ctx.store.get(RESULTS, report_ids[-1]) if report_ids else None
+    result = await ctx.repos.results.get(report_ids[-1]) if report_ids else None
     history: list[Document] = esc.get("history", [])
     acked: Document = next((h for h in reversed(history) if h.get("action") == "acknowledged"), {})
     return AckLinkRead(

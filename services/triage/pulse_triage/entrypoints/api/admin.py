@@ -9,7 +9,6 @@ from pulse_libs.http.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
 from pulse_libs.http.problems import ProblemError
 from pulse_libs.store import Document
 
-from pulse_triage.adapters.store import SILENCES
 from pulse_triage.entrypoints.api.deps import (
     Ctx,
     PolicyReader,
@@ -107,7 +106,7 @@ async def list_silences(
 ) -> Page[SilenceRead]:
     """List silences not yet swept (expired ones show `active: false`)."""
     after = cursor_position(cursor)
-    docs = await ctx.store.page(SILENCES, {}, time_field="until", after=after, limit=limit)
+    docs = await ctx.repos.silences.page(after=after, limit=limit)
     now = ctx.now()
     return Page(items=[silence_read(d, now) for d in docs[:limit]], next_cursor=next_cursor(docs, limit, "until"))
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Depends, Request
 from pulse_libs.auth import Principal
@@ -53,13 +53,3 @@ def next_cursor(docs: list[Document], limit: int, time_field: str) -> str | None
         return None
     last = docs[limit - 1]
     return encode_cursor({"t": last[time_field].isoformat(), "id": last["_id"]})
-
-
-def unit_query(principal: Principal, requested: str | None) -> dict[str, Any] | None:
-    """The unit condition of a list query, or None when the caller may see nothing."""
-    units = principal.unit_filter(requested)
-    if units is None:
-        return {}
-    if not units:
-        return None
-    return {"unit_code": {"$in": units}}

@@ -8,14 +8,12 @@ from fastapi import APIRouter, Query
 from pulse_libs.http.audit_routes import Audit
 from pulse_libs.http.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
 
-from pulse_triage.adapters.store import ESCALATIONS
 from pulse_triage.entrypoints.api.deps import (
     Acknowledger,
     Ctx,
     EscalationReader,
     cursor_position,
     next_cursor,
-    unit_query,
 )
 from pulse_triage.entrypoints.api.reads import escalation_read
 from pulse_triage.entrypoints.api.schemas import ERRORS, AckBody, EscalationRead, Problem, ResolveBody
@@ -36,11 +34,10 @@ async def list_escalations(
 ) -> Page[EscalationRead]:
     """List escalations in the caller's units."""
     after = cursor_position(cursor)
-    units = unit_query(principal, unit_code)
-    if units is None:
+    units = principal.unit_filter(unit_code)
+    if units == []:
         return Page(items=[], next_cursor=None)
-    query = dict(units) | ({"state": state} if state else {})
-    docs = await ctx.store.page(ESCALATIONS, query, time_field="raised_at", after=after, limit=limit)
+    docs = await ctx.repos.escalations.page(units=units, state=state, after=after, limit=limit)
     return Page(items=[escalation_read(d) for d in docs[:limit]], next_cursor=next_cursor(docs, limit, "raised_at"))
 
 

@@ -12,9 +12,8 @@ from pulse_libs.http.problems import not_found
 from pulse_libs.http.security import require_any
 from pulse_libs.store import Document
 
-from pulse_triage.adapters.store import ESCALATIONS, HOTSPOTS, RESULTS
 from pulse_triage.domain.hotspots import current_escalation_id
-from pulse_triage.entrypoints.api.deps import Ctx, TriageReader, cursor_position, next_cursor, unit_query
+from pulse_triage.entrypoints.api.deps import Ctx, TriageReader, cursor_position, next_cursor
 from pulse_triage.entrypoints.api.schemas import ERRORS, EscalationRead, HotspotBrief, HotspotRead, TriageRead
 from pulse_triage.handlers import directives as directive_cases
 
@@ -49,7 +48,7 @@ def hotspot_read(doc: Document, escalation: Document | None = None) -> HotspotRe
 @router.get("/triage/{report_id}", tags=["triage"], summary="A report's triage decision with its reasons")
 async def get_triage(report_id: str, principal: TriageReader, ctx: Ctx) -> TriageRead:
     """Return the decision on one report."""
-    doc = await ctx.store.get(RESULTS, report_id)
+    doc = await ctx.repos.results.get(report_id)
     if doc is None or not principal.sees_unit(doc["unit_code"]):
         raise not_found("triage result")
     return TriageRead.model_validate({**doc, "report_id": doc["_id"]})
@@ -72,16 +71,16 @@ async def list_hotspots(
     assigned = not principal.has("hotspots:read")
     if assigned:
         ids = await directive_cases.agency_hotspot_ids(request.app.state.directives, principal)
-        query: dict[str, object] = {"_id": {"$in": ids}} | ({"unit_code": unit_code} if unit_code else {})
+        units = None
+        filters = {"unit_code": unit_code} if unit_code else {}
     else:
-        units = unit_query(principal, unit_code)
-        if units is None:
+        ids, units, filters = None, principal.unit_filter(unit_code), {}
+        if units == []:
             return Page(items=[], next_cursor=None)
-        query = dict(units)
     for field, value in (("status", status), ("topic_code", topic_code), ("urgency", urgency)):
         if value is not None:
-            query[field] = str(value)
-    docs = await ctx.store.page(HOTSPOTS, query, time_field="first_seen", after=after, limit=limit)
+            filters[field] = str(value)
+    docs = await ctx.repos.hotspots.page(units=units, ids=ids, filters=filters, after=after, limit=limit)
     following = next_cursor(docs, limit, "first_seen")
     if assigned:
         return Page(items=[hotspot_brief(d) for d in docs[:limit]], next_cursor=following)
@@ -96,12 +95,12 @@ async def get_hotspot(
     hot spot its directives concern)."""
     if not principal.has("hotspots:read"):
         concerned = await directive_cases.agency_reaches_hotspot(request.app.state.directives, principal, hotspot_id)
-        found = await ctx.store.get(HOTSPOTS, hotspot_id) if concerned else None
+        found = await ctx.repos.hotspots.get(hotspot_id) if concerned else None
         if found is None:
             raise not_found("hot spot")
         return hotspot_brief(found)
-    doc = await ctx.store.get(HOTSPOTS, hotspot_id)
+    doc = await ctx.repos.hotspots.get(hotspot_id)
     if doc is None or not principal.sees_unit(doc["unit_code"]):
         raise not_found("hot spot")
-    escalation = await ctx.store.get(ESCALATIONS, current_escalation_id(doc))
+    escalation = await ctx.repos.escalations.get(current_escalation_id(doc))
     return hotspot_read(doc, escalation)

@@ -15,8 +15,7 @@ from pulse_libs.http.security import require
 from pulse_libs.store import Document
 from pydantic import BaseModel, Field, field_validator
 
-from pulse_triage.adapters.store import REVIEWS
-from pulse_triage.entrypoints.api.deps import Ctx, cursor_position, next_cursor, unit_query
+from pulse_triage.entrypoints.api.deps import Ctx, cursor_position, next_cursor
 from pulse_triage.entrypoints.api.schemas import ERRORS
 from pulse_triage.handlers import reviews as use_cases
 
@@ -112,15 +111,15 @@ async def list_reviews(
     cursor: Cursor = None,
 ) -> Any:
     """List corrections; the JSON-lines export is what `python -m pulse_triage.calibrate --reviews` reads."""
-    units = unit_query(principal, unit_code)
-    if units is None:
+    units = principal.unit_filter(unit_code)
+    if units == []:
         return Page[ReviewRead](items=[], next_cursor=None)
     if format == "jsonl":
-        docs = await ctx.store.page(REVIEWS, dict(units), time_field="reviewed_at", after=None, limit=EXPORT_MAX)
+        docs = await ctx.repos.reviews.page(units=units, after=None, limit=EXPORT_MAX)
         lines = [review_read(d).model_dump_json() for d in docs[:EXPORT_MAX]]
         return Response("".join(line + "\n" for line in lines), media_type="application/x-ndjson")
     after = cursor_position(cursor)
-    docs = await ctx.store.page(REVIEWS, dict(units), time_field="reviewed_at", after=after, limit=limit)
+    docs = await ctx.repos.reviews.page(units=units, after=after, limit=limit)
     items = [review_read(d) for d in docs[:limit]]
     return Page[ReviewRead](items=items, next_cursor=next_cursor(docs, limit, "reviewed_at"))
 
@@ -128,10 +127,6 @@ async def list_reviews(
 @router.get("/reviews/agreement", summary="Machine–officer agreement per level")
 async def review_agreement(principal: Reviewer, ctx: Ctx) -> AgreementRead:
     """Per level the officer gave: reviews, and the share where the machine gave the same level."""
-    units = unit_query(principal, None)
-    docs = (
-        []
-        if units is None
-        else await ctx.store.page(REVIEWS, dict(units), time_field="reviewed_at", after=None, limit=EXPORT_MAX)
-    )
+    units = principal.unit_filter(None)
+    docs = [] if units == [] else await ctx.repos.reviews.page(units=units, after=None, limit=EXPORT_MAX)
     return AgreementRead.model_validate(use_cases.agreement(docs[:EXPORT_MAX]))

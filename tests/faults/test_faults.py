@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import shutil
 import subprocess
 import threading
 import time
@@ -177,8 +178,11 @@ def wait_while_progressing(check: Any, progress: Any, *, stall_seconds: float, c
 
 
 @pytest.mark.timeout(2400)
-def test_nothing_accepted_is_lost_or_doubled_under_faults(tmp_path: Path) -> None:
-    infra = Infra(tmp_path / "var")
+def test_nothing_accepted_is_lost_or_doubled_under_faults() -> None:
+    # Not under pytest's tmp_path: every pytest session resets /tmp/pytest-of-<user> to mode 0700, which
+    # shuts the PostgreSQL server user out of its data directory (seen with two pytest runs at once).
+    var = ROOT / "var" / f"faults-{uuid.uuid4().hex[:8]}"
+    infra = Infra(var)
     infra.run("up")
     receiver = RecordingHttpServer(reply=lambda _r: (204, {})).start()
     system = PulseSystem(
@@ -325,3 +329,4 @@ def test_nothing_accepted_is_lost_or_doubled_under_faults(tmp_path: Path) -> Non
         system.stop()
         receiver.stop()
         infra.run("down")
+        shutil.rmtree(var, ignore_errors=True)

@@ -39,6 +39,7 @@ from pulse_triage.evaluation import (
     freeze,
     frozen_test,
     held_out_b,
+    held_out_c,
     load,
     load_pairs,
     write_split_files,
@@ -280,10 +281,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     rules = default_rules().to_rule_set()
     test = frozen_test() if FROZEN_FILE.exists() else []
     held_b = held_out_b() if FROZEN_FILE.exists() else []
+    held_c = held_out_c() if FROZEN_FILE.exists() else []
     before = score_with(data.model_data(), test, rules) if test and MODEL_PATH.exists() else None
     before_b = score_with(data.model_data(), held_b, rules) if held_b and MODEL_PATH.exists() else None
+    before_c = score_with(data.model_data(), held_c, rules) if held_c and MODEL_PATH.exists() else None
     if args.command == "evaluate":
-        for name, m in (("frozen test split", before), ("test-b", before_b)):
+        for name, m in (("frozen test split", before), ("test-b", before_b), ("test-c", before_c)):
             print(f"{name}:", m.summary() if m else "none", "\n" + (m.table() if m else ""))
         return 0
     fitting = [e for e in load() if e.split in ("train", "dev")]
@@ -292,6 +295,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     doc["similarity"] = similarity_doc(fitting, rules)
     after = score_with(doc, test, rules) if test else None
     after_b = score_with(doc, held_b, rules) if held_b else None
+    after_c = score_with(doc, held_c, rules) if held_c else None
     doc["meta"] = {
         "fitted_at": utcnow().isoformat(),
         "examples": len(fitting),
@@ -309,6 +313,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     print("before (shipped model) on test-b:", before_b.summary() if before_b else "none")
     print("after  (this fit)      on test-b:", after_b.summary() if after_b else "none")
     print(after_b.table() if after_b else "")
+    print("before (shipped model) on test-c:", before_c.summary() if before_c else "none")
+    print("after  (this fit)      on test-c:", after_c.summary() if after_c else "none")
+    print(after_c.table() if after_c else "")
     return 0
 
 

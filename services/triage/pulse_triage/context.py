@@ -12,7 +12,7 @@ from pulse_libs.clock import utcnow
 from pulse_libs.events.common import EscalationTarget, Urgency
 
 from pulse_triage.adapters.repositories import TriageRepositories, mongo_repositories
-from pulse_triage.adapters.store import RULES_ID, TriageStore
+from pulse_triage.adapters.store import TriageStore
 from pulse_triage.domain.escalation import DEFAULT_POLICIES, Policy, PolicyLevel
 from pulse_triage.domain.rules import RuleSet, TopicRule
 from pulse_triage.domain.text import phrase_syllables
@@ -46,7 +46,7 @@ class TriageContext:
 
     async def rules_doc(self) -> RulesDoc:
         """The stored rule set, or the shipped defaults."""
-        stored = await self.repos.rules.get(RULES_ID)
+        stored = await self.repos.rules.get()
         return RulesDoc.model_validate(stored["rules"]) if stored else default_rules()
 
     async def rules(self) -> RuleSet:

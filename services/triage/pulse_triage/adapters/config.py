@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pulse_libs.store import Document
 
-from pulse_triage.adapters.store import POLICIES, RULES, SILENCES, TriageStore
+from pulse_triage.adapters.store import POLICIES, RULES, RULES_ID, SILENCES, TriageStore
 
 
 class ConfigDocs:
@@ -27,9 +27,17 @@ def policies(store: TriageStore) -> ConfigDocs:
     return ConfigDocs(store, POLICIES)
 
 
-def rules(store: TriageStore) -> ConfigDocs:
-    """The rule set (key `current`)."""
-    return ConfigDocs(store, RULES)
+class StoredRules:
+    """The rule set in force, one document (`current`)."""
+
+    def __init__(self, store: TriageStore) -> None:
+        self.docs = ConfigDocs(store, RULES)
+
+    async def get(self) -> Document | None:
+        return await self.docs.get(RULES_ID)
+
+    async def put(self, doc: Document) -> None:
+        await self.docs.put(RULES_ID, doc)
 
 
 class Silences:

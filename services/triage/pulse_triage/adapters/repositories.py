@@ -115,6 +115,14 @@ class ConfigRepository(Protocol):
     async def put(self, key: str, doc: Document) -> None: ...
 
 
+class RulesRepository(Protocol):
+    """The one stored rule set (none until someone replaces the shipped defaults)."""
+
+    async def get(self) -> Document | None: ...
+
+    async def put(self, doc: Document) -> None: ...
+
+
 class ReadRepository(Protocol):
     """Documents read by id only (triage results, mirrored registry topics)."""
 
@@ -151,7 +159,7 @@ class TriageRepositories:
     hotspots: HotspotRepository
     silences: SilenceRepository
     policies: ConfigRepository
-    rules: ConfigRepository
+    rules: RulesRepository
     results: ReadRepository
     topics: ReadRepository
     reviews: ReviewRepository
@@ -166,7 +174,7 @@ def mongo_repositories(store: TriageStore) -> TriageRepositories:
         hotspots=Hotspots(store),
         silences=Silences(store),
         policies=config.policies(store),
-        rules=config.rules(store),
+        rules=config.StoredRules(store),
         results=ById(store, RESULTS),
         topics=ById(store, TOPICS),
         reviews=Reviews(store),

@@ -9,7 +9,6 @@ from pulse_libs.auth import Principal
 from pulse_libs.events.common import Urgency
 from pulse_libs.store import Document
 
-from pulse_triage.adapters.store import ESCALATIONS, RULES_ID, SILENCES
 from pulse_triage.context import TriageContext
 from pulse_triage.domain.errors import NotFoundError
 from pulse_triage.domain.escalation import Policy
@@ -30,7 +29,7 @@ async def put_policy(
 ) -> Document:
     """Replace the policy of an urgency; pending escalations use it from their next transition."""
     doc = {"levels": levels, "repeat_seconds": repeat_seconds, "updated_at": ctx.now(), "updated_by": actor}
-    await ctx.store.policies.replace_one({"_id": urgency.value}, doc, upsert=True)
+    await ctx.repos.policies.put(urgency.value, doc)
     ctx.forget_policies()
     return policy_doc(await ctx.policy(urgency))
 
@@ -38,7 +37,7 @@ async def put_policy(
 async def put_rules(*, ctx: TriageContext, rules: RulesDoc, actor: str) -> RulesDoc:
     """Replace the rule set (already validated); every replica picks it up within `rules_cache_seconds`."""
     doc = {"rules": rules.model_dump(mode="json"), "updated_at": ctx.now(), "updated_by": actor}
-    await ctx.store.rules.replace_one({"_id": RULES_ID}, doc, upsert=True)
+    await ctx.repos.rules.put(doc)
     ctx.forget_rules()
     return rules
 
@@ -56,16 +55,14 @@ async def create_silence(
         "created_by": principal.subject,
         "created_at": ctx.now(),
     }
-    await ctx.store.silences.insert_one(doc)
+    await ctx.repos.silences.add(doc)
     return doc
 
 
 async def delete_silence(*, ctx: TriageContext, silence_id: str, principal: Principal) -> None:
     """End a silence now; escalations it held are paged at the scheduler's next pass."""
-    doc = await ctx.store.get(SILENCES, silence_id)
+    doc = await ctx.repos.silences.get(silence_id)
     if doc is None or (doc.get("unit_code") and not principal.sees_unit(doc["unit_code"])):
         raise NotFoundError("silence")
-    await ctx.store.silences.delete_one({"_id": silence_id})
-    await ctx.store.db[ESCALATIONS].update_many(
-        {"silenced_by": silence_id, "state": "pending"}, {"$set": {"next_action_at": ctx.now()}}
-    )
+    await ctx.repos.silences.delete(silence_id)
+    await ctx.repos.escalations.wake_silenced(silence_id, ctx.now())

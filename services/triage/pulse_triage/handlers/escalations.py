@@ -8,13 +8,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pulse_libs.events.triage as ev
-from pulse_libs.api_keys import API_KEYS_COLLECTION
 from pulse_libs.auth import Principal
 from pulse_libs.clock import as_utc
 from pulse_libs.events.common import Urgency
 from pulse_libs.store import Document
 
-from pulse_triage.adapters.store import EPOCH, ESCALATIONS, HOTSPOTS
 from pulse_triage.context import TriageContext
 from pulse_triage.domain.errors import ConflictError, NotFoundError
 from pulse_triage.domain.escalation import Policy, Timer, reevaluate, start, step
@@ -56,10 +54,10 @@ async def refresh_parent(ctx: TriageContext, parent_id: str) -> Document | None:
     """Bring a parent hot spot's facts (reports, sources, channels, span, highest urgency) up to date from its
     children; the parent as stored after, or None if it does not exist."""
     for _ in range(10):
-        parent = await ctx.store.get(HOTSPOTS, parent_id)
+        parent = await ctx.repos.hotspots.get(parent_id)
         if parent is None:
             return None
-        children = await ctx.store.hotspots.find({"parent_id": parent_id}).to_list()
+        children = await ctx.repos.hotspots.children(parent_id)
         if not children:
             return parent
         children.sort(key=lambda c: (as_utc(c["first_seen"]), c["_id"]))
@@ -68,11 +66,7 @@ async def refresh_parent(ctx: TriageContext, parent_id: str) -> Document | None:
         if all(stored.get(k) == v for k, v in fields.items()):
             return parent
         now = ctx.now()
-        updated = await ctx.store.update(
-            HOTSPOTS,
-            {"_id": parent_id, "version": parent["version"]},
-            {"$set": fields | {"updated_at": now}, "$inc": {"version": 1}},
-        )
+        updated = await ctx.repos.hotspots.save(parent_id, parent["version"], fields | {"updated_at": now})
         if updated is not None:
             return updated
     raise RuntimeError("parent hot spot kept changing")
@@ -91,7 +85,7 @@ async def ensure_escalation(*, ctx: TriageContext, hotspot: Document) -> None:
     if not policy.escalates:
         return
     esc_id = current_escalation_id(hotspot)
-    esc = await ctx.store.get(ESCALATIONS, esc_id)
+    esc = await ctx.repos.escalations.get(esc_id)
     now = ctx.now()
     if esc is None:
         if hotspot["status"] != "open":
@@ -106,15 +100,8 @@ async def ensure_escalation(*, ctx: TriageContext, hotspot: Document) -> None:
     fields: Document = {"urgency": urgency.value}
     if esc["level"] > 0:
         fields |= _timer_fields(reevaluate(policy, timer_of(esc), now), policy)
-    await ctx.store.update(
-        ESCALATIONS,
-        {"_id": esc_id, "state": "pending", "version": esc["version"]},
-        {
-            "$set": fields,
-            "$inc": {"version": 1},
-            "$push": {"history": _history("urgency_raised", {**esc, **fields}, now)},
-        },
-    )
+    entry = _history("urgency_raised", {**esc, **fields}, now)
+    await ctx.repos.escalations.raise_urgency(esc_id, esc["version"], fields, entry)
 
 
 async def _retrigger(ctx: TriageContext, hotspot: Document, urgency: Urgency, policy: Policy, now: Any) -> None:
@@ -125,10 +112,8 @@ async def _retrigger(ctx: TriageContext, hotspot: Document, urgency: Urgency, po
     fields = {"escalation_id": new_id, "episode": episode, "status": "open", "updated_at": now}
     moved = {**hotspot, **fields}
     if not is_parent(hotspot):
-        await ctx.store.emit([hotspot_changed(ev.HOTSPOT_UPDATED, moved, now, "retriggered", episode)], now)
-    updated = await ctx.store.update(
-        HOTSPOTS, {"_id": hotspot["_id"], "version": hotspot["version"]}, {"$set": fields, "$inc": {"version": 1}}
-    )
+        await ctx.repos.outbox.emit([hotspot_changed(ev.HOTSPOT_UPDATED, moved, now, "retriggered", episode)], now)
+    updated = await ctx.repos.hotspots.save(hotspot["_id"], hotspot["version"], fields)
     if updated is None:
         log.info("hot spot changed before its re-trigger; the next change re-evaluates it")
         return
@@ -138,7 +123,7 @@ async def _retrigger(ctx: TriageContext, hotspot: Document, urgency: Urgency, po
 async def _raise(
     ctx: TriageContext, esc_id: str, hotspot: Document, urgency: Urgency, policy: Policy, now: Any
 ) -> None:
-    silence = await ctx.store.active_silence(hotspot["unit_code"], hotspot["topic_code"], now)
+    silence = await ctx.repos.silences.active(hotspot["unit_code"], hotspot["topic_code"], now)
     doc: Document = {
         "_id": esc_id,
         "hotspot_id": hotspot["_id"],
@@ -147,8 +132,6 @@ async def _raise(
         "urgency": urgency.value,
         "state": "pending",
         "raised_at": now,
-        "lease_until": EPOCH,
-        "lease_owner": None,
         "version": 1,
     }
     events: list[Outgoing] = []
@@ -162,8 +145,8 @@ async def _raise(
         doc["history"] = [_history("raised", doc, now)]
         events.append(escalation_changed(ev.ESCALATION_RAISED, doc, hotspot, now, "raised"))
     # Event first, state second: a crash in between replays the report, which emits the same event id (a no-op).
-    await ctx.store.emit(events, now)
-    await ctx.store.insert(ESCALATIONS, doc, [])
+    await ctx.repos.outbox.emit(events, now)
+    await ctx.repos.escalations.add(doc)
     ctx.kick()
 
 
@@ -173,11 +156,11 @@ async def run_due(ctx: TriageContext) -> int:
     while True:
         now = ctx.now()
         lease = now + timedelta(seconds=ctx.settings.lease_seconds)
-        esc = await ctx.store.claim_due(now, ctx.owner, lease)
+        esc = await ctx.repos.escalations.claim_due(now, ctx.owner, lease)
         if esc is None:
             return done
         # FerretDB's findAndModify is not atomic against a concurrent claimer: read back who holds the lease.
-        held = await ctx.store.get(ESCALATIONS, esc["_id"])
+        held = await ctx.repos.escalations.get(esc["_id"])
         if held is not None and held.get("lease_owner") == ctx.owner:
             await _act(ctx, held)
             done += 1
@@ -187,16 +170,15 @@ async def _act(ctx: TriageContext, esc: Document) -> None:
     now = ctx.now()
     urgency = Urgency(esc["urgency"])
     policy = await ctx.policy(urgency)
-    hotspot = await ctx.store.get(HOTSPOTS, esc["hotspot_id"])
-    silence = await ctx.store.active_silence(esc["unit_code"], esc["topic_code"], now)
-    update: Document = {"$inc": {"version": 1}}
+    hotspot = await ctx.repos.hotspots.get(esc["hotspot_id"])
+    silence = await ctx.repos.silences.active(esc["unit_code"], esc["topic_code"], now)
     events: list[Outgoing] = []
     if hotspot is None or not policy.escalates:
         fields: Document = {"next_action_at": None}
-        update["$push"] = {"history": _history("exhausted", esc, now)}
+        entry = _history("exhausted", esc, now)
     elif silence is not None:
         fields = {"next_action_at": silence["until"], "silenced_by": silence["_id"]}
-        update["$push"] = {"history": _history("silenced", esc, now, silence_id=silence["_id"])}
+        entry = _history("silenced", esc, now, silence_id=silence["_id"])
     else:
         if esc["level"] == 0:
             kind, timer = "raised", start(policy, now)
@@ -205,7 +187,7 @@ async def _act(ctx: TriageContext, esc: Document) -> None:
             kind, timer = planned.kind, planned.timer
         fields = _timer_fields(timer, policy) | {"silenced_by": None}
         after = {**esc, **fields}
-        update["$push"] = {"history": _history(kind, after, now)}
+        entry = _history(kind, after, now)
         if kind == "raised":
             events.append(escalation_changed(ev.ESCALATION_RAISED, after, hotspot, now, "raised"))
         elif kind == "escalated":
@@ -215,16 +197,13 @@ async def _act(ctx: TriageContext, esc: Document) -> None:
         elif kind == "reminded":
             ids = ("reminded", f"l{timer.level}", f"r{timer.reminder_seq}")
             events.append(escalation_changed(ev.ESCALATION_REMINDED, after, hotspot, now, *ids))
-    update["$set"] = fields | {"lease_until": EPOCH, "lease_owner": None}
-    current = await ctx.store.get(ESCALATIONS, esc["_id"])
+    current = await ctx.repos.escalations.get(esc["_id"])
     if current is None or current["state"] != "pending" or current.get("lease_owner") != ctx.owner:
         return  # acknowledged or taken over meanwhile: page nobody
     # Event first: if this replica dies before the update, the lease expires and the same transition is
     # decided again with the same event id, so the page is neither lost nor doubled.
-    await ctx.store.emit(events, now)
-    applied = await ctx.store.update(
-        ESCALATIONS, {"_id": esc["_id"], "state": "pending", "lease_owner": ctx.owner}, update
-    )
+    await ctx.repos.outbox.emit(events, now)
+    applied = await ctx.repos.escalations.apply_step(esc["_id"], ctx.owner, fields, entry)
     if applied is None:
         log.info("escalation changed while claimed; skipped", extra={"escalation_id": esc["_id"]})
     elif events:
@@ -246,7 +225,7 @@ async def scheduler_loop(ctx: TriageContext, stopping: asyncio.Event) -> None:
 
 async def visible_escalation(ctx: TriageContext, escalation_id: str, principal: Principal) -> Document:
     """The escalation if it exists and lies in the caller's units."""
-    esc = await ctx.store.get(ESCALATIONS, escalation_id)
+    esc = await ctx.repos.escalations.get(escalation_id)
     if esc is None or not principal.sees_unit(esc["unit_code"]):
         raise NotFoundError("escalation")
     return esc
@@ -280,7 +259,7 @@ async def reporter_ids(ctx: TriageContext, hotspot: Document) -> list[str]:
     """The collaborators behind a hot spot: its distinct sources (learnt from report.submitted) that are people,
     not provincial systems' API keys (mirrored from intake's registry; looked up by id)."""
     sources = [str(s) for s in hotspot.get("sources", [])]
-    keys = {d["_id"] async for d in ctx.store.db[API_KEYS_COLLECTION].find({"_id": {"$in": sources}}, {"_id": 1})}
+    keys = await ctx.repos.api_keys.known(sources)
     return [s for s in sources if s not in keys]
 
 
@@ -299,7 +278,7 @@ async def _close(
     allowed = ("pending",) if state == "acknowledged" else ("pending", "acknowledged")
     if esc["state"] not in allowed:
         raise ConflictError(f"the escalation is already {esc['state']}")
-    hotspot = await ctx.store.get(HOTSPOTS, esc["hotspot_id"])
+    hotspot = await ctx.repos.hotspots.get(esc["hotspot_id"])
     if hotspot is None:
         raise NotFoundError("hot spot")
     now = ctx.now()
@@ -320,17 +299,12 @@ async def _close(
     entry |= link or {}
     if state == "resolved":
         entry["notify_reporters"] = notify_reporters
-    children = await ctx.store.hotspots.find({"parent_id": hotspot["_id"]}).to_list() if is_parent(hotspot) else []
+    children = await ctx.repos.hotspots.children(hotspot["_id"]) if is_parent(hotspot) else []
     # A parent hot spot has no hot-spot events of its own (its children carry the reports); its children move.
     moving = [h for h in (children or [hotspot]) if STATUS_ORDER.index(h["status"]) < STATUS_ORDER.index(state)]
     extra = [hotspot_changed(hotspot_type, {**h, "status": state}, now, state) for h in moving]
-    await ctx.store.emit([event, *extra], now)
-    updated = await ctx.store.update(
-        ESCALATIONS,
-        {"_id": esc["_id"], "state": {"$in": list(allowed)}},
-        {"$set": fields | {"lease_until": EPOCH}, "$inc": {"version": 1}, "$push": {"history": entry}}
-        | ({"$addToSet": {"ack_link_ids": token_id}} if token_id else {}),
-    )
+    await ctx.repos.outbox.emit([event, *extra], now)
+    updated = await ctx.repos.escalations.close(esc["_id"], allowed, fields, entry, token_id)
     if updated is None:
         raise ConflictError("the escalation changed meanwhile; reload it")
     for moved_id in [hotspot["_id"], *(c["_id"] for c in children)]:
@@ -347,21 +321,19 @@ async def _wait_for_lease(ctx: TriageContext, esc: Document) -> Document:
         if esc.get("lease_owner") is None or esc["lease_until"] <= ctx.now():
             return esc
         await asyncio.sleep(0.1)
-        esc = await ctx.store.get(ESCALATIONS, esc["_id"]) or esc
+        esc = await ctx.repos.escalations.get(esc["_id"]) or esc
     return esc
 
 
 async def move_hotspot(*, ctx: TriageContext, hotspot_id: str, status: str) -> Document | None:
     """Move a hot spot forward to `status` (never back); its event was emitted with the escalation's."""
     for _ in range(10):
-        hotspot = await ctx.store.get(HOTSPOTS, hotspot_id)
+        hotspot = await ctx.repos.hotspots.get(hotspot_id)
         if hotspot is None or STATUS_ORDER.index(hotspot["status"]) >= STATUS_ORDER.index(status):
             return hotspot
         now = ctx.now()
         fields = {"status": status, f"{status}_at": now, "updated_at": now}
-        updated = await ctx.store.update(
-            HOTSPOTS, {"_id": hotspot_id, "version": hotspot["version"]}, {"$set": fields, "$inc": {"version": 1}}
-        )
+        updated = await ctx.repos.hotspots.save(hotspot_id, hotspot["version"], fields)
         if updated is not None:
             return updated
     raise RuntimeError("hot spot kept changing")

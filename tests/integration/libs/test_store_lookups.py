@@ -8,48 +8,15 @@ from typing import Any
 
 import pytest
 from pulse_libs.store import Database, each_concurrently, find_by_ids, find_by_values
-from pymongo import ASCENDING, AsyncMongoClient, monitoring
+from pymongo import ASCENDING
 
-
-class FindWatcher(monitoring.CommandListener):
-    """Records the filters of the `find` commands sent and how many were in flight at once."""
-
-    def __init__(self) -> None:
-        self.filters: list[dict[str, Any]] = []
-        self.in_flight = 0
-        self.most_in_flight = 0
-        self._open: set[int] = set()
-
-    def started(self, event: monitoring.CommandStartedEvent) -> None:
-        if event.command_name == "find":
-            self.filters.append(dict(event.command.get("filter", {})))
-            self._open.add(event.request_id)
-            self.in_flight += 1
-            self.most_in_flight = max(self.most_in_flight, self.in_flight)
-
-    def _ended(self, request_id: int) -> None:
-        if request_id in self._open:
-            self._open.discard(request_id)
-            self.in_flight -= 1
-
-    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
-        self._ended(event.request_id)
-
-    def failed(self, event: monitoring.CommandFailedEvent) -> None:
-        self._ended(event.request_id)
+from tests.support.store_queries import QueryWatcher, watched_db
 
 
 @pytest.fixture
-async def store(make_settings: Callable[..., Any]) -> AsyncIterator[tuple[Database, FindWatcher]]:
-    settings = make_settings()
-    watcher = FindWatcher()
-    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
-        settings.mongo_url, tz_aware=True, serverSelectionTimeoutMS=5000, event_listeners=[watcher]
-    )
-    try:
-        yield client[settings.mongo_db], watcher
-    finally:
-        await client.close()
+async def store(make_settings: Callable[..., Any]) -> AsyncIterator[tuple[Database, QueryWatcher]]:
+    async with watched_db(make_settings().mongo_db) as watched:
+        yield watched
 
 
 def _no_set_operators(filters: list[dict[str, Any]]) -> bool:
@@ -58,10 +25,11 @@ def _no_set_operators(filters: list[dict[str, Any]]) -> bool:
 
 
 async def test_documents_come_back_in_the_order_of_the_ids_once_each_and_missing_ones_are_absent(
-    store: tuple[Database, FindWatcher],
+    store: tuple[Database, QueryWatcher],
 ) -> None:
     db, watcher = store
     await db.facts.insert_many([{"_id": f"r{i:03d}", "n": i, "tên": "Phường Hà Giang 1"} for i in range(40)])
+    watcher.clear()
     asked = ["r030", "r002", "missing-1", "r017", "r002", "r030", "missing-2", "r000"]
 
     found = await find_by_ids(db.facts, asked, {"n": 1})
@@ -69,19 +37,18 @@ async def test_documents_come_back_in_the_order_of_the_ids_once_each_and_missing
     assert list(found) == ["r030", "r002", "r017", "r000"]
     assert {key: doc["n"] for key, doc in found.items()} == {"r030": 30, "r002": 2, "r017": 17, "r000": 0}
     assert all(set(doc) == {"_id", "n"} for doc in found.values())  # the projection was applied
-    sent = [f for f in watcher.filters if f]
-    assert sorted(f["_id"] for f in sent) == sorted(set(asked))  # one equality find per distinct id
-    assert _no_set_operators(sent)
+    assert sorted(f["_id"] for f in watcher.filters) == sorted(set(asked))  # one equality find per distinct id
+    assert _no_set_operators(watcher.filters)
 
 
-async def test_no_ids_is_no_query_and_an_empty_answer(store: tuple[Database, FindWatcher]) -> None:
+async def test_no_ids_is_no_query_and_an_empty_answer(store: tuple[Database, QueryWatcher]) -> None:
     db, watcher = store
     assert await find_by_ids(db.facts, []) == {}
     assert await find_by_values(db.facts, "unit", []) == {}
     assert watcher.filters == []
 
 
-async def test_ids_of_any_hashable_type_keep_their_type(store: tuple[Database, FindWatcher]) -> None:
+async def test_ids_of_any_hashable_type_keep_their_type(store: tuple[Database, QueryWatcher]) -> None:
     db, _ = store
     await db.numbers.insert_many([{"_id": i, "square": i * i} for i in range(1, 6)])
     found = await find_by_ids(db.numbers, [5, 3, 9, 3])
@@ -89,9 +56,10 @@ async def test_ids_of_any_hashable_type_keep_their_type(store: tuple[Database, F
     assert list(found) == [5, 3]
 
 
-async def test_many_ids_are_looked_up_in_bounded_batches(store: tuple[Database, FindWatcher]) -> None:
+async def test_many_ids_are_looked_up_in_bounded_batches(store: tuple[Database, QueryWatcher]) -> None:
     db, watcher = store
     await db.events.insert_many([{"_id": f"g:{i}"} for i in range(0, 300, 2)])  # the even ones exist
+    watcher.clear()
     asked = [f"g:{i}" for i in range(300)]
 
     found = await find_by_ids(db.events, asked, {"_id": 1}, concurrency=8)
@@ -102,7 +70,7 @@ async def test_many_ids_are_looked_up_in_bounded_batches(store: tuple[Database, 
     assert watcher.in_flight == 0
 
 
-async def test_documents_by_the_values_of_a_field_group_every_match(store: tuple[Database, FindWatcher]) -> None:
+async def test_documents_by_the_values_of_a_field_group_every_match(store: tuple[Database, QueryWatcher]) -> None:
     db, watcher = store
     await db.recipients.create_index([("user_id", ASCENDING)], name="user_id")
     await db.recipients.insert_many(
@@ -113,6 +81,7 @@ async def test_documents_by_the_values_of_a_field_group_every_match(store: tuple
             {"_id": "rc_2", "name": "Phòng Dân vận"},
         ]
     )
+    watcher.clear()
 
     found = await find_by_values(db.recipients, "user_id", ["u2", "u9", "u1", "u2"])
 
@@ -123,7 +92,7 @@ async def test_documents_by_the_values_of_a_field_group_every_match(store: tuple
     assert _no_set_operators(watcher.filters)
 
 
-async def test_a_dotted_or_operator_field_is_refused_before_any_query(store: tuple[Database, FindWatcher]) -> None:
+async def test_a_dotted_or_operator_field_is_refused_before_any_query(store: tuple[Database, QueryWatcher]) -> None:
     db, watcher = store
     with pytest.raises(ValueError, match="top-level"):
         await find_by_values(db.reports, "triage.hotspot_id", ["h1"])

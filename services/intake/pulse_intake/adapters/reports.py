@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from pulse_libs.store import Document
+from pulse_libs.store import Document, each_concurrently
 
 from pulse_intake.adapters.collection import NO_OUTBOX, Collection
 from pulse_intake.adapters.store import REPORTS
@@ -107,14 +107,13 @@ class InMemoryProjectedReports(InMemoryReports):
         return [
             d
             for d in self.docs
-            if d["_id"] in report_ids
-            or (hotspot_id is not None and (d.get("triage") or {}).get("hotspot_id") == hotspot_id)
+            if d["_id"] in report_ids or (hotspot_id is not None and d.get("hotspot_id") == hotspot_id)
         ]
 
     async def record_triage(self, report_id: str, triage: Mapping[str, Any], decided_at: datetime) -> None:
         for doc in self._matching([report_id]):
             if doc.get("triage") is None or doc["triage"]["decided_at"] <= decided_at:
-                doc["triage"] = dict(triage)
+                doc.update(triage=dict(triage), hotspot_id=triage.get("hotspot_id"))
 
     async def advance(self, report_ids: Sequence[str], status: str, rank: int) -> None:
         for doc in self._matching(report_ids):
@@ -188,30 +187,40 @@ class Reports(Collection):
         return await self.page(where, limit=limit, newest_first=True, projection=NO_OUTBOX)
 
     async def record_triage(self, report_id: str, triage: Mapping[str, Any], decided_at: datetime) -> None:
-        """Set the report's triage decision unless a newer one is recorded."""
+        """Set the report's triage decision unless a newer one is recorded.
+
+        The decision's hot spot is also kept top-level (`hotspot_id`, indexed): FerretDB answers an equality on a
+        dotted path (`triage.hotspot_id`) by reading every report, on a top-level field from the index."""
         await self.col.update_one(
             {"_id": report_id, "$or": [{"triage": None}, {"triage.decided_at": {"$lte": decided_at}}]},
-            {"$set": {"triage": dict(triage)}},
+            {"$set": {"triage": dict(triage), "hotspot_id": triage.get("hotspot_id")}},
         )
 
     async def advance(self, report_ids: Sequence[str], status: str, rank: int) -> None:
-        """Move the reports to `status` (of order `rank`) unless they are already at or beyond it."""
-        if report_ids:
-            await self.col.update_many(
-                {"_id": {"$in": list(report_ids)}, "status_rank": {"$lt": rank}},
-                {"$set": {"status": status, "status_rank": rank}},
-            )
+        """Move the reports to `status` (of order `rank`) unless they are already at or beyond it.
+
+        One update by `_id` per report, concurrently (FerretDB answers `{_id: {$in: ids}}` by reading every report)."""
+        change = {"$set": {"status": status, "status_rank": rank}}
+
+        async def one(report_id: str) -> None:
+            await self.col.update_one({"_id": report_id, "status_rank": {"$lt": rank}}, change)
+
+        await each_concurrently(one, dict.fromkeys(report_ids))
 
     async def advance_hotspot(self, hotspot_id: str, status: str, rank: int) -> None:
         """Move every report triaged into the hot spot to `status` unless already at or beyond it."""
         await self.col.update_many(
-            {"triage.hotspot_id": hotspot_id, "status_rank": {"$lt": rank}},
+            {"hotspot_id": hotspot_id, "status_rank": {"$lt": rank}},
             {"$set": {"status": status, "status_rank": rank}},
         )
 
     async def set_outcome(self, report_ids: Sequence[str], hotspot_id: str, outcome: str, at: datetime | None) -> None:
-        """Record the outcome on the listed reports and on every report of the hot spot."""
-        await self.col.update_many(
-            {"$or": [{"_id": {"$in": list(report_ids)}}, {"triage.hotspot_id": hotspot_id}]},
-            {"$set": {"outcome": outcome, "outcome_at": at}},
-        )
+        """Record the outcome on every report of the hot spot, then on the listed reports (by `_id`, concurrently):
+        equalities the index answers, where one `$or` of both made FerretDB read every report."""
+        change = {"$set": {"outcome": outcome, "outcome_at": at}}
+        await self.col.update_many({"hotspot_id": hotspot_id}, change)
+
+        async def one(report_id: str) -> None:
+            await self.col.update_one({"_id": report_id}, change)
+
+        await each_concurrently(one, dict.fromkeys(report_ids))

@@ -35,12 +35,16 @@ OUTBOX_COLLECTIONS: tuple[str, ...] = (
 )
 
 INDEXES: dict[str, Sequence[IndexModel]] = {
-    USERS: [IndexModel([("username", ASCENDING)], unique=True, name="username_unique")],
+    USERS: [
+        IndexModel([("username", ASCENDING)], unique=True, name="username_unique"),
+        IndexModel([("zalo_user_id", ASCENDING)], name="zalo_user_id"),  # every Zalo message finds its sender
+    ],
     REPORTS: [
         IndexModel([("dedupe_key", ASCENDING)], unique=True, name="dedupe_unique"),
         IndexModel([("idem_key", ASCENDING)], unique=True, name="idem_unique"),
         IndexModel([("unit_code", ASCENDING), ("_id", DESCENDING)], name="unit_newest"),
         IndexModel([("reporter_id", ASCENDING), ("_id", DESCENDING)], name="reporter_newest"),
+        IndexModel([("hotspot_id", ASCENDING)], name="hotspot"),  # the projection of hot-spot changes
     ],
     SURVEY_RESPONSES: [
         IndexModel([("survey_id", ASCENDING), ("respondent_id", ASCENDING)], unique=True, name="one_per_respondent")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Iterable
 from datetime import date, datetime
@@ -10,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from pulse_libs.clock import utcnow
 from pulse_libs.events.intake import UserChanged
-from pulse_libs.store import Database, Document
+from pulse_libs.store import Database, Document, find_by_ids, find_by_values
 from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
@@ -179,15 +180,14 @@ class Directory:
         return [r for r in map(to_recipient, docs) if r.active]
 
     async def by_ids(self, recipient_ids: Iterable[str]) -> list[Recipient]:
-        """Active recipients with these ids."""
-        wanted = sorted(set(recipient_ids))
-        docs = await self._recipients.find({"_id": {"$in": wanted}}).to_list() if wanted else []
-        return [r for r in map(to_recipient, docs) if r.active]
+        """Active recipients with these ids (in id order)."""
+        docs = await find_by_ids(self._recipients, sorted(set(recipient_ids)))
+        return [r for r in map(to_recipient, docs.values()) if r.active]
 
     async def users(self, user_ids: Iterable[str]) -> list[Recipient]:
-        """Active recipients that are these Pulse users (whatever their targets)."""
-        wanted = sorted(set(user_ids))
-        docs = await self._recipients.find({"user_id": {"$in": wanted}}).to_list() if wanted else []
+        """Active recipients that are these Pulse users (whatever their targets), by user id."""
+        found = await find_by_values(self._recipients, "user_id", sorted(set(user_ids)))
+        docs = [doc for docs in found.values() for doc in docs]
         return [r for r in map(to_recipient, docs) if r.active]
 
     async def agency_users(self, agency_code: str) -> list[Recipient]:
@@ -239,12 +239,10 @@ class Directory:
 
     async def report_facts(self, report_ids: list[str]) -> tuple[list[Document], list[Document]]:
         """(texts, reasons) known for these reports."""
-        if not report_ids:
-            return [], []
+        # By `_id`, concurrently: both collections grow with every report, and FerretDB scans them for `$in`.
         ids = sorted(set(report_ids))
-        texts = await self._texts.find({"_id": {"$in": ids}}).to_list()
-        reasons = await self._reasons.find({"_id": {"$in": ids}}).to_list()
-        return texts, reasons
+        texts, reasons = await asyncio.gather(find_by_ids(self._texts, ids), find_by_ids(self._reasons, ids))
+        return list(texts.values()), list(reasons.values())
 
     # webhook subscriptions
     async def insert_webhook(self, doc: Document) -> None:
@@ -303,8 +301,6 @@ class Directory:
 
     async def names(self, kind: str, codes: Iterable[str]) -> dict[str, str]:
         """{code: name} for the codes whose names are known."""
-        wanted = sorted(set(codes))
-        if not wanted:
-            return {}
         col = {"unit": self._units, "topic": self._topics, "agency": self._agencies}[kind]
-        return {str(d["_id"]): str(d["name"]) async for d in col.find({"_id": {"$in": wanted}})}
+        found = await find_by_ids(col, sorted(set(codes)), {"name": 1})
+        return {str(code): str(doc["name"]) for code, doc in found.items()}

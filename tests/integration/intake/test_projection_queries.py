@@ -1,0 +1,89 @@
+"""The projection of triage's decisions onto reports asks the store only what an index answers (real store).
+
+Each ReportTriaged advances one report and each hot-spot change advances and resolves its reports: with
+`$in` / `$or` / `triage.hotspot_id` filters every such event read the whole reports collection on FerretDB.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from pulse_intake.adapters.reports import Reports
+from pulse_intake.adapters.store import INDEXES, REPORTS
+from pulse_intake.domain.status import rank
+from pulse_libs.clock import utcnow
+from pulse_libs.store import ensure_indexes
+from pymongo import AsyncMongoClient
+
+from tests.support.store_queries import MONGO, QueryWatcher, scans, watched_db
+
+
+@pytest.fixture
+async def reports(infra: None) -> AsyncIterator[tuple[Reports, QueryWatcher]]:
+    name = "t" + uuid.uuid4().hex[:10] + "_intake_queries"
+    async with watched_db(name) as (db, watcher):
+        await ensure_indexes(db, {REPORTS: INDEXES[REPORTS]})
+        try:
+            yield Reports(db), watcher
+        finally:
+            client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(MONGO)
+            await client.drop_database(name)
+            await client.close()
+
+
+def _triage(hotspot_id: str | None, minutes: int) -> dict[str, Any]:
+    return {
+        "urgency": "urgent",
+        "topic_codes": ["gia-ca"],
+        "sensitive": False,
+        "hotspot_id": hotspot_id,
+        "reasons": ["cụm từ báo động: tụ tập đông người"],
+        "decided_at": utcnow() + timedelta(minutes=minutes),
+    }
+
+
+async def test_hot_spot_changes_reach_their_reports_by_equalities_on_indexed_fields(
+    reports: tuple[Reports, QueryWatcher],
+) -> None:
+    repo, watcher = reports
+    for i in range(1, 6):
+        await repo.insert({"_id": f"r{i}", "status": "received", "status_rank": 0, "triage": None})
+    watcher.clear()
+
+    for report_id, hotspot in (("r1", "hs-7"), ("r2", "hs-7"), ("r3", "hs-8")):
+        decision = _triage(hotspot, 0)
+        await repo.record_triage(report_id, decision, decision["decided_at"])
+    later = _triage("hs-7", 5)
+    await repo.record_triage("r3", later, later["decided_at"])  # a newer decision moves r3 into hs-7
+    older = _triage("hs-8", -5)
+    await repo.record_triage("r2", older, older["decided_at"])  # an older one changes nothing
+    await repo.advance(["r1", "r2", "r3", "r1"], "triaged", rank("triaged"))
+    await repo.set_outcome(["r4"], "hs-7", "Đã giải quyết: UBND phường đối thoại với người dân", None)
+    await repo.advance(["r4"], "resolved", rank("resolved"))
+    await repo.advance_hotspot("hs-7", "resolved", rank("resolved"))
+    await repo.advance(["r1"], "escalated", rank("escalated"))  # never backwards
+    assert len([q for name, q in watcher.queries if name == "update"]) >= 10
+    assert scans(watcher, ["hotspot_id"]) == []
+
+    docs = {d["_id"]: d for d in await repo.col.find({}).to_list()}
+    assert {k: d["status"] for k, d in docs.items()} == {
+        "r1": "resolved",
+        "r2": "resolved",
+        "r3": "resolved",
+        "r4": "resolved",
+        "r5": "received",
+    }
+    assert {k: d.get("hotspot_id") for k, d in docs.items()} == {
+        "r1": "hs-7",
+        "r2": "hs-7",
+        "r3": "hs-7",
+        "r4": None,
+        "r5": None,
+    }
+    assert docs["r2"]["triage"]["hotspot_id"] == "hs-7"
+    with_outcome = sorted(k for k, d in docs.items() if d.get("outcome"))
+    assert with_outcome == ["r1", "r2", "r3", "r4"]

@@ -87,6 +87,7 @@ def bootstrap(settings: IntakeSettings | None = None, **overrides: Any) -> FastA
             relay=relay,
         )
         await runtime.start(indexes=INDEXES)
+        await store.reports.backfill_hotspot_ids()  # once per store: see Reports.backfill_hotspot_ids
         first_admin = settings.first_admin
         if first_admin is not None:
             await seed_admin(store=store, username=first_admin[0], password=first_admin[1])

@@ -87,3 +87,30 @@ async def test_hot_spot_changes_reach_their_reports_by_equalities_on_indexed_fie
     assert docs["r2"]["triage"]["hotspot_id"] == "hs-7"
     with_outcome = sorted(k for k, d in docs.items() if d.get("outcome"))
     assert with_outcome == ["r1", "r2", "r3", "r4"]
+
+
+async def test_reports_triaged_before_the_top_level_hotspot_id_get_it_once(
+    reports: tuple[Reports, QueryWatcher],
+) -> None:
+    repo, watcher = reports
+    legacy = _triage("hs-3", 0)
+    await repo.col.insert_many(
+        [
+            {"_id": "old-1", "status": "triaged", "status_rank": 1, "triage": legacy},
+            {"_id": "old-2", "status": "received", "status_rank": 0, "triage": None},
+            {"_id": "old-3", "status": "triaged", "status_rank": 1, "triage": _triage(None, 0)},
+        ]
+    )
+
+    assert await repo.backfill_hotspot_ids() == 2
+    await repo.advance_hotspot("hs-3", "resolved", rank("resolved"))
+    watcher.clear()
+    assert await repo.backfill_hotspot_ids() == 0  # the marker says it ran
+    assert watcher.queries == [("find", {"_id": "reports.hotspot_id"})]
+
+    docs = {d["_id"]: d for d in await repo.col.find({}).to_list()}
+    assert {k: (d.get("hotspot_id", "absent"), d["status"]) for k, d in docs.items()} == {
+        "old-1": ("hs-3", "resolved"),
+        "old-2": ("absent", "received"),
+        "old-3": (None, "triaged"),
+    }

@@ -11,7 +11,10 @@ from typing import Any, Protocol
 from pulse_libs.store import Document, each_concurrently
 
 from pulse_intake.adapters.collection import NO_OUTBOX, Collection
-from pulse_intake.adapters.store import REPORTS
+from pulse_intake.adapters.store import MIGRATIONS, REPORTS
+
+HOTSPOT_BACKFILL = "reports.hotspot_id"
+"""The migration that gave reports triaged before it a top-level `hotspot_id`."""
 
 
 @dataclass(frozen=True)
@@ -195,6 +198,27 @@ class Reports(Collection):
             {"_id": report_id, "$or": [{"triage": None}, {"triage.decided_at": {"$lte": decided_at}}]},
             {"$set": {"triage": dict(triage), "hotspot_id": triage.get("hotspot_id")}},
         )
+
+    async def backfill_hotspot_ids(self) -> int:
+        """Once per store: copy `triage.hotspot_id` to the top-level `hotspot_id` of reports triaged before it existed.
+
+        A marker document records that it ran, so later starts cost one lookup; the one scan happens the first time.
+        Replicas starting together both backfill: the writes are the same, conditional on the field being absent."""
+        migrations = self.col.database[MIGRATIONS]
+        if await migrations.find_one({"_id": HOTSPOT_BACKFILL}) is not None:
+            return 0
+        stale = self.col.find({"hotspot_id": {"$exists": False}, "triage": {"$ne": None}}, {"triage.hotspot_id": 1})
+        todo = [(str(doc["_id"]), (doc.get("triage") or {}).get("hotspot_id")) async for doc in stale]
+
+        async def one(item: tuple[str, str | None]) -> None:
+            report_id, hotspot_id = item
+            await self.col.update_one(
+                {"_id": report_id, "hotspot_id": {"$exists": False}}, {"$set": {"hotspot_id": hotspot_id}}
+            )
+
+        await each_concurrently(one, todo)
+        await migrations.update_one({"_id": HOTSPOT_BACKFILL}, {"$set": {"reports": len(todo)}}, upsert=True)
+        return len(todo)
 
     async def advance(self, report_ids: Sequence[str], status: str, rank: int) -> None:
         """Move the reports to `status` (of order `rank`) unless they are already at or beyond it.

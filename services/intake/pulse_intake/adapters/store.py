@@ -21,6 +21,8 @@ AUDIT_LOG = AUDIT_ENTRIES
 LOGIN_FAILURES = "login_failures"
 AGENCIES = "agencies"
 ZALO_EVENTS = "zalo_events"
+MIGRATIONS = "migrations"
+"""One marker document per one-time data migration that has run."""
 
 OUTBOX_COLLECTIONS: tuple[str, ...] = (
     REPORTS,

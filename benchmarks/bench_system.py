@@ -174,6 +174,31 @@ class Profiler:
         return [(frame, k / max(1, total)) for frame, k in own.most_common(n)]
 
 
+def flash_stages(
+    system: PulseSystem, headers: dict[str, str], flash_ids: dict[str, tuple[str, float]]
+) -> dict[str, list[float]]:
+    """Where each flash report's time went, from the services' own clocks (same machine): POST → triage's
+    decision (`decided_at`: waiting in Kafka behind earlier reports, then triage), decision → escalation raised;
+    the rest up to the webhook is relay, notify and delivery."""
+    out: dict[str, list[float]] = {"decided": [], "raised": []}
+    triage = system.url("triage")
+    with httpx.Client(headers=headers, timeout=30) as client:
+        for report_id, wall in flash_ids.values():
+            decision = client.get(f"{triage}/v1/triage/{report_id}")
+            if decision.status_code != 200:
+                continue
+            body = decision.json()
+            decided = datetime.fromisoformat(body["decided_at"]).timestamp()
+            out["decided"].append(decided - wall)
+            if not body.get("hotspot_id"):
+                continue
+            spot = client.get(f"{triage}/v1/hotspots/{body['hotspot_id']}")
+            escalation = spot.json().get("escalation") if spot.status_code == 200 else None
+            if escalation:
+                out["raised"].append(datetime.fromisoformat(escalation["raised_at"]).timestamp() - decided)
+    return out
+
+
 def measure() -> dict[str, Any]:
     receiver = RecordingHttpServer(reply=lambda _r: (204, {})).start()
     system = PulseSystem(
@@ -276,10 +301,14 @@ def measure() -> dict[str, Any]:
                     if unit not in arrived and f'"unit_code":"{unit}"' in body:
                         arrived[unit] = request.at
 
+        flash_ids: dict[str, tuple[str, float]] = {}
         with httpx.Client(headers=officer, timeout=30) as client:
             for unit in flash_units:
                 sent_at[unit] = time.perf_counter()
-                client.post(f"{intake}/v1/reports", json=flash(unit)).raise_for_status()
+                wall = time.time()
+                posted = client.post(f"{intake}/v1/reports", json=flash(unit))
+                posted.raise_for_status()
+                flash_ids[unit] = (str(posted.json()["id"]), wall)
                 pause = time.monotonic() + 1.5
                 while time.monotonic() < pause:
                     collect()
@@ -293,6 +322,7 @@ def measure() -> dict[str, Any]:
         for thread in threads:
             thread.join(10)
         latencies = [arrived[u] - sent_at[u] for u in arrived]
+        stages = flash_stages(system, officer, flash_ids)
         return {
             "accepted": accepted,
             "counted": total_counted,
@@ -308,6 +338,7 @@ def measure() -> dict[str, Any]:
             "hottest": hottest,
             "background_rate": background_rate,
             "profile": profile,
+            "stages": stages,
         }
     finally:
         system.stop()
@@ -339,8 +370,24 @@ def main() -> str:
         f"| flash: p95 | {f['p95'] * 1000:,.0f} ms | |\n"
         f"| flash: p99 | {f['p99'] * 1000:,.0f} ms | ({f['flash_delivered']} of {FLASH_REPORTS} delivered) |\n"
         f"| CPU ms per report, four services summed | {f['cpu_ms_per_report']:,.1f} | per process (incl. the "
-        f"store and broker): {split} |\n\n" + profile_text(f) + "Command: `uv run python -m benchmarks.bench_system`\n"
+        f"store and broker): {split} |\n\n"
+        + stages_text(f)
+        + profile_text(f)
+        + "Command: `uv run python -m benchmarks.bench_system`\n"
     )
+
+
+def stages_text(f: dict[str, Any]) -> str:
+    """The flash reports' time split: submit → decided by triage → escalation raised (medians, maxima)."""
+    decided, raised = f["stages"]["decided"], f["stages"]["raised"]
+    if not decided:
+        return "Flash stages: no flash report was decided by triage when the phase ended.\n\n"
+    part = f"submit → triage decision p50 {statistics.median(decided) * 1000:,.0f} ms, "
+    part += f"max {max(decided) * 1000:,.0f} ms"
+    if raised:
+        part += f"; decision → escalation raised p50 {statistics.median(raised) * 1000:,.0f} ms, max "
+        part += f"{max(raised) * 1000:,.0f} ms"
+    return f"Flash stages ({len(decided)} of {FLASH_REPORTS} decided, services' clocks): {part}.\n\n"
 
 
 def profile_text(f: dict[str, Any]) -> str:

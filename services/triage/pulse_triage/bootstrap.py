@@ -32,7 +32,14 @@ from pulse_triage.adapters.store import HOTSPOTS, INDEXES, OUTBOX_COLLECTIONS, T
 from pulse_triage.context import TriageContext
 from pulse_triage.domain.errors import ConflictError, NotFoundError
 from pulse_triage.entrypoints.api import ack_links, admin, directives, escalations, hotspot_edits, reads, reviews
-from pulse_triage.entrypoints.consumers import REGISTRY_GROUP, REPORTS_GROUP, registry_handlers, report_handlers
+from pulse_triage.entrypoints.consumers import (
+    REGISTRY_GROUP,
+    REPORT_BATCH_TYPES,
+    REPORTS_GROUP,
+    registry_handlers,
+    report_batch_handler,
+    report_handlers,
+)
 from pulse_triage.handlers.directives import (
     AGENCIES_GROUP,
     DirectiveMetrics,
@@ -81,7 +88,13 @@ def bootstrap(settings: TriageSettings | None = None, **overrides: Any) -> FastA
         app.state.readiness = runtime.readiness()
         app.state.api_key_verifier = ApiKeyStore(runtime.db)
         # libs namespaces the group ids with the topic prefix.
-        runtime.add_consumer(REPORTS_GROUP, [INTAKE_REPORTS], report_handlers(ctx))
+        runtime.add_consumer(
+            REPORTS_GROUP,
+            [INTAKE_REPORTS],
+            report_handlers(ctx),
+            batch_handler=report_batch_handler(ctx),
+            batch_types=REPORT_BATCH_TYPES,
+        )
         runtime.add_consumer(REGISTRY_GROUP, [INTAKE_REGISTRY], registry_handlers(ctx))
 
         def loop(fn: Any) -> Any:

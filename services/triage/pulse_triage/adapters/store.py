@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import asyncio
+import time
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from pulse_libs.claims import ClaimLocks
 from pulse_libs.events.envelope import CloudEvent
 from pulse_libs.outbox import with_outbox
-from pulse_libs.store import Database, Document
+from pulse_libs.store import Database, Document, each_concurrently, find_by_ids
 from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
@@ -35,6 +37,9 @@ document, so the relay's `$unset` on a document that another writer changes at t
 outbox; their events go to one `triage_outbox` document each (id = event id), written before the state change."""
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 RULES_ID = "current"
+UNIT_CACHE_SECONDS = 60.0
+"""How long a replica reuses a mirrored unit (name, kind, parent): the registry changes rarely, and one replica
+consumes each upsert (it forgets its copy at once; the others within this term)."""
 
 INDEXES: Mapping[str, Sequence[IndexModel]] = {
     HOTSPOTS: [
@@ -71,6 +76,8 @@ class TriageStore:
         self.topics = db[TOPICS]
         self.units = db[UNITS]
         self.claims = ClaimLocks(db)
+        self._units: dict[str, tuple[float, Document]] = {}
+        self._guards: dict[str, asyncio.Lock] = {}
 
     async def insert(self, collection: str, doc: Document, events: Sequence[tuple[str, CloudEvent]]) -> bool:
         """Insert a document with its outbox; False if its id exists already (a replay)."""
@@ -117,13 +124,11 @@ class TriageStore:
     async def postings(self, unit_code: str, topic_code: str, keys: Sequence[str]) -> dict[str, Document]:
         """The posting documents of a report's index keys, by key (missing keys have none yet).
 
-        One read by id per key: FerretDB does not push `$in` down, so one query for all keys would scan."""
-        out: dict[str, Document] = {}
-        for key in keys:
-            found = await self.db[INDEX].find_one({"_id": posting_id(unit_code, topic_code, key)})
-            if found is not None:
-                out[key] = found
-        return out
+        One read by id per key, all at once: FerretDB does not push `$in` down, so one query for all keys would
+        scan."""
+        ids = {posting_id(unit_code, topic_code, key): key for key in keys}
+        found = await find_by_ids(self.db[INDEX], ids)
+        return {ids[doc_id]: doc for doc_id, doc in found.items()}
 
     async def file(
         self,
@@ -138,8 +143,10 @@ class TriageStore:
         """File an entry (`{"id", "hotspot", "at"}`) under each key, latest last, at most `keep` per posting.
 
         A posting changed by another writer meanwhile is read again (three tries); losing an entry only makes a
-        later lookup rely on the cluster's recent lists, so a conflict never fails the report."""
-        for key in keys:
+        later lookup rely on the cluster's recent lists, so a conflict never fails the report. The postings are
+        distinct documents: they are written concurrently."""
+
+        async def one(key: str) -> None:
             doc_id = posting_id(unit_code, topic_code, key)
             current = known.get(key)
             for _ in range(3):
@@ -148,15 +155,17 @@ class TriageStore:
                 if current is None:
                     try:
                         await self.db[INDEX].insert_one({"_id": doc_id, **fields, "version": 1})
-                        break
+                        return
                     except DuplicateKeyError:
                         pass
                 else:
                     query = {"_id": doc_id, "version": current["version"]}
                     done = await self.db[INDEX].update_one(query, {"$set": fields, "$inc": {"version": 1}})
                     if done.modified_count == 1:
-                        break
+                        return
                 current = await self.db[INDEX].find_one({"_id": doc_id})
+
+        await each_concurrently(one, dict.fromkeys(keys))
 
     async def update(self, collection: str, query: Document, update: Document) -> Document | None:
         """Apply a conditional update; the new document, or None if nothing matched."""
@@ -165,6 +174,39 @@ class TriageStore:
     async def get(self, collection: str, doc_id: str) -> Document | None:
         """One document by id."""
         return await self.db[collection].find_one({"_id": doc_id})
+
+    async def get_many(self, collection: str, doc_ids: Iterable[str]) -> dict[str, Document]:
+        """Documents by id, read concurrently (in the order of the ids; missing ones absent)."""
+        return await find_by_ids(self.db[collection], doc_ids)
+
+    async def set_fields_many(self, collection: str, doc_ids: Iterable[str], fields: Document) -> None:
+        """Set the same fields on several documents by id, one concurrent update each (a bulk write runs them one
+        after the other on FerretDB)."""
+
+        async def one(doc_id: str) -> None:
+            await self.db[collection].update_one({"_id": doc_id}, {"$set": fields})
+
+        await each_concurrently(one, dict.fromkeys(doc_ids))
+
+    async def unit(self, code: str) -> Document | None:
+        """A mirrored administrative unit (name, kind, parent_code), cached for UNIT_CACHE_SECONDS once found (a unit
+        not mirrored yet is asked for again)."""
+        cached = self._units.get(code)
+        if cached is not None and time.monotonic() - cached[0] < UNIT_CACHE_SECONDS:
+            return cached[1]
+        found = await self.units.find_one({"_id": code})
+        if found is not None:
+            self._units[code] = (time.monotonic(), found)
+        return found
+
+    def guard(self, key: str) -> asyncio.Lock:
+        """This replica's lock of a key (a unit or a parent unit: at most one per registry unit), for writers that
+        must not overlap on one document: FerretDB applies a versioned update as a read-modify-write."""
+        return self._guards.setdefault(key, asyncio.Lock())
+
+    def forget_unit(self, code: str) -> None:
+        """Drop the cached copy of a unit (after its upsert was mirrored)."""
+        self._units.pop(code, None)
 
     async def sweep_events(self, older_than: datetime) -> int:
         """Forget published events older than the broker keeps them."""

@@ -12,7 +12,7 @@ import pulse_libs.events.triage as ev
 from pulse_libs.clock import as_utc
 from pulse_libs.events.common import Urgency
 from pulse_libs.events.envelope import CloudEvent
-from pulse_libs.store import Document
+from pulse_libs.store import Document, each_concurrently
 
 from pulse_triage import data
 from pulse_triage.adapters.store import HOTSPOTS, RESULTS
@@ -38,21 +38,116 @@ log = logging.getLogger(__name__)
 RANKS = [u.value for u in Urgency]
 
 
+LANES = 16
+"""Lanes of one polled batch triaged at once (each a sequence of store round trips; see handle_reports_submitted)."""
+
+
 async def handle_report_submitted(ctx: TriageContext, event: CloudEvent) -> None:
     """Triage a `report.submitted` event; safe to run again for the same report (at any step)."""
-    report = intake_events.ReportSubmitted.model_validate(event.data)
-    existing = await ctx.store.get(RESULTS, report.report_id)
-    if existing is not None:
-        if existing.get("hotspot_id"):
-            hotspot = await ctx.store.get(HOTSPOTS, existing["hotspot_id"])
-            if hotspot is not None:
-                hotspot = await link_parent(ctx, hotspot, similarity_model(ctx))
-                await ensure_escalation(ctx=ctx, hotspot=hotspot)
-        ctx.kick()
+    report = _report_of(event)
+    if await _replayed(ctx, report):
         return
     rules = await ctx.rules()
     # Normalising and scoring take milliseconds of CPU: off the event loop, so the consumer and the API stay live.
     text, decision = await asyncio.to_thread(decide, report, rules)
+    await triage_report(ctx, report, rules, text, decision)
+
+
+async def handle_reports_submitted(ctx: TriageContext, events: list[CloudEvent]) -> None:
+    """Triage one poll of one partition: score every report first (CPU only), then place them unit by unit, the
+    most urgent units first (their escalations are raised and published before the routine rest starts).
+
+    The reports of one unit run one after the other in partition order; units run side by side (at most LANES at
+    once): a report's cluster, index postings, results and hot spots are its unit's own. What several units may
+    write (a parent unit's cluster and hot spot, a sibling ward's hot spot when it is linked under a parent, and
+    any hot spot's update) is written under the replica's guard of the parent (see `_guard`). Every lane ends
+    before this returns or raises: the runner then replays the batch event by event, which finds the reports
+    placed already and only completes their follow-up."""
+    unique: dict[str, intake_events.ReportSubmitted] = {}
+    for event in events:  # one report once: a report re-sent under another event id is the same report
+        report = _report_of(event)
+        unique.setdefault(report.report_id, report)
+    reports = list(unique.values())
+    rules = await ctx.rules()
+    decided = await asyncio.to_thread(lambda: [decide(report, rules) for report in reports])
+    # Which are replays: one concurrent read of the batch's results instead of one read per report in its lane.
+    existing = await ctx.store.get_many(RESULTS, [r.report_id for r in reports])
+    lanes: dict[str, list[int]] = {}
+    for i, report in enumerate(reports):
+        lanes.setdefault(report.unit_code, []).append(i)
+    for tier in urgency_tiers(list(lanes.values()), [decision.urgency for _, decision in decided]):
+
+        async def run(lane: list[int]) -> None:
+            for i in lane:
+                found = existing.get(reports[i].report_id)
+                if found is not None:
+                    await _complete(ctx, found)
+                else:
+                    await triage_report(ctx, reports[i], rules, *decided[i])
+
+        await each_concurrently(run, tier, concurrency=LANES)
+
+
+def _report_of(event: CloudEvent) -> intake_events.ReportSubmitted:
+    return intake_events.ReportSubmitted.model_validate(event.data)
+
+
+def urgency_tiers(lanes: list[list[int]], urgencies: list[Urgency]) -> list[list[list[int]]]:
+    """Lanes (lists of report positions) grouped by the highest urgency among their reports, most urgent first;
+    lanes keep their order within a tier."""
+    tiers: dict[int, list[list[int]]] = {}
+    for lane in lanes:
+        tiers.setdefault(max(urgencies[i].rank for i in lane), []).append(lane)
+    return [tiers[rank] for rank in sorted(tiers, reverse=True)]
+
+
+async def _guard(ctx: TriageContext, unit_code: str) -> asyncio.Lock:
+    """The replica's lock for hot-spot writes of a unit's reports: its parent's when the parent links its wards'
+    hot spots (linking writes the parent's cluster and hot spot and the siblings' hot spots), else its own.
+    FerretDB applies a versioned update as a read-modify-write, so two writers of one document in one replica
+    must not overlap."""
+    unit = await ctx.store.unit(unit_code)
+    parent_code = (unit or {}).get("parent_code")
+    parent = await ctx.store.unit(str(parent_code)) if parent_code else None
+    if parent is not None and parent.get("kind") in ctx.settings.parent_unit_kinds:
+        return ctx.store.guard(f"parent|{parent_code}")
+    return ctx.store.guard(unit_code)
+
+
+async def _follow_up(ctx: TriageContext, hotspot: Document) -> None:
+    """Link the hot spot under its parent when due and raise or re-evaluate its escalation (under the guard)."""
+    async with await _guard(ctx, hotspot["unit_code"]):
+        hotspot = await link_parent(ctx, hotspot, similarity_model(ctx))
+        await ensure_escalation(ctx=ctx, hotspot=hotspot)
+
+
+async def _replayed(ctx: TriageContext, report: intake_events.ReportSubmitted) -> bool:
+    """True if the report was triaged already (a replay): then only its hot spot's follow-up is completed."""
+    existing = await ctx.store.get(RESULTS, report.report_id)
+    if existing is None:
+        return False
+    await _complete(ctx, existing)
+    return True
+
+
+async def _complete(ctx: TriageContext, result: Document) -> None:
+    """Complete the follow-up of a report triaged already (its hot spot's parent link and escalation)."""
+    if result.get("hotspot_id"):
+        hotspot = await ctx.store.get(HOTSPOTS, result["hotspot_id"])
+        if hotspot is not None:
+            await _follow_up(ctx, hotspot)
+    ctx.kick()
+
+
+async def triage_report(
+    ctx: TriageContext,
+    report: intake_events.ReportSubmitted,
+    rules: RuleSet,
+    text: NormalizedText,
+    decision: Decision,
+) -> None:
+    """Place a scored report that has no result yet: join or open a hot spot, store the decision with its
+    events, escalate when due."""
     hotspot, merged = await join_hotspot(ctx=ctx, report=report, text=text, decision=decision, rules=rules)
     now = ctx.now()
     events = []
@@ -72,8 +167,7 @@ async def handle_report_submitted(ctx: TriageContext, event: CloudEvent) -> None
         ctx.metrics.reports.labels(decision.urgency.value).inc()
         ctx.metrics.decision_seconds.observe(max(0.0, (now - as_utc(report.received_at)).total_seconds()))
     if hotspot is not None:
-        hotspot = await link_parent(ctx, hotspot, similarity_model(ctx))
-        await ensure_escalation(ctx=ctx, hotspot=hotspot)
+        await _follow_up(ctx, hotspot)
     ctx.kick()
 
 
@@ -135,35 +229,42 @@ class Candidates:
 
 
 async def find_candidates(
-    ctx: TriageContext, cluster: Document, keys: list[str], since: datetime, report_id: str, *, again: bool = False
+    ctx: TriageContext,
+    cluster: Document,
+    keys: list[str],
+    since: datetime,
+    report_id: str,
+    *,
+    again: bool = False,
+    postings: dict[str, Document] | None = None,
 ) -> Candidates:
     """The cluster's recent hot spots and loose reports, plus what the candidate index files under the report's
     keys: a fixed number of reads by id (the cluster, one posting per key, at most the index's candidate limit
     and RECENT_HOTSPOTS hot spots), however many reports the window holds. `again` (a retry) also reads the hot
-    spot this report would have opened, in case an earlier pass opened it but lost the cluster's update."""
+    spot this report would have opened, in case an earlier pass opened it but lost the cluster's update.
+    `postings`: the keys' posting documents when read already (beside the cluster)."""
     unit, topic = cluster["_id"].split("|", 1)
-    postings = await ctx.store.postings(unit, topic, keys)
+    if postings is None:
+        postings = await ctx.store.postings(unit, topic, keys)
     reads = 1 + len(keys)
     indexed = indexed_candidates(postings, since)
     loose = [r for r in cluster["loose"] if as_utc(r["observed_at"]) >= since and r["_id"] != report_id]
     own = [hotspot_id_for(report_id)] if again else []
     hotspot_ids = [*cluster["hotspots"][-RECENT_HOTSPOTS:], *(i for i, h in indexed if h), *own]
     inline = {r["_id"] for r in loose}
-    for report in [i for i, h in indexed if not h and i not in inline and i != report_id]:
-        found = await ctx.store.get(RESULTS, report)
-        reads += 1
-        if found is None or as_utc(found["observed_at"]) < since:
+    wanted = [i for i, h in indexed if not h and i not in inline and i != report_id]
+    results = await ctx.store.get_many(RESULTS, wanted)
+    reads += len(dict.fromkeys(wanted))
+    for found in results.values():
+        if as_utc(found["observed_at"]) < since:
             continue
         if found.get("hotspot_id"):
             hotspot_ids.append(found["hotspot_id"])
         else:
             loose.append(_loose_entry_of(found))
-    hotspots = []
-    for hotspot_id in dict.fromkeys(hotspot_ids):
-        hotspot = await ctx.store.get(HOTSPOTS, hotspot_id)
-        reads += 1
-        if hotspot is not None and not hotspot.get("merged_into") and as_utc(hotspot["last_seen"]) >= since:
-            hotspots.append(hotspot)
+    stored = await ctx.store.get_many(HOTSPOTS, hotspot_ids)
+    reads += len(dict.fromkeys(hotspot_ids))
+    hotspots = [h for h in stored.values() if not h.get("merged_into") and as_utc(h["last_seen"]) >= since]
     return Candidates(hotspots, loose, postings, reads)
 
 
@@ -189,8 +290,12 @@ async def join_hotspot(
     keys = model.keys(mine)
     observed = as_utc(report.observed_at)
     for attempt in range(10):
-        cluster = await ctx.store.cluster(report.unit_code, decision.primary_topic)
-        found = await find_candidates(ctx, cluster, keys, since, report.report_id, again=attempt > 0)
+        # The cluster and the postings are independent documents: one round trip for both.
+        cluster, postings = await asyncio.gather(
+            ctx.store.cluster(report.unit_code, decision.primary_topic),
+            ctx.store.postings(report.unit_code, decision.primary_topic, keys),
+        )
+        found = await find_candidates(ctx, cluster, keys, since, report.report_id, again=attempt > 0, postings=postings)
         outcome = await _place(ctx, report, text, decision, rules, cluster, found, mine, terms, observed)
         if outcome is None:
             continue  # changed meanwhile (an ack, another replica): look again
@@ -246,8 +351,7 @@ async def _place(
     recent = [i for i in cluster["hotspots"] if i != hotspot["_id"]][-(RECENT_HOTSPOTS - 1) :]
     if not await ctx.store.save_cluster(cluster, loose=kept, hotspots=[*recent, hotspot["_id"]]):
         return None  # the next pass finds the hot spot (the report is in it) and returns it
-    for member in similar:
-        await ctx.store.results.update_one({"_id": member["_id"]}, {"$set": {"hotspot_id": hotspot["_id"]}})
+    await ctx.store.set_fields_many(RESULTS, [m["_id"] for m in similar], {"hotspot_id": hotspot["_id"]})
     return hotspot, merged
 
 
@@ -308,9 +412,10 @@ async def _add_report(
         "last_seen": max(as_utc(hotspot["last_seen"]), observed),
         "updated_at": ctx.now(),
     }
-    updated = await ctx.store.update(
-        HOTSPOTS, {"_id": hotspot["_id"], "version": hotspot["version"]}, {"$set": fields, "$inc": {"version": 1}}
-    )
+    async with await _guard(ctx, hotspot["unit_code"]):
+        updated = await ctx.store.update(
+            HOTSPOTS, {"_id": hotspot["_id"], "version": hotspot["version"]}, {"$set": fields, "$inc": {"version": 1}}
+        )
     return None if updated is None else (updated, merged)
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from pulse_libs.events.envelope import CloudEvent
 from pulse_libs.outbox import outbox_update
-from pulse_libs.store import Document, upsert_one
+from pulse_libs.store import Document, find_by_ids, upsert_one
 
 from pulse_intake.adapters.collection import Collection
 from pulse_intake.adapters.store import TOPICS, UNITS
@@ -45,11 +45,14 @@ class Units(_Registry):
         return {str(d["_id"]): {"parent_code": d.get("parent_code"), "replaced_by": d.get("replaced_by")} for d in docs}
 
     async def current_with_committee(self, codes: Sequence[str] | None = None) -> list[Document]:
-        """Current (not replaced) wards, communes and special zones by code; only `codes` when given."""
-        query: dict[str, Any] = {"kind": {"$in": list(COMMITTEE_KINDS)}, "replaced_by": None}
-        if codes is not None:
-            query["_id"] = {"$in": sorted(codes)}
-        return await self.col.find(query).sort("_id", 1).to_list()
+        """Current (not replaced) wards, communes and special zones by code; only `codes` when given.
+
+        Given codes are read by `_id` (concurrently, `find_by_ids`): an `$in` on `_id` read every unit on FerretDB."""
+        if codes is None:
+            query: dict[str, Any] = {"kind": {"$in": list(COMMITTEE_KINDS)}, "replaced_by": None}
+            return await self.col.find(query).sort("_id", 1).to_list()
+        found = await find_by_ids(self.col, sorted(codes))
+        return [d for d in found.values() if d.get("kind") in COMMITTEE_KINDS and d.get("replaced_by") is None]
 
 
 class Topics(_Registry):

@@ -1,7 +1,10 @@
-"""Parent hot spots on the real Kafka and store: one matter reported in three wards of one district (same
-topic, similar words, inside the window) forms three ward hot spots linked under one parent hot spot of the
-district, with the matter's one open escalation; a ward of another district stays apart; acknowledging the
-parent's escalation acknowledges every ward's hot spot."""
+"""Parent hot spots on the real Kafka and store, on the two-tier registry of the 2025 reform (wards and communes
+directly under the province): one rumour reported in three wards of one province, each in its own words, forms
+three ward hot spots linked under one parent hot spot of the province with the matter's ONE escalation (the
+first ward's, taken over by the parent: paged once); a different matter of the same topic in a fourth ward,
+close enough in words to join inside a ward but not to link wards, stays apart with its own escalation; a ward
+of another province stays apart; acknowledging the parent acknowledges every ward; a review raising one ward's
+report above the parent's level re-triggers the parent from level 1. Merge and split keep the parent right."""
 
 from __future__ import annotations
 
@@ -19,29 +22,68 @@ from pymongo import AsyncMongoClient
 
 from .conftest import Harness, serve, wait_until
 
-DISTRICT, OTHER_DISTRICT = "00910", "00920"
-WARDS = ["04911", "04912", "04913"]
-AWAY = "04921"
-PROVINCE, PROVINCE_WARDS = "00930", ["04931", "04932"]
-TOPIC = "moi-truong"
-TEXTS = [
-    "Khoảng 200 người dân tụ tập trước cổng nhà máy xi măng Tân Hợp phản đối ô nhiễm bụi, chặn đường vào nhà máy.",
-    "Hơn 150 người dân tụ tập phản đối nhà máy xi măng Tân Hợp gây ô nhiễm bụi, chặn xe chở hàng vào nhà máy.",
-    "Người dân kéo đến cổng nhà máy xi măng Tân Hợp phản đối ô nhiễm bụi, khoảng 100 người chặn đường vào nhà máy.",
+PROVINCE, OTHER_PROVINCE = "00930", "00940"
+WARDS = ["04931", "04932", "04933"]
+FOURTH, AWAY = "04934", "04941"
+TOPIC, LAND = "tin-don-mang-xa-hoi", "dat-dai"
+RUMOUR = [
+    (
+        "Tin đồn bắt cóc trẻ em",
+        "Trên Facebook lan truyền tin đồn có nhóm người lạ đi xe bán tải bắt cóc trẻ em ở cổng trường tiểu học, "
+        "nhiều phụ huynh hoảng sợ giữ con ở nhà, hàng chục người tụ tập trước cổng trường.",
+    ),
+    (
+        "Phụ huynh hoảng loạn vì tin bắt cóc trẻ em",
+        "Mấy hôm nay trên mạng xã hội đồn có người lạ đi xe bán tải bắt cóc trẻ em gần trường học, phụ huynh "
+        "hoảng loạn kéo đến trường đón con, khoảng 50 người tụ tập ở cổng trường.",
+    ),
+    (
+        "Tin đồn bắt cóc trẻ em gây hoang mang",
+        "Nhiều nhóm Zalo chia sẻ tin bắt cóc trẻ em bằng xe bán tải ở khu vực trường tiểu học, phụ huynh hoang "
+        "mang không cho con đi học, người dân tụ tập bàn tán đông trước cổng trường.",
+    ),
 ]
+OTHER = (
+    "Tin đồn thu hồi đất làm sân golf",
+    "Trên mạng lan truyền tin đồn tỉnh sắp thu hồi đất ruộng của cả thôn để làm sân golf, nhiều hộ dân bức xúc "
+    "kéo đến trụ sở xã hỏi, khoảng 40 người tụ tập.",
+)
+"""Cosine 0.139 to the first rumour text: above the 0.1 that joins inside a ward, below the 0.25 that links wards."""
+OTHER_AGAIN = (
+    "Dân hoang mang vì tin thu hồi đất làm sân golf",
+    "Nhiều người chia sẻ trên mạng tin tỉnh sắp thu hồi đất ruộng để làm sân golf, hộ dân bức xúc kéo lên trụ sở "
+    "xã hỏi cho rõ, khoảng 30 người tụ tập.",
+)
+"""The golf-course rumour in other words (cosine 0.66 to OTHER)."""
+ALL_UNITS = [PROVINCE, OTHER_PROVINCE, *WARDS, FOURTH, AWAY]
 
 
 async def _publish_units(harness: Harness) -> None:
-    units = [(DISTRICT, "Huyện Văn Bàn", "district", None), (OTHER_DISTRICT, "Huyện Bảo Yên", "district", None)]
-    names = ["Tân Hợp", "Minh Lương", "Nậm Xé"]
-    units += [(w, f"Xã {name}", "commune", DISTRICT) for w, name in zip(WARDS, names, strict=True)]
-    units.append((AWAY, "Xã Long Khánh", "commune", OTHER_DISTRICT))
-    units += [(PROVINCE, "Tỉnh Thử Nghiệm", "province", None)]
-    units += [(w, f"Phường {n}", "ward", PROVINCE) for w, n in zip(PROVINCE_WARDS, ["Bắc", "Nam"], strict=True)]
+    units: list[tuple[str, str, str, str | None]] = [
+        (PROVINCE, "Tỉnh Thử Nghiệm", "province", None),
+        (OTHER_PROVINCE, "Tỉnh Bên Cạnh", "province", None),
+    ]
+    names = ["Phường Bắc Cường", "Phường Nam Cường", "Xã Hợp Thành", "Xã Tả Phìn"]
+    units += [
+        (w, n, "ward" if n.startswith("Phường") else "commune", PROVINCE)
+        for w, n in zip([*WARDS, FOURTH], names, strict=True)
+    ]
+    units.append((AWAY, "Xã Long Khánh", "commune", OTHER_PROVINCE))
     for code, name, kind, parent in units:
         data = intake_events.UnitUpserted(code=code, name=name, kind=kind, parent_code=parent)
         event = new_event(intake_events.UNIT_UPSERTED, source=intake_events.SOURCE, data=data, key=code)
         await harness.producer.publish(topics.INTAKE_REGISTRY, event)
+    mongo: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(harness.settings.mongo_url)
+    try:
+        await wait_until(lambda: _counted(mongo[harness.settings.mongo_db][UNITS]), what="units mirrored")
+    finally:
+        await mongo.close()
+
+
+async def _counted(units: Any) -> bool:
+    wards = [*WARDS, FOURTH, AWAY]
+    found = [await units.find_one({"_id": code}) for code in ALL_UNITS]
+    return all(found) and all(u.get("parent_code") for u in found if u["_id"] in wards)
 
 
 async def _get(client: httpx.AsyncClient, path: str, headers: dict[str, str]) -> Any:
@@ -49,99 +91,231 @@ async def _get(client: httpx.AsyncClient, path: str, headers: dict[str, str]) ->
     return response.json() if response.status_code == 200 else None
 
 
-async def test_one_matter_in_three_wards_forms_one_parent_with_one_escalation(
+async def _report(
+    harness: Harness,
+    client: httpx.AsyncClient,
+    headers: dict[str, str],
+    unit: str,
+    text: tuple[str, str],
+    reporter: str,
+    topic: str = TOPIC,
+) -> tuple[str, str]:
+    """Submit a report and wait for its decision; its id and its hot spot's."""
+    event = await harness.submit(*text, unit=unit, reporter=reporter, topic_codes=[topic], people=50)
+    rid = str(event.subject)
+    decided = await wait_until(lambda: _get(client, f"/v1/triage/{rid}", headers), what=f"decision of {rid}")
+    assert decided["hotspot_id"], decided
+    return rid, str(decided["hotspot_id"])
+
+
+async def _spot_with_escalation(client: httpx.AsyncClient, headers: dict[str, str], hotspot_id: str) -> Any:
+    async def ready() -> Any:
+        spot = await _get(client, f"/v1/hotspots/{hotspot_id}", headers)
+        return spot if spot and spot["escalation"] else None
+
+    return await wait_until(ready, what=f"the escalation of {hotspot_id}")
+
+
+def _raised(harness: Harness, hotspots: set[str]) -> set[str]:
+    """Escalations raised (paged at level 1) for any of these hot spots."""
+    return {
+        e.data["escalation_id"] for e in harness.collector.of(ev.ESCALATION_RAISED) if e.data["hotspot_id"] in hotspots
+    }
+
+
+async def _parent_of(client: httpx.AsyncClient, headers: dict[str, str], parent_id: str, wards: int) -> Any:
+    """The parent hot spot once its facts count this many wards (they follow its children's links)."""
+    parent = await _get(client, f"/v1/hotspots/{parent_id}", headers)
+    return parent if parent and len(parent["child_ids"]) == wards else None
+
+
+async def _linked(client: httpx.AsyncClient, headers: dict[str, str], hotspot_id: str) -> Any:
+    spot = await _get(client, f"/v1/hotspots/{hotspot_id}", headers)
+    return spot if spot and spot["parent_id"] else None
+
+
+async def _pending_for(client: httpx.AsyncClient, headers: dict[str, str], spots: set[str]) -> list[Any]:
+    listed = await _get(client, "/v1/escalations?state=pending", headers)
+    return [e for e in (listed or {}).get("items", []) if e["hotspot_id"] in spots]
+
+
+async def test_one_rumour_in_three_wards_of_a_province_forms_one_parent_with_one_escalation(
     harness: Harness, app_factory: Callable[[], FastAPI]
 ) -> None:
     async with serve(app_factory()) as client:
         await harness.collector.start()
         await _publish_units(harness)
-        mongo: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(harness.settings.mongo_url)
-        units = mongo[harness.settings.mongo_db][UNITS]
-        try:
-            await wait_until(lambda: _counted(units, [*WARDS, AWAY, *PROVINCE_WARDS]), what="units mirrored")
-        finally:
-            await mongo.close()
-        department = harness.headers("department", [*WARDS, AWAY, DISTRICT, OTHER_DISTRICT, *PROVINCE_WARDS])
-        ids = []
-        for i, (ward, text) in enumerate(zip(WARDS, TEXTS, strict=True)):
-            event = await harness.submit(
-                "Phản đối nhà máy xi măng", text, unit=ward, reporter=f"ctv-p{i}", topic_codes=[TOPIC], people=150
-            )
-            assert event.subject
-            ids.append(event.subject)
-            await wait_until(
-                lambda rid=event.subject: harness.collector.of(ev.REPORT_TRIAGED, report_id=rid), what="decision"
-            )
-        away = await harness.submit(
-            "Phản đối nhà máy xi măng", TEXTS[0], unit=AWAY, reporter="ctv-away", topic_codes=[TOPIC], people=150
-        )
-        decisions = [await _get(client, f"/v1/triage/{rid}", department) for rid in ids]
-        children = [d["hotspot_id"] for d in decisions]
-        assert len(set(children)) == 3, decisions
-        assert None not in children, decisions
+        dept = harness.headers("department", ALL_UNITS)
+
+        # The first ward alone: its own hot spot and escalation, paged at once (nothing to link yet).
+        first_report, first = await _report(harness, client, dept, WARDS[0], RUMOUR[0], "ctv-p0")
+        first_esc = (await _spot_with_escalation(client, dept, first))["escalation"]["id"]
+        await wait_until(lambda: _raised(harness, {first}) == {first_esc}, what="the first ward paged")
+
+        ids, children = [first_report], [first]
+        for i in (1, 2):
+            rid, spot = await _report(harness, client, dept, WARDS[i], RUMOUR[i], f"ctv-p{i}")
+            ids.append(rid)
+            children.append(spot)
+        assert len(set(children)) == 3, children
 
         async def linked() -> list[dict[str, Any]] | None:
-            spots = [await _get(client, f"/v1/hotspots/{h}", department) for h in children]
+            spots = [await _get(client, f"/v1/hotspots/{h}", dept) for h in children]
             parents = {s.get("parent_id") for s in spots}
             return spots if len(parents) == 1 and None not in parents else None
 
         spots = await wait_until(linked, what="three ward hot spots under one parent")
         parent_id = spots[0]["parent_id"]
         assert [s["unit_code"] for s in spots] == WARDS
-        parent = await _get(client, f"/v1/hotspots/{parent_id}", department)
-        assert parent["unit_code"] == DISTRICT
+        parent = await wait_until(lambda: _parent_of(client, dept, parent_id, 3), what="the parent of three wards")
+        assert parent["unit_code"] == PROVINCE
         assert sorted(parent["child_ids"]) == sorted(children)
         assert sorted(parent["report_ids"]) == sorted(ids)
         assert parent["source_count"] == 3
-        assert parent["escalation"] is not None
+        # The matter's one escalation is the first ward's, taken over by the parent: nobody was paged again.
+        assert parent["escalation"]["id"] == first_esc
         assert parent["escalation"]["state"] == "pending"
-
-        # One open escalation for the matter: the parent's; a ward's earlier one was handed over to it.
-        pending = await wait_until(
-            lambda: _pending_for(client, department, {*children, parent_id}), what="the parent's escalation alone"
-        )
-        assert [e["hotspot_id"] for e in pending] == [parent_id]
-        for spot in spots:
-            if spot["escalation"] is not None:
-                assert spot["escalation"]["state"] == "resolved", spot["escalation"]
-        raised_for = {e.data["hotspot_id"] for e in harness.collector.of(ev.ESCALATION_RAISED)}
-        assert parent_id in raised_for
-        assert len(raised_for & set(children)) <= 1, "at most the first ward paged before the matter spread"
+        assert "adopted" in [h["action"] for h in parent["escalation"]["history"]]
+        pending = await _pending_for(client, dept, {*children, parent_id})
+        assert [(e["id"], e["hotspot_id"]) for e in pending] == [(first_esc, parent_id)]
+        assert _raised(harness, {*children, parent_id}) == {first_esc}, "one page for the matter"
         # Hot-spot events name the parent on the wards' hot spots; the parent has none of its own.
         assert harness.collector.of(ev.HOTSPOT_UPDATED, parent_id=parent_id)
         assert not [e for e in harness.collector.events if e.subject == parent_id and e.type in ev.HOTSPOT_TYPES]
 
-        # Another district's ward on the same words stays apart.
-        assert away.subject
-        other = await wait_until(lambda: _get(client, f"/v1/triage/{away.subject}", department), what="away")
-        away_spot = await _get(client, f"/v1/hotspots/{other['hotspot_id']}", department)
-        assert away_spot["parent_id"] is None
-        assert other["hotspot_id"] not in parent["child_ids"]
+        # A different matter of the same topic in a fourth ward of the province: apart, with its own page.
+        _, fourth = await _report(harness, client, dept, FOURTH, OTHER, "ctv-p3")
+        fourth_spot = await _spot_with_escalation(client, dept, fourth)
+        assert fourth_spot["parent_id"] is None, fourth_spot
+        assert fourth_spot["escalation"]["state"] == "pending"
+        assert fourth_spot["escalation"]["id"] != first_esc
+        # The rumour's own words in a ward of another province: apart too.
+        _, away = await _report(harness, client, dept, AWAY, RUMOUR[0], "ctv-away")
+        assert (await _spot_with_escalation(client, dept, away))["parent_id"] is None
+        assert sorted((await _get(client, f"/v1/hotspots/{parent_id}", dept))["child_ids"]) == sorted(children)
 
-        # Wards directly under a province are not linked unless `parent_unit_kinds` names provinces.
-        for i, ward in enumerate(PROVINCE_WARDS):
-            sent = await harness.submit(
-                "Phản đối nhà máy xi măng", TEXTS[i], unit=ward, reporter=f"ctv-q{i}", topic_codes=[TOPIC], people=150
-            )
-            got = await wait_until(lambda rid=sent.subject: _get(client, f"/v1/triage/{rid}", department), what="q")
-            spot = await _get(client, f"/v1/hotspots/{got['hotspot_id']}", department)
-            assert spot["parent_id"] is None, spot
-
-        # Acknowledging the parent's escalation acknowledges every ward's hot spot.
-        ack = await client.post(
-            f"/v1/escalations/{parent['escalation']['id']}/ack", json={"comment": "Đã nắm"}, headers=department
-        )
+        # Acknowledging the parent's escalation acknowledges every ward's hot spot (not the fourth ward's).
+        ack = await client.post(f"/v1/escalations/{first_esc}/ack", json={"comment": "Đã nắm"}, headers=dept)
         assert ack.status_code == 200, ack.text
-        statuses = [(await _get(client, f"/v1/hotspots/{h}", department))["status"] for h in [*children, parent_id]]
+        statuses = [(await _get(client, f"/v1/hotspots/{h}", dept))["status"] for h in [*children, parent_id]]
         assert statuses == ["acknowledged"] * 4
+        assert (await _get(client, f"/v1/hotspots/{fourth}", dept))["escalation"]["state"] == "pending"
+
+        # A review raising one ward's report above the parent's level re-triggers the parent from level 1.
+        level = parent["urgency"]
+        assert level != "flash"
+        review = await client.post(
+            f"/v1/triage/{ids[2]}/review",
+            json={"urgency": "flash", "comment": "Phụ huynh vây giữ một người lạ trước cổng trường."},
+            headers=dept,
+        )
+        assert review.status_code == 201, review.text
+
+        async def retriggered() -> Any:
+            spot = await _get(client, f"/v1/hotspots/{parent_id}", dept)
+            esc = spot["escalation"] if spot else None
+            return spot if esc and esc["id"] != first_esc else None
+
+        again = await wait_until(retriggered, what="the parent's new episode")
+        assert (again["urgency"], again["status"]) == ("flash", "open")
+        episode = again["escalation"]
+        assert (episode["urgency"], episode["level"], episode["state"]) == ("flash", 1, "pending")
+        await wait_until(lambda: episode["id"] in _raised(harness, {parent_id}), what="the new episode paged")
+        assert _raised(harness, {*children, parent_id}) == {first_esc, episode["id"]}
+        old = await _get(client, f"/v1/escalations/{first_esc}", dept)
+        assert old["state"] == "acknowledged", "the acknowledged episode stays closed"
 
 
-async def _counted(units: Any, codes: list[str]) -> bool:
-    found = await units.find({"_id": {"$in": codes}}).to_list()
-    return len(found) == len(codes) and all(u.get("parent_code") for u in found)
+async def test_merge_and_split_keep_the_parent_right(harness: Harness, app_factory: Callable[[], FastAPI]) -> None:
+    async with serve(app_factory()) as client:
+        await harness.collector.start()
+        await _publish_units(harness)
+        dept = harness.headers("department", ALL_UNITS)
+        r1, h1 = await _report(harness, client, dept, WARDS[0], RUMOUR[0], "ctv-m0")
+        esc = (await _spot_with_escalation(client, dept, h1))["escalation"]["id"]
+        r2, h2 = await _report(harness, client, dept, WARDS[1], RUMOUR[1], "ctv-m1")
+        spot = await wait_until(lambda: _linked(client, dept, h2), what="the second ward's hot spot under a parent")
+        parent_id = spot["parent_id"]
+        await wait_until(lambda: _parent_of(client, dept, parent_id, 2), what="the parent of two wards")
+        # A hot spot of the second ward on another topic: apart, escalating on its own.
+        r3, h3 = await _report(harness, client, dept, WARDS[1], OTHER, "ctv-m2", topic=LAND)
+        own = (await _spot_with_escalation(client, dept, h3))["escalation"]
+        assert own["state"] == "pending"
+        assert (await _get(client, f"/v1/hotspots/{h3}", dept))["parent_id"] is None
+
+        # A parent is not merged or split itself: 409, nothing changes.
+        for path, body in (("merge", {"into": h1}), ("split", {"report_ids": [r1]})):
+            refused = await client.post(f"/v1/hotspots/{parent_id}/{path}", json=body, headers=dept)
+            assert refused.status_code == 409, refused.text
+            assert refused.headers["content-type"].startswith("application/problem+json")
+
+        # The ward's child merged into the other hot spot of its ward: that one takes its place under the parent,
+        # and its own escalation is handed over to the parent's (one open escalation for the matter).
+        merged = await client.post(f"/v1/hotspots/{h2}/merge", json={"into": h3}, headers=dept)
+        assert merged.status_code == 200, merged.text
+        target = await _get(client, f"/v1/hotspots/{h3}", dept)
+        assert target["parent_id"] == parent_id
+        assert sorted(target["report_ids"]) == sorted([r2, r3])
+        parent = await _get(client, f"/v1/hotspots/{parent_id}", dept)
+        assert sorted(parent["child_ids"]) == sorted([h1, h3])
+        assert sorted(parent["report_ids"]) == sorted([r1, r2, r3])
+        assert parent["escalation"]["id"] == esc
+        source = await _get(client, f"/v1/hotspots/{h2}", dept)
+        assert (source["parent_id"], source["report_ids"], source["status"]) == (None, [], "resolved")
+        handed = await _get(client, f"/v1/escalations/{own['id']}", dept)
+        assert handed["state"] == "resolved"
+        assert "handed_over" in [h["action"] for h in handed["history"]]
+        pending = await _pending_for(client, dept, {h1, h2, h3, parent_id})
+        assert [e["id"] for e in pending] == [esc]
+
+        # Reports split out of a child are a separate matter: out of the parent, with their own escalation.
+        split = await client.post(f"/v1/hotspots/{h3}/split", json={"report_ids": [r3]}, headers=dept)
+        assert split.status_code == 200, split.text
+        fresh_id = split.json()["split"]["id"]
+        fresh = await _spot_with_escalation(client, dept, fresh_id)
+        assert fresh["parent_id"] is None
+        assert fresh["report_ids"] == [r3]
+        assert fresh["escalation"]["state"] == "pending"
+        parent = await _get(client, f"/v1/hotspots/{parent_id}", dept)
+        assert sorted(parent["report_ids"]) == sorted([r1, r2])
+        assert sorted(parent["child_ids"]) == sorted([h1, h3])
+        pending = await _pending_for(client, dept, {h1, h2, h3, fresh_id, parent_id})
+        assert sorted(e["id"] for e in pending) == sorted([esc, fresh["escalation"]["id"]])
 
 
-async def _pending_for(client: httpx.AsyncClient, headers: dict[str, str], spots: set[str]) -> list[Any] | None:
-    listed = await _get(client, "/v1/escalations?state=pending", headers)
-    items = [e for e in (listed or {}).get("items", []) if e["hotspot_id"] in spots]
-    return items if len(items) == 1 else None
+async def test_a_parent_left_with_one_ward_is_dissolved_and_that_ward_escalates_on_its_own(
+    harness: Harness, app_factory: Callable[[], FastAPI]
+) -> None:
+    async with serve(app_factory()) as client:
+        await harness.collector.start()
+        await _publish_units(harness)
+        dept = harness.headers("department", ALL_UNITS)
+        _, h1 = await _report(harness, client, dept, WARDS[0], RUMOUR[0], "ctv-d0")
+        esc1 = (await _spot_with_escalation(client, dept, h1))["escalation"]["id"]
+        r2, h2 = await _report(harness, client, dept, WARDS[1], RUMOUR[1], "ctv-d1")
+        parent_id = (await wait_until(lambda: _linked(client, dept, h2), what="the rumour's parent"))["parent_id"]
+        # The golf-course rumour in the second and third wards: a second parent, on its own escalation.
+        r3, h3 = await _report(harness, client, dept, WARDS[1], OTHER, "ctv-d2", topic=LAND)
+        esc3 = (await _spot_with_escalation(client, dept, h3))["escalation"]["id"]
+        r4, h4 = await _report(harness, client, dept, WARDS[2], OTHER_AGAIN, "ctv-d3", topic=LAND)
+        other_parent = await wait_until(lambda: _linked(client, dept, h4), what="the golf rumour's parent")
+        assert other_parent["parent_id"] != parent_id
+        assert (await _get(client, f"/v1/hotspots/{h3}", dept))["parent_id"] == other_parent["parent_id"]
+
+        # Staff merge the rumour's second ward into the golf matter of that ward: the rumour's parent is left
+        # with one ward, so it is dissolved and the first ward's hot spot takes its escalation back.
+        merged = await client.post(f"/v1/hotspots/{h2}/merge", json={"into": h3}, headers=dept)
+        assert merged.status_code == 200, merged.text
+        dissolved = await _get(client, f"/v1/hotspots/{parent_id}", dept)
+        assert (dissolved["status"], dissolved["child_ids"]) == ("resolved", [])
+        alone = await _get(client, f"/v1/hotspots/{h1}", dept)
+        assert alone["parent_id"] is None
+        assert alone["escalation"]["id"] == esc1
+        assert alone["escalation"]["state"] == "pending"
+        assert alone["escalation"]["hotspot_id"] == h1
+        assert "returned" in [h["action"] for h in alone["escalation"]["history"]]
+        golf = await _get(client, f"/v1/hotspots/{other_parent['parent_id']}", dept)
+        assert sorted(golf["report_ids"]) == sorted([r2, r3, r4])
+        assert golf["escalation"]["id"] == esc3
+        pending = await _pending_for(client, dept, {h1, h2, h3, h4, parent_id, golf["id"]})
+        assert sorted((e["id"], e["hotspot_id"]) for e in pending) == sorted([(esc1, h1), (esc3, golf["id"])])

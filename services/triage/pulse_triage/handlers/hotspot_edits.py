@@ -11,10 +11,11 @@ from pulse_libs.store import Document
 from pulse_triage.adapters.store import CLUSTERS, ESCALATIONS, HOTSPOTS
 from pulse_triage.context import TriageContext
 from pulse_triage.domain.errors import ConflictError, NotFoundError
-from pulse_triage.domain.hotspots import MAX_SAMPLES, current_escalation_id
+from pulse_triage.domain.hotspots import MAX_SAMPLES, current_escalation_id, is_parent
 from pulse_triage.domain.scoring import raised_level
-from pulse_triage.handlers.escalations import ensure_escalation, move_hotspot, resolve
+from pulse_triage.handlers.escalations import ensure_escalation, move_hotspot, refresh_parent, resolve
 from pulse_triage.handlers.events import hotspot_changed, report_triaged
+from pulse_triage.handlers.parents import attach, settle_parent
 
 LEVELS = [u.value for u in Urgency]
 EMPTIED: Document = {"report_ids": [], "merged_ids": [], "sources": [], "source_count": 0}
@@ -22,9 +23,13 @@ EMPTIED: Document = {"report_ids": [], "merged_ids": [], "sources": [], "source_
 
 
 async def _visible(ctx: TriageContext, hotspot_id: str, principal: Principal) -> Document:
+    """A ward's hot spot the caller sees; a parent hot spot is refused (it groups wards' hot spots: staff
+    merge or split those, and the parent follows)."""
     hotspot = await ctx.store.get(HOTSPOTS, hotspot_id)
     if hotspot is None or not principal.sees_unit(hotspot["unit_code"]):
         raise NotFoundError("hot spot")
+    if is_parent(hotspot):
+        raise ConflictError("a parent hot spot groups wards' hot spots: merge or split those instead")
     return hotspot
 
 
@@ -84,7 +89,10 @@ async def _move_reports(ctx: TriageContext, members: list[Document], hotspot_id:
 
 
 async def merge(*, ctx: TriageContext, hotspot_id: str, into: str, principal: Principal) -> Document:
-    """Merge a hot spot into another of the same unit: its reports move, it is resolved as merged."""
+    """Merge a hot spot into another of the same unit: its reports move, it is resolved as merged.
+
+    A merged ward's hot spot leaves its parent; the hot spot it went to takes its place under that parent when
+    it has none (same ward, same matter), and a parent left with fewer than two wards is settled."""
     if hotspot_id == into:
         raise ConflictError("a hot spot cannot be merged into itself")
     source = await _visible(ctx, hotspot_id, principal)
@@ -107,18 +115,27 @@ async def merge(*, ctx: TriageContext, hotspot_id: str, into: str, principal: Pr
         {
             "$set": {"merged_into": into, "report_ids": [], "merged_ids": [], "sources": [], "source_count": 0},
             "$inc": {"version": 1},
-        },
+        }
+        | ({"$unset": {"parent_id": ""}} if source.get("parent_id") else {}),
     )
     await _close_source(ctx, source, into, principal)
-    await ensure_escalation(ctx=ctx, hotspot=merged)
+    parent_id = source.get("parent_id")
+    if parent_id and not merged.get("parent_id"):
+        merged = await attach(ctx, into, parent_id) or merged
+    if parent_id:
+        await settle_parent(ctx, parent_id)
+    elif merged.get("parent_id"):
+        await refresh_parent(ctx, merged["parent_id"])
+    await ensure_escalation(ctx=ctx, hotspot=await ctx.store.get(HOTSPOTS, into) or merged)
     ctx.kick()
-    return merged
+    return await ctx.store.get(HOTSPOTS, into) or merged
 
 
 async def _close_source(ctx: TriageContext, source: Document, into: str, principal: Principal) -> None:
     comment = f"Gộp vào điểm nóng {into}"
     esc = await ctx.store.get(ESCALATIONS, current_escalation_id(source))
-    if esc is not None and esc["state"] in ("pending", "acknowledged"):
+    # A ward's escalation its parent took over is the matter's: it stays open for the other wards.
+    if esc is not None and esc["hotspot_id"] == source["_id"] and esc["state"] in ("pending", "acknowledged"):
         await resolve(ctx=ctx, escalation_id=esc["_id"], principal=principal, comment=comment)
         return
     now = ctx.now()
@@ -129,7 +146,10 @@ async def _close_source(ctx: TriageContext, source: Document, into: str, princip
 
 
 async def split(*, ctx: TriageContext, hotspot_id: str, report_ids: list[str], principal: Principal) -> Document:
-    """Split reports out of a hot spot into a new one; both are recounted and escalate on their own."""
+    """Split reports out of a hot spot into a new one; both are recounted and escalate on their own.
+
+    The split-off hot spot is a separate matter by the officer's word: it is not under the source's parent
+    (and is never linked to one automatically); the parent's facts are brought up to date."""
     source = await _visible(ctx, hotspot_id, principal)
     wanted = list(dict.fromkeys(report_ids))
     outside = [r for r in wanted if r not in source["report_ids"]]
@@ -162,6 +182,8 @@ async def split(*, ctx: TriageContext, hotspot_id: str, report_ids: list[str], p
     await _move_reports(ctx, leaving, new_id, "moved")
     cluster_id = f"{source['unit_code']}|{source['topic_code']}"
     await ctx.store.db[CLUSTERS].update_one({"_id": cluster_id}, {"$addToSet": {"hotspots": new_id}})
+    if remaining.get("parent_id"):
+        await refresh_parent(ctx, remaining["parent_id"])
     await ensure_escalation(ctx=ctx, hotspot=fresh)
     ctx.kick()
     return {"hotspot": remaining, "split": fresh}

@@ -18,6 +18,8 @@ from pulse_triage.domain.hotspots import hotspot_id_for
 from pulse_triage.domain.scoring import URGENCY_VI, raised_level
 from pulse_triage.handlers.escalations import ensure_escalation
 from pulse_triage.handlers.events import Outgoing, hotspot_changed, report_triaged
+from pulse_triage.handlers.parents import link_parent
+from pulse_triage.handlers.triage import similarity_model
 
 LEVELS = [u.value for u in Urgency]
 
@@ -85,12 +87,14 @@ async def review(
 
 async def follow(*, ctx: TriageContext, result: Document, seq: int) -> None:
     """Bring the report's hot spot to the level its reports now have (opening one for a report raised to khẩn
-    or higher that had none), then let the escalation follow."""
+    or higher that had none, linked under its matter's parent like any new hot spot), then let the escalation
+    follow: a ward's hot spot under a parent raises the parent's urgency, and an acknowledged or resolved
+    parent re-triggers from level 1 of the higher policy."""
     hotspot_id = result.get("hotspot_id")
     if hotspot_id is None:
         if Urgency(result["urgency"]).rank < Urgency.URGENT.rank:
             return
-        hotspot = await _open_for(ctx, result, seq)
+        hotspot = await link_parent(ctx, await _open_for(ctx, result, seq), similarity_model(ctx))
     else:
         found = await ctx.store.get(HOTSPOTS, hotspot_id)
         if found is None:

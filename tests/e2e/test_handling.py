@@ -37,18 +37,23 @@ COLLABORATORS = (
 AGENCY_PHONE = "+84913600010"
 REPORTS = (
     (
-        "Người dân chặn đường phản đối cưỡng chế",
-        "Hàng trăm người dân tụ tập chặn đường phản đối cưỡng chế giải phóng mặt bằng ở tổ 5",
+        "Dân chặn xe chở đất của công trường",
+        "Hàng trăm người dân tổ 5 tụ tập chặn xe tải chở đất đá ra vào công trường khu đô thị mới, phản đối việc đổ "
+        "đất lấn ruộng, yêu cầu dừng thi công.",
     ),
     (
-        "Dân tụ tập chặn đường ở tổ 5",
-        "Khoảng 200 người dân tụ tập chặn đường phản đối cưỡng chế giải phóng mặt bằng tổ 5",
+        "Dân tổ 5 chặn xe tải công trường",
+        "Khoảng 200 người dân tổ 5 chặn các xe tải chở đất của công trường khu đô thị mới, phản đối đổ đất lấn ruộng, "
+        "tình hình căng thẳng.",
     ),
     (
-        "Chặn đường phản đối cưỡng chế GPMB",
-        "Hàng trăm người dân đang tụ tập chặn đường phản đối việc cưỡng chế giải phóng mặt bằng",
+        "Chặn xe công trường khu đô thị mới",
+        "Hàng trăm người dân đang tụ tập chặn xe chở đất đá vào công trường khu đô thị mới, phản đối việc đổ đất tràn "
+        "xuống ruộng lúa.",
     ),
 )
+"""One matter of this ward in its own words: the flagship test's road-blocking protest in Phường Yên Bái is told
+in other words, so the two wards of the province are not linked under one parent hot spot (test_parents.py)."""
 OUTCOME = "UBND phường đã đối thoại với các hộ dân; phương án bồi thường được điều chỉnh, giao thông thông suốt."
 
 

@@ -28,8 +28,35 @@ LIEN_SON = "04660"  # Xã Liên Sơn: the `reviewed` flag
 GIA_HOI = "04636"  # Xã Gia Hội: a new report on a resolved matter
 GPMB = "giai-phong-mat-bang"
 ROUTINE_TEXT = "Người dân tổ 4 hỏi về tiến độ chi trả tiền bồi thường giải phóng mặt bằng dự án đường nội thị."
-FLASH_TEXT = (
-    "Hàng trăm người dân tụ tập chặn đường phản đối cưỡng chế giải phóng mặt bằng, xô xát với lực lượng cưỡng chế"
+# Each ward below tells a matter of its own, in its own words: wards of one province sit under one parent (the
+# two-tier registry), so the same words in two of them within the window would be one matter linked under a
+# parent hot spot with one escalation (tests/e2e/test_parents.py), not the per-ward escalations asserted here.
+TRUNG_TAM_FLASH = (
+    "Tiểu thương chợ phản đối di dời ki-ốt",
+    "Hàng trăm tiểu thương chợ trung tâm kéo đến ban quản lý chợ phản đối di dời ki-ốt để làm bãi đỗ xe, xô xát "
+    "với bảo vệ chợ, một người bị thương.",
+)
+LIEN_SON_TEXT = (
+    "Bà con thôn Khe Cọ đề nghị xã công khai phương án hỗ trợ tái định cư cho các hộ có đất bị thu hồi làm khu công "
+    "nghiệp."
+)
+CAU_THIA_CALM = (
+    "Thắc mắc đơn giá đền bù hoa màu",
+    "Một số hộ ở khu 5 thắc mắc về đơn giá đền bù cây cối, hoa màu khi mở rộng đường vào trường học.",
+)
+CAU_THIA_FLASH = (
+    "Dân chặn máy xúc san ủi đất",
+    "Khoảng 300 người dân khu 5 kéo ra ngăn máy xúc vào san ủi đất mở đường, giằng co với tổ công tác, có người bị "
+    "thương.",
+)
+GIA_HOI_CALM = (
+    "Hỏi về đất tái định cư thủy điện",
+    "Người dân bản Noong hỏi bao giờ được nhận đất tái định cư sau khi đã bàn giao ruộng cho dự án thủy điện.",
+)
+GIA_HOI_FLASH = (
+    "Dân vây giữ máy móc nhà thầu thủy điện",
+    "Hàng trăm người bản Noong vây giữ máy móc của nhà thầu thủy điện, ném đá vào lực lượng bảo vệ thi công, tình "
+    "hình rất căng thẳng.",
 )
 
 
@@ -212,7 +239,12 @@ def test_a_reviewed_decision_says_it_was_reviewed(system: PulseSystem, admin_tok
     dept = officer(system, admin_token)
     ctv = collaborator(system, admin_token, "ctv.h12.lienson", LIEN_SON, "Sùng Thị Mỷ")
     report_id = submit(
-        system, ctv, unit=LIEN_SON, title="Hỏi tiến độ chi trả bồi thường", content=ROUTINE_TEXT, topics=[GPMB]
+        system,
+        ctv,
+        unit=LIEN_SON,
+        title="Đề nghị công khai phương án tái định cư",
+        content=LIEN_SON_TEXT,
+        topics=[GPMB],
     )
     assert decision_of(system, dept, report_id)["urgency"] != "flash"
     response = httpx.post(
@@ -236,8 +268,8 @@ def test_merge_and_split_keep_every_report_counted_once(system: PulseSystem, adm
         system,
         lan,
         unit=TRUNG_TAM,
-        title="Dân chặn đường phản đối cưỡng chế",
-        content=FLASH_TEXT,
+        title=TRUNG_TAM_FLASH[0],
+        content=TRUNG_TAM_FLASH[1],
         topics=[GPMB],
         people=200,
     )
@@ -364,9 +396,7 @@ def test_a_rise_after_acknowledgement_or_resolution_pages_again_from_level_one(
     duty_officer_on_webhook(system, admin, "Vàng Văn Sử", f"{webhook_receiver.url}/h12-duty")
 
     ctv = collaborator(system, admin_token, "ctv.h12.cauthia", CAU_THIA, "Hoàng Văn Chiến")
-    calm = submit(
-        system, ctv, unit=CAU_THIA, title="Hỏi tiến độ chi trả bồi thường", content=ROUTINE_TEXT, topics=[GPMB]
-    )
+    calm = submit(system, ctv, unit=CAU_THIA, title=CAU_THIA_CALM[0], content=CAU_THIA_CALM[1], topics=[GPMB])
     assert decision_of(system, dept, calm)["urgency"] in ("routine", "urgent")
 
     # Episode 1: the officer raises it to khẩn; its hot spot pages the duty officer (level 1).
@@ -418,7 +448,16 @@ def test_a_rise_after_acknowledgement_or_resolution_pages_again_from_level_one(
 
     # Acknowledged, then a new, more serious report on the same matter: episode 3 from level 1 of hỏa tốc.
     _flash_retriggers(
-        system, dept, ctv, CAU_THIA, hotspot_id, [calm], (first_esc, second_esc), webhook_receiver, "/h12-duty"
+        system,
+        dept,
+        ctv,
+        CAU_THIA,
+        hotspot_id,
+        [calm],
+        (first_esc, second_esc),
+        webhook_receiver,
+        "/h12-duty",
+        CAU_THIA_FLASH,
     )
     # The acknowledged episode was not paged again.
     assert len(_pages(webhook_receiver, "/h12-duty", second_esc)) == 1
@@ -431,9 +470,7 @@ def test_a_new_serious_report_on_a_resolved_matter_retriggers_its_hot_spot(
     dept = officer(system, admin_token)
     duty_officer_on_webhook(system, bearer(admin_token), "Lò Văn Hùng", f"{webhook_receiver.url}/h12-giahoi")
     ctv = collaborator(system, admin_token, "ctv.h12.giahoi", GIA_HOI, "Lường Văn Toàn")
-    calm = submit(
-        system, ctv, unit=GIA_HOI, title="Hỏi tiến độ chi trả bồi thường", content=ROUTINE_TEXT, topics=[GPMB]
-    )
+    calm = submit(system, ctv, unit=GIA_HOI, title=GIA_HOI_CALM[0], content=GIA_HOI_CALM[1], topics=[GPMB])
     assert decision_of(system, dept, calm)["urgency"] in ("routine", "urgent")
     raised = httpx.post(
         f"{triage}/v1/triage/{calm}/review",
@@ -450,7 +487,9 @@ def test_a_new_serious_report_on_a_resolved_matter_retriggers_its_hot_spot(
     assert resolved.status_code == 200, resolved.text
 
     # The same matter: the resolved hot spot re-triggers.
-    _flash_retriggers(system, dept, ctv, GIA_HOI, hotspot_id, [calm], (first_esc,), webhook_receiver, "/h12-giahoi")
+    _flash_retriggers(
+        system, dept, ctv, GIA_HOI, hotspot_id, [calm], (first_esc,), webhook_receiver, "/h12-giahoi", GIA_HOI_FLASH
+    )
     first = ok(httpx.get(f"{triage}/v1/escalations/{first_esc}", headers=dept))
     assert first["state"] == "resolved", "the resolved episode stays closed"
 
@@ -465,6 +504,7 @@ def _flash_retriggers(
     earlier_escalations: tuple[str, ...],
     receiver: RecordingHttpServer,
     path: str,
+    flash: tuple[str, str],
 ) -> str:
     """A flash report on the hot spot's matter joins it and opens a new episode paged once from level 1."""
     triage = system.url("triage")
@@ -472,8 +512,8 @@ def _flash_retriggers(
         system,
         ctv,
         unit=unit,
-        title="Dân chặn đường phản đối cưỡng chế",
-        content=FLASH_TEXT,
+        title=flash[0],
+        content=flash[1],
         topics=[GPMB],
         minutes_ago=2,
         people=300,

@@ -2,7 +2,7 @@
 
 Of the targets (exact ≥ 0.90, no flash/very_urgent called routine, under-calls ≤ 5%; pair precision ≥ 0.9 and
 recall ≥ 0.85) the shipped model meets two on the frozen split (no serious report called routine, under-calls
-4.3%): those are plain assertions. Exact level (0.888) and pair precision (0.721) are not met: strict xfails
+4.3%): those are plain assertions. Exact level (0.888) and pair precision (0.795) are not met: strict xfails
 carrying the measured figures, so they fail the day the targets are met (then drop the marker). The
 no-regression tests hold the figures measured when the model was fitted (docs/TRIAGE.md), on the frozen split
 and on test-b (test-bucket reports added after the freeze, equally never fitted on)."""
@@ -12,7 +12,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 import pytest
-from pulse_libs.events.common import Channel
+from pulse_libs.events.common import Channel, Urgency
 from pulse_triage import data
 from pulse_triage.domain.features import folded_terms
 from pulse_triage.domain.scoring import ReportFacts, score_report
@@ -60,17 +60,21 @@ def measured_b() -> Metrics:
 
 @lru_cache(maxsize=1)
 def pair_figures() -> tuple[float, float, int]:
-    """Precision and recall of the shipped similarity on the test pairs, and how many pairs."""
+    """Precision and recall of the shipped pair model on the test pairs, and how many pairs, as the service applies
+    it: each report's vector, its urgency from the shipped scorer, the pair score less the urgency-gap penalty."""
     model = data.similarity_model()
-    examples = {e.id: e for e in load()}
-    terms = {i: folded_terms(normalize(f"{e.title}\n{e.content}").folded) for i, e in examples.items()}
     pairs = load_pairs("test")
-    said = [(model.cosine(terms[p.a], terms[p.b]) >= model.threshold, p.same) for p in pairs]
+    wanted = {i for p in pairs for i in (p.a, p.b)}
+    examples = {e.id: e for e in load() if e.id in wanted}
+    vectors = {i: model.vector(folded_terms(normalize(f"{e.title}\n{e.content}").folded)) for i, e in examples.items()}
+    ranks = {i: Urgency(predict(e)).rank for i, e in examples.items()}
+    said = [(model.joins(model.score(vectors[p.a], vectors[p.b], ranks[p.a] - ranks[p.b])), p.same) for p in pairs]
     tp = sum(1 for s, y in said if s and y)
     fp = sum(1 for s, y in said if s and not y)
     fn = sum(1 for s, y in said if not s and y)
     precision, recall = tp / max(1, tp + fp), tp / max(1, tp + fn)
     print(f"\ntest pairs: {len(pairs)}, threshold {model.threshold}: precision {precision:.3f} recall {recall:.3f}")
+    print(f"tp {tp} fp {fp} fn {fn}")
     return precision, recall, len(pairs)
 
 
@@ -122,7 +126,7 @@ def test_urgency_targets_and_figures_on_test_b() -> None:
     assert metrics.under == 0.0
 
 
-@pytest.mark.xfail(strict=True, reason="not met: precision 0.721 at recall 1.0 on 93 test pairs")
+@pytest.mark.xfail(strict=True, reason="not met: precision 0.795 (31/39) at recall 1.0 on 93 test pairs")
 def test_pair_targets_on_the_test_pairs() -> None:
     precision, recall, _ = pair_figures()
     assert precision >= 0.9
@@ -132,5 +136,5 @@ def test_pair_targets_on_the_test_pairs() -> None:
 def test_pairs_do_not_regress() -> None:
     precision, recall, n = pair_figures()
     assert n >= 90
-    assert recall >= 0.99
-    assert precision >= 0.72
+    assert recall >= 0.99  # 31/31 measured
+    assert precision >= 0.79  # 31/39 measured (the pair model; the plain cosine before it: 0.721)

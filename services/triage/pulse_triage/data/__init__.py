@@ -1,4 +1,4 @@
-"""Data shipped with triage: the feature lexicon and the fitted urgency model (loaded offline, never downloaded)."""
+"""Data shipped with triage: the feature lexicon, the fitted urgency and pair models (loaded offline)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from pulse_triage.domain.similarity import SimilarityModel
 
 LEXICON_FILE = "features.yaml"
 MODEL_FILE = "urgency_model.json"
+PAIR_MODEL_FILE = "pair_model.json"
 
 
 def _read(name: str) -> bytes:
@@ -47,6 +48,13 @@ def urgency_model() -> UrgencyModel:
 
 
 @lru_cache(maxsize=1)
+def pair_model_data() -> dict[str, Any]:
+    """The fitted pair model as parsed JSON."""
+    data: dict[str, Any] = json.loads(_read(PAIR_MODEL_FILE))
+    return data
+
+
+@lru_cache(maxsize=1)
 def similarity_model() -> SimilarityModel:
-    """The shipped similarity IDF and threshold."""
-    return SimilarityModel.from_dict(model_data()["similarity"])
+    """The shipped pair model (which reports tell one matter)."""
+    return SimilarityModel.from_dict(pair_model_data())

@@ -42,7 +42,8 @@ def best_match(
     urgency: Urgency = Urgency.ROUTINE,
     observed_at: datetime | None = None,
 ) -> str | None:
-    """The hot spot whose most similar sample reaches the model's threshold (most similar first); failing that,
+    """The hot spot whose most similar sample, less the pair model's penalty for the gap between the report's and
+    the hot spot's urgency, reaches the model's threshold (highest score first); failing that,
     for an urgent or higher report, the latest urgent-or-higher hot spot seen within BURST of it.
 
     A resolved hot spot takes a burst only from a report more urgent than it (the matter flared up again: its
@@ -50,8 +51,9 @@ def best_match(
     mine = model.vector(terms)
     best: tuple[float, datetime, str] | None = None
     for candidate in candidates:
-        score = max((cosine_of(mine, model.vector(folded_terms(s))) for s in candidate.samples), default=0.0)
-        if score >= model.threshold and (best is None or (score, candidate.last_seen) > best[:2]):
+        text = max((cosine_of(mine, model.vector(folded_terms(s))) for s in candidate.samples), default=0.0)
+        score = text - model.urgency_gap * abs(urgency.rank - candidate.urgency.rank)
+        if model.joins(score) and (best is None or (score, candidate.last_seen) > best[:2]):
             best = (score, candidate.last_seen, candidate.hotspot_id)
     if best is not None:
         return best[2]

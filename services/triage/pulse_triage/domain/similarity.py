@@ -19,8 +19,6 @@ from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from pulse_triage.domain.model import tfidf
-
 INDEX_KEYS = 8
 """How many of a report's rarest terms it is filed under."""
 POSTING_MAX = 64
@@ -109,16 +107,25 @@ class SimilarityModel:
         return self.idf.get(term, self.default_idf) >= self.rare_idf
 
     def vector(self, terms: Sequence[str]) -> dict[str, float]:
-        """The report's vector: each block's TF-IDF (unseen terms weighted as the rarest) scaled by the square
-        root of the block's weight, its keys prefixed by block (the first block's are the terms themselves)."""
+        """The report's vector: each block's TF-IDF (sublinear, L2-normalised as `tfidf`; unseen terms weighted as
+        the rarest) scaled by the square root of the block's weight, its keys prefixed by block (the first block's
+        are the terms themselves). Every term's weight is computed once for all blocks."""
+        default = self.default_idf or 1.0
+        idf = {t: self.idf.get(t, default) for t in set(terms)}
+        raw = {t: (1.0 + math.log(n)) * idf[t] for t, n in Counter(terms).items()}
+        blocks = {
+            "terms": raw,
+            "syllables": {t: w for t, w in raw.items() if "_" not in t},
+            "rare": {t: idf[t] for t in raw if idf[t] >= self.rare_idf},
+        }
         out: dict[str, float] = {}
-        for block, inputs in block_inputs(terms, self.is_rare).items():
+        for block, weights in blocks.items():
             weight = self.weights.get(block, 0.0)
-            if weight <= 0:
+            if weight <= 0 or not weights:
                 continue
-            scale, prefix = math.sqrt(weight), _prefix(block)
-            for term, value in tfidf(inputs, self.idf, self.default_idf or 1.0).items():
-                out[prefix + term] = value * scale
+            scale = math.sqrt(weight) / (math.sqrt(sum(w * w for w in weights.values())) or 1.0)
+            prefix = _prefix(block)
+            out |= {prefix + t: w * scale for t, w in weights.items()}
         return out
 
     def cosine(self, a: Sequence[str], b: Sequence[str]) -> float:

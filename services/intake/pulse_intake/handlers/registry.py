@@ -11,7 +11,7 @@ from pulse_libs.events import intake as ev
 from pulse_libs.events.envelope import new_event
 from pulse_libs.events.topics import INTAKE_REGISTRY
 
-from pulse_intake.adapters.registry import Topics, Units
+from pulse_intake.adapters.ports import RegistryEntries
 from pulse_intake.adapters.repositories import IntakeStore
 
 UNIT_FIELDS = ("code", "name", "kind", "parent_code", "replaced_by")
@@ -69,7 +69,7 @@ async def upsert_topic(*, store: IntakeStore, topic: Mapping[str, Any]) -> str:
 
 
 async def _upsert(
-    entries: Units | Topics, data: dict[str, Any], current: Callable[[Mapping[str, Any]], dict[str, Any]], events: Any
+    entries: RegistryEntries, data: dict[str, Any], current: Callable[[Mapping[str, Any]], dict[str, Any]], events: Any
 ) -> str:
     existing = await entries.get(data["code"])
     if existing is not None and current(existing) == data:

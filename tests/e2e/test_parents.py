@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.support.parent_matters import OTHER, RUMOUR, RUMOUR_TOPIC
 from tests.support.pulse_system import PulseSystem
 from tests.support.servers import RecordingHttpServer
 
@@ -24,29 +25,6 @@ pytestmark = pytest.mark.e2e
 LAO_CAI = "15"
 WARDS = ["02647", "02674", "02680"]  # Phường Lào Cai, Phường Cam Đường, Xã Hợp Thành
 FOURTH = "02683"  # Xã Bát Xát
-RUMOUR_TOPIC = "tin-don-mang-xa-hoi"
-RUMOUR = [
-    (
-        "Tin đồn bắt cóc trẻ em",
-        "Trên Facebook lan truyền tin đồn có nhóm người lạ đi xe bán tải bắt cóc trẻ em ở cổng trường tiểu học, "
-        "nhiều phụ huynh hoảng sợ giữ con ở nhà, hàng chục người tụ tập trước cổng trường.",
-    ),
-    (
-        "Phụ huynh hoảng loạn vì tin bắt cóc trẻ em",
-        "Mấy hôm nay trên mạng xã hội đồn có người lạ đi xe bán tải bắt cóc trẻ em gần trường học, phụ huynh "
-        "hoảng loạn kéo đến trường đón con, khoảng 50 người tụ tập ở cổng trường.",
-    ),
-    (
-        "Tin đồn bắt cóc trẻ em gây hoang mang",
-        "Nhiều nhóm Zalo chia sẻ tin bắt cóc trẻ em bằng xe bán tải ở khu vực trường tiểu học, phụ huynh hoang "
-        "mang không cho con đi học, người dân tụ tập bàn tán đông trước cổng trường.",
-    ),
-]
-OTHER = (
-    "Tin đồn thu hồi đất làm sân golf",
-    "Trên mạng lan truyền tin đồn tỉnh sắp thu hồi đất ruộng của cả thôn để làm sân golf, nhiều hộ dân bức xúc "
-    "kéo đến trụ sở xã hỏi, khoảng 40 người tụ tập.",
-)
 PATH = "/parents-duty"
 NAMES = ["Lò Thị Hoa", "Vàng A Dế", "Sùng Thị Mỷ", "Giàng Seo Phử"]
 

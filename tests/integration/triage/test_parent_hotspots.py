@@ -20,41 +20,14 @@ from pulse_libs.events.envelope import new_event
 from pulse_triage.adapters.store import UNITS
 from pymongo import AsyncMongoClient
 
+from tests.support.parent_matters import OTHER, OTHER_AGAIN, RUMOUR, RUMOUR_TOPIC
+
 from .conftest import Harness, serve, wait_until
 
 PROVINCE, OTHER_PROVINCE = "00930", "00940"
 WARDS = ["04931", "04932", "04933"]
 FOURTH, AWAY = "04934", "04941"
-TOPIC, LAND = "tin-don-mang-xa-hoi", "dat-dai"
-RUMOUR = [
-    (
-        "Tin đồn bắt cóc trẻ em",
-        "Trên Facebook lan truyền tin đồn có nhóm người lạ đi xe bán tải bắt cóc trẻ em ở cổng trường tiểu học, "
-        "nhiều phụ huynh hoảng sợ giữ con ở nhà, hàng chục người tụ tập trước cổng trường.",
-    ),
-    (
-        "Phụ huynh hoảng loạn vì tin bắt cóc trẻ em",
-        "Mấy hôm nay trên mạng xã hội đồn có người lạ đi xe bán tải bắt cóc trẻ em gần trường học, phụ huynh "
-        "hoảng loạn kéo đến trường đón con, khoảng 50 người tụ tập ở cổng trường.",
-    ),
-    (
-        "Tin đồn bắt cóc trẻ em gây hoang mang",
-        "Nhiều nhóm Zalo chia sẻ tin bắt cóc trẻ em bằng xe bán tải ở khu vực trường tiểu học, phụ huynh hoang "
-        "mang không cho con đi học, người dân tụ tập bàn tán đông trước cổng trường.",
-    ),
-]
-OTHER = (
-    "Tin đồn thu hồi đất làm sân golf",
-    "Trên mạng lan truyền tin đồn tỉnh sắp thu hồi đất ruộng của cả thôn để làm sân golf, nhiều hộ dân bức xúc "
-    "kéo đến trụ sở xã hỏi, khoảng 40 người tụ tập.",
-)
-"""Cosine 0.139 to the first rumour text: above the 0.1 that joins inside a ward, below the 0.25 that links wards."""
-OTHER_AGAIN = (
-    "Dân hoang mang vì tin thu hồi đất làm sân golf",
-    "Nhiều người chia sẻ trên mạng tin tỉnh sắp thu hồi đất ruộng để làm sân golf, hộ dân bức xúc kéo lên trụ sở "
-    "xã hỏi cho rõ, khoảng 30 người tụ tập.",
-)
-"""The golf-course rumour in other words (cosine 0.66 to OTHER)."""
+TOPIC, LAND = RUMOUR_TOPIC, "dat-dai"
 ALL_UNITS = [PROVINCE, OTHER_PROVINCE, *WARDS, FOURTH, AWAY]
 
 
@@ -132,6 +105,20 @@ async def _parent_of(client: httpx.AsyncClient, headers: dict[str, str], parent_
 async def _linked(client: httpx.AsyncClient, headers: dict[str, str], hotspot_id: str) -> Any:
     spot = await _get(client, f"/v1/hotspots/{hotspot_id}", headers)
     return spot if spot and spot["parent_id"] else None
+
+
+async def _rumour_in_two_wards(
+    harness: Harness, client: httpx.AsyncClient, dept: dict[str, str], reporter: str
+) -> tuple[str, str, str, str, str, str]:
+    """The rumour in the first ward (its own escalation) then the second: the first's report, hot spot and
+    escalation, the second's report and hot spot, and their parent once it counts both wards."""
+    r1, h1 = await _report(harness, client, dept, WARDS[0], RUMOUR[0], f"{reporter}0")
+    esc1 = str((await _spot_with_escalation(client, dept, h1))["escalation"]["id"])
+    r2, h2 = await _report(harness, client, dept, WARDS[1], RUMOUR[1], f"{reporter}1")
+    spot = await wait_until(lambda: _linked(client, dept, h2), what="the second ward's hot spot under a parent")
+    parent_id = str(spot["parent_id"])
+    await wait_until(lambda: _parent_of(client, dept, parent_id, 2), what="the parent of two wards")
+    return r1, h1, esc1, r2, h2, parent_id
 
 
 async def _pending_for(client: httpx.AsyncClient, headers: dict[str, str], spots: set[str]) -> list[Any]:
@@ -231,12 +218,7 @@ async def test_merge_and_split_keep_the_parent_right(harness: Harness, app_facto
         await harness.collector.start()
         await _publish_units(harness)
         dept = harness.headers("department", ALL_UNITS)
-        r1, h1 = await _report(harness, client, dept, WARDS[0], RUMOUR[0], "ctv-m0")
-        esc = (await _spot_with_escalation(client, dept, h1))["escalation"]["id"]
-        r2, h2 = await _report(harness, client, dept, WARDS[1], RUMOUR[1], "ctv-m1")
-        spot = await wait_until(lambda: _linked(client, dept, h2), what="the second ward's hot spot under a parent")
-        parent_id = spot["parent_id"]
-        await wait_until(lambda: _parent_of(client, dept, parent_id, 2), what="the parent of two wards")
+        r1, h1, esc, r2, h2, parent_id = await _rumour_in_two_wards(harness, client, dept, "ctv-m")
         # A hot spot of the second ward on another topic: apart, escalating on its own.
         r3, h3 = await _report(harness, client, dept, WARDS[1], OTHER, "ctv-m2", topic=LAND)
         own = (await _spot_with_escalation(client, dept, h3))["escalation"]
@@ -290,10 +272,7 @@ async def test_a_parent_left_with_one_ward_is_dissolved_and_that_ward_escalates_
         await harness.collector.start()
         await _publish_units(harness)
         dept = harness.headers("department", ALL_UNITS)
-        _, h1 = await _report(harness, client, dept, WARDS[0], RUMOUR[0], "ctv-d0")
-        esc1 = (await _spot_with_escalation(client, dept, h1))["escalation"]["id"]
-        r2, h2 = await _report(harness, client, dept, WARDS[1], RUMOUR[1], "ctv-d1")
-        parent_id = (await wait_until(lambda: _linked(client, dept, h2), what="the rumour's parent"))["parent_id"]
+        _, h1, esc1, r2, h2, parent_id = await _rumour_in_two_wards(harness, client, dept, "ctv-d")
         # The golf-course rumour in the second and third wards: a second parent, on its own escalation.
         r3, h3 = await _report(harness, client, dept, WARDS[1], OTHER, "ctv-d2", topic=LAND)
         esc3 = (await _spot_with_escalation(client, dept, h3))["escalation"]["id"]

@@ -27,15 +27,14 @@ from pulse_libs.events.common import Channel
 
 from pulse_triage import data
 from pulse_triage.domain.features import Extracted, Facts, extract, folded_terms
-from pulse_triage.domain.model import LEVELS, UrgencyModel, text_inputs, tfidf
+from pulse_triage.domain.model import LEVELS, UrgencyModel, text_inputs
 from pulse_triage.domain.rules import RuleSet
 from pulse_triage.domain.scoring import ReportFacts, score_report
 from pulse_triage.domain.similarity import (
     BLOCKS,
     RARE_DF,
     SimilarityModel,
-    block_inputs,
-    cosine_of,
+    block_cosines,
     document_frequencies,
 )
 from pulse_triage.domain.text import normalize
@@ -227,10 +226,11 @@ STRICT_PRECISION = 0.95
 
 
 def pair_features(model: SimilarityModel, a: Sequence[str], b: Sequence[str], gap: int) -> list[float]:
-    """The pair model's inputs for two reports' terms: each block's cosine, and their urgency levels' gap."""
-    ia, ib = block_inputs(a, model.is_rare), block_inputs(b, model.is_rare)
-    idf, default = model.idf, model.default_idf or 1.0
-    return [cosine_of(tfidf(ia[k], idf, default), tfidf(ib[k], idf, default)) for k in BLOCKS] + [float(abs(gap))]
+    """The pair model's inputs for two reports' terms: each block's cosine (the model's vectors with unit block
+    weights), and their urgency levels' gap."""
+    unit = replace(model, weights=dict.fromkeys(BLOCKS, 1.0))
+    cosines = block_cosines(unit.vector(a), unit.vector(b))
+    return [cosines[k] for k in BLOCKS] + [float(abs(gap))]
 
 
 def precision_recall(scored: Sequence[tuple[float, bool]], threshold: float) -> tuple[float, float]:

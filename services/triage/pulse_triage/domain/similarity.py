@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter, OrderedDict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 INDEX_KEYS = 8
@@ -49,17 +49,18 @@ RARE_DF = 3
 """A term seen in at most this many fitting reports (or never) is rare."""
 
 
-def block_inputs(terms: Sequence[str], rare: Callable[[str], bool]) -> dict[str, list[str]]:
-    """What each block reads from a report's terms (syllables and syllable bigrams)."""
-    return {
-        "terms": list(terms),
-        "syllables": [t for t in terms if "_" not in t],
-        "rare": sorted({t for t in terms if rare(t)}),
-    }
-
-
 def _prefix(block: str) -> str:
     return "" if block == BLOCKS[0] else block[0] + "|"
+
+
+def block_cosines(a: Mapping[str, float], b: Mapping[str, float]) -> dict[str, float]:
+    """Each block's share of the dot product of two vectors (with unit block weights: each block's cosine)."""
+    names = {_prefix(block): block for block in BLOCKS}
+    out = dict.fromkeys(BLOCKS, 0.0)
+    for key, weight in a.items():
+        if key in b:
+            out[names[key[: key.find("|") + 1]]] += weight * b[key]
+    return out
 
 
 @dataclass(frozen=True)

@@ -168,10 +168,11 @@ def domain_cpu_ms(rounds: int = 300) -> float:
 
 def accuracy_section() -> str:
     """The frozen test split's figures and confusion matrix, and the pair precision/recall."""
-    from tests.unit.triage.test_frozen_split import measured, measured_b, pair_figures
+    from tests.unit.triage.test_frozen_split import measured, measured_b, measured_c, pair_figures
 
     metrics = measured()
     metrics_b = measured_b()
+    metrics_c = measured_c()
     precision, recall, n = pair_figures()
     return (
         "### Urgency on the frozen test split (docs/TRIAGE.md)\n\n"
@@ -181,6 +182,9 @@ def accuracy_section() -> str:
         + "\n### Urgency on test-b (test-bucket reports added after the freeze, never fitted on)\n\n"
         + f"{metrics_b.summary()}\n\n"
         + metrics_b.table()
+        + "\n### Urgency on test-c (test-bucket reports of the w6/w7 writers, added 2026-12-01, never fitted on)\n\n"
+        + f"{metrics_c.summary()}\n\n"
+        + metrics_c.table()
         + f"\nSame-matter pairs of the test split ({n}): precision {precision:.3f}, recall {recall:.3f} "
         "(targets 0.9 / 0.85).\n\n"
     )

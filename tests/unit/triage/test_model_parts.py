@@ -56,7 +56,10 @@ def test_character_ngrams_share_most_grams_across_a_typo() -> None:
 
 
 def test_the_text_blocks_weigh_the_words_and_only_words_are_named_as_reasons() -> None:
-    terms = {"idf": {"chay": 1.0, "nha": 1.0}, "coef": {"chay": [0.0, 0.0, 0.0, 4.0]}}
+    terms = {
+        "idf": {"chay": 1.0, "nha": 1.0, "chay_nha": 1.0},
+        "coef": {"chay": [0.0, 0.0, 0.0, 1.0], "chay_nha": [0.0, 0.0, 0.0, 4.0]},
+    }
     doc: dict[str, Any] = {
         "dense": {"names": ["x"], "mean": [0.0], "scale": [1.0], "coef": [[0.0]] * 4},
         "blocks": {"terms": terms, "chars": {"idf": {" ch": 1.0}, "coef": {" ch": [0.0, 0.0, 0.0, 1.0]}}},
@@ -64,9 +67,10 @@ def test_the_text_blocks_weigh_the_words_and_only_words_are_named_as_reasons() -
         "offsets": [0.0] * 4,
     }
     model = UrgencyModel.from_dict(doc)
-    hot, cold = model.predict({}, ("chay", "nha")), model.predict({}, ("nha",))
+    hot, cold = model.predict({}, ("chay", "nha", "chay_nha")), model.predict({}, ("nha",))
     assert hot.urgency.value == "flash"
     assert cold.urgency.value == "routine"
-    assert [c.name for c in hot.towards] == ["term:chay"]  # the n-gram weighs but is no officer's reason
+    # the character n-gram and the lone syllable weigh but are no officer's reason: the two-syllable term is
+    assert [c.name for c in hot.towards] == ["term:chay_nha"]
     first_form = {k: v for k, v in doc.items() if k != "blocks"} | {"text": terms}  # the first fit's form
-    assert UrgencyModel.from_dict(first_form).predict({}, ("chay",)).urgency.value == "flash"
+    assert UrgencyModel.from_dict(first_form).predict({}, ("chay_nha",)).urgency.value == "flash"

@@ -271,6 +271,8 @@ def _live(values: dict[str, float]) -> None:
     harm = values["lex_violence"] + values["lex_casualties"] + values["lex_danger"] + values["lex_deaths"]
     values["live_action"] = values["action"] if told_live else 0.0
     values["live_harm"] = min(3.0, harm) if told_live else 0.0
+    # Deaths happening now are hỏa tốc in the guide whether or not a crowd is angry (a flood, a collapse).
+    values["live_deaths"] = 1.0 if told_live and values["lex_deaths"] else 0.0
     values["live_alarm"] = values["alarm_points"] if told_live else 0.0
     values["live_people"] = values["people_log"] if told_live else 0.0
     values["staged_alarm"] = values["alarm_points"] + min(3.0, harm) if staged else 0.0

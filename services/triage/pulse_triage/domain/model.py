@@ -151,8 +151,13 @@ class UrgencyModel:
             if name == "terms":
                 parts += [_contribution("term:" + t, v, coef[t], chosen) for t, v in vec.items()]
         parts.sort(key=lambda p: -abs(p.weight))
-        towards = tuple(p for p in parts if p.weight > 0.05)[:top]
-        against = tuple(p for p in parts if p.weight < -0.05)[: max(1, top // 2)]
+        # The rule features an officer can check come first, then candidates among the report's own two-syllable
+        # terms (the reasons name only those that are words of the text): with the text weighed high, single
+        # syllables («đối», «khoảng») would otherwise crowd the reasons out.
+        rules = [p for p in parts if not p.name.startswith("term:")]
+        words = [p for p in parts if p.name.startswith("term:") and "_" in p.name]
+        towards = (*[p for p in rules if p.weight > 0.05][: top - 1], *[p for p in words if p.weight > 0.05][:8])
+        against = (*[p for p in rules if p.weight < -0.05][:2], *[p for p in words if p.weight < -0.05][:8])
         return Prediction(probs, LEVELS[chosen], towards, against)
 
 

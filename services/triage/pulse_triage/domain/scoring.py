@@ -95,15 +95,15 @@ def score_report(
     if alarms:
         reasons.append("Cụm từ báo động: " + ", ".join(f"«{a}»" for a in alarms))
     chosen = LEVELS.index(prediction.urgency)
-    reasons += _explain(
-        prediction.towards, extracted, lexicon, text, f"Căn cứ xếp mức {URGENCY_VI[prediction.urgency]}"
-    )
+    said: set[str] = set()
+    words = {w for w in text.plain_words if "_" in w}
+    head = f"Căn cứ xếp mức {URGENCY_VI[prediction.urgency]}"
+    reasons += _explain(prediction.towards, extracted, lexicon, text, head, said, words)
     # An input against the chosen level is grounds to raise it if it favours a higher level, to lower it if lower.
     raising = tuple(p for p in prediction.against if p.leans > chosen)
-    reasons += _explain(raising, extracted, lexicon, text, "Căn cứ nâng mức")
-    reasons += _explain(
-        tuple(p for p in prediction.against if p not in raising), extracted, lexicon, text, "Căn cứ hạ mức"
-    )
+    reasons += _explain(raising, extracted, lexicon, text, "Căn cứ nâng mức", said, words, 1)
+    lowering = tuple(p for p in prediction.against if p not in raising)
+    reasons += _explain(lowering, extracted, lexicon, text, "Căn cứ hạ mức", said, words, 1)
     urgency = prediction.urgency
     if extracted.values["alarm_floor"] and not extracted.values["calm"] and urgency == Urgency.ROUTINE:
         # A safety net for short reports the model has too little text for: a rule's floor phrase, told with
@@ -118,14 +118,28 @@ def score_report(
 
 
 def _explain(
-    parts: tuple[Contribution, ...], extracted: Extracted, lexicon: Lexicon, text: NormalizedText, head: str
+    parts: tuple[Contribution, ...],
+    extracted: Extracted,
+    lexicon: Lexicon,
+    text: NormalizedText,
+    head: str,
+    said: set[str],
+    words: set[str],
+    max_words: int = 2,
 ) -> list[str]:
+    """One reason line per input, each said once across headings; of the report's own terms only those that
+    are words of the segmented text («phản đối», not «đối thu»), at most `max_words`."""
     labels = {"lex_" + g.name: g.label for g in lexicon.groups}
     out: list[str] = []
     for part in parts:
+        is_word = part.name.startswith("term:")
+        if is_word and (part.name.removeprefix("term:") not in words or max_words <= 0):
+            continue
         line = _describe(part.name, extracted, labels, text)
-        if line and f"{head}: {line}" not in out:
+        if line and line not in said:
+            said.add(line)
             out.append(f"{head}: {line}")
+            max_words -= is_word
     return out
 
 
@@ -152,6 +166,7 @@ def _describe(name: str, extracted: Extracted, labels: dict[str, str], text: Nor
         "staged_alarm": "từ ngữ báo động trong bối cảnh diễn tập, hội nghị, lễ hội",
         "live_action": "hành động tập thể đang diễn ra",
         "live_harm": "bạo lực, thương vong đang diễn ra",
+        "live_deaths": "có người chết, sự việc đang diễn ra",
         "live_alarm": "cụm từ báo động về sự việc đang diễn ra",
         "live_people": "đông người, sự việc đang diễn ra",
     }.get(name)

@@ -179,7 +179,7 @@ def accuracy_section() -> str:
         f"{metrics.summary()} — targets exact ≥ 0.90, serious→routine = 0, under-calls ≤ 0.05: "
         f"{'met' if metrics.meets_targets() else '**not met**'}\n\n"
         + metrics.table()
-        + "\n### Urgency on test-b (test-bucket reports added after the freeze, never fitted on)\n\n"
+        + "\n### Urgency on test-b (test-bucket reports of w4/w5, added after the freeze, never fitted on)\n\n"
         + f"{metrics_b.summary()}\n\n"
         + metrics_b.table()
         + "\n### Urgency on test-c (test-bucket reports of the w6/w7 writers, added 2026-12-01, never fitted on)\n\n"

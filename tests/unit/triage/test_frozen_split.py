@@ -42,31 +42,29 @@ def predict(example: Example) -> str:
     return score_report(text, facts, RULES, model=data.urgency_model(), lexicon=data.lexicon()).urgency.value
 
 
+def _measured(name: str, examples: list[Example]) -> Metrics:
+    metrics = evaluate(examples, predict)
+    print(f"\n{name}:", metrics.summary())
+    print(metrics.table())
+    return metrics
+
+
 @lru_cache(maxsize=1)
 def measured() -> Metrics:
     """Figures of the shipped model on the frozen test split."""
-    metrics = evaluate(frozen_test(), predict)
-    print("\nfrozen test split:", metrics.summary())
-    print(metrics.table())
-    return metrics
+    return _measured("frozen test split", frozen_test())
 
 
 @lru_cache(maxsize=1)
 def measured_b() -> Metrics:
-    """Figures of the shipped model on test-b (test-bucket reports added after the freeze)."""
-    metrics = evaluate(held_out_b(), predict)
-    print("\ntest-b:", metrics.summary())
-    print(metrics.table())
-    return metrics
+    """Figures of the shipped model on test-b (test-bucket reports of the w4/w5 writers)."""
+    return _measured("test-b", held_out_b())
 
 
 @lru_cache(maxsize=1)
 def measured_c() -> Metrics:
     """Figures of the shipped model on test-c (test-bucket reports of the w6/w7 writers)."""
-    metrics = evaluate(held_out_c(), predict)
-    print("\ntest-c:", metrics.summary())
-    print(metrics.table())
-    return metrics
+    return _measured("test-c", held_out_c())
 
 
 @lru_cache(maxsize=1)

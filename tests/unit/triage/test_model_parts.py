@@ -1,5 +1,5 @@
-"""The parts of the third fit: intended acts, context gates, the text blocks (pure logic; the shipped model's
-figures are in test_frozen_split)."""
+"""The parts of the third and fourth fits: intended acts, context gates, the text blocks, the reasons' headings
+(pure logic, and the shipped model where reasons are read; its figures are in test_frozen_split)."""
 
 from __future__ import annotations
 
@@ -74,3 +74,40 @@ def test_the_text_blocks_weigh_the_words_and_only_words_are_named_as_reasons() -
     assert [c.name for c in hot.towards] == ["term:chay_nha"]
     first_form = {k: v for k, v in doc.items() if k != "blocks"} | {"text": terms}  # the first fit's form
     assert UrgencyModel.from_dict(first_form).predict({}, ("chay_nha",)).urgency.value == "flash"
+
+
+def test_deaths_told_live_are_gated_on_and_a_crowd_keeping_officials_is_holding() -> None:
+    flood = values("Lũ quét cuốn trôi hai nhà ở Khe Lóng, một người chết, ba người mất tích, đang tìm kiếm")
+    recalled = values("Hội nghị tổng kết nhắc lại trận lũ năm ngoái làm hai người chết")
+    kept = values("Đoàn của phường vẫn ở nhà văn hóa, mấy trăm người đứng kín sân, không cho ai về")
+    assert flood["live_deaths"] == 1.0
+    assert recalled["lex_deaths"] >= 1
+    assert recalled["live_deaths"] == 0.0  # a meeting about last year's flood
+    assert kept["lex_detaining"] >= 1
+    assert kept["big_blocking"] == 1.0
+
+
+def reasons(text: str) -> list[str]:
+    from pulse_triage.domain.scoring import ReportFacts, score_report
+
+    decision = score_report(
+        normalize(text), ReportFacts(Channel.PHONE), RULES, model=data.urgency_model(), lexicon=data.lexicon()
+    )
+    return list(decision.reasons)
+
+
+def test_reasons_head_grounds_by_direction_and_name_only_words_of_the_text() -> None:
+    drill = reasons(
+        "Sáng 28/11 xã tổ chức diễn tập khu vực phòng thủ, tình huống giả định: một nhóm đối tượng kích động khoảng "
+        "200 người chặn quốc lộ, đốt lốp xe, bao vây trụ sở. Buổi diễn tập kết thúc an toàn."
+    )
+    assert drill[-1] == "Kết luận: mức thường"
+    # the drill is grounds for thường; the crowd and the siege weigh towards a higher level: grounds to raise
+    assert any(r.startswith("Căn cứ xếp mức thường: diễn tập") for r in drill)
+    assert any(r.startswith("Căn cứ nâng mức: ") for r in drill)
+    assert not any(r.startswith("Căn cứ nâng mức") and "diễn tập" in r for r in drill)
+    named = [r.split("từ ngữ «")[1].rstrip("»") for r in drill if "từ ngữ «" in r]
+    assert named
+    assert all(" " in w for w in named)  # two-syllable words, never a lone syllable
+    lines = [r.split(": ", 1)[1] for r in drill if r.startswith("Căn cứ")]
+    assert len(lines) == len(set(lines))  # each ground said once

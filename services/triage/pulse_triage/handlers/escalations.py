@@ -104,7 +104,18 @@ async def ensure_escalation(*, ctx: TriageContext, hotspot: Document) -> None:
     await ctx.repos.escalations.raise_urgency(esc_id, esc["version"], fields, entry)
 
 
-async def _retrigger(ctx: TriageContext, hotspot: Document, urgency: Urgency, policy: Policy, now: Any) -> None:
+async def reopen(*, ctx: TriageContext, hotspot: Document, reason: str) -> None:
+    """A new episode of an acknowledged or resolved hot spot at its current urgency, paged from level 1 of that
+    level's policy (a parent whose matter spread to a new ward); `reason` is said in its history and event."""
+    urgency = Urgency(hotspot["urgency"])
+    policy = await ctx.policy(urgency)
+    if policy.escalates:
+        await _retrigger(ctx, hotspot, urgency, policy, ctx.now(), reason)
+
+
+async def _retrigger(
+    ctx: TriageContext, hotspot: Document, urgency: Urgency, policy: Policy, now: Any, reason: str | None = None
+) -> None:
     """An acknowledged or resolved hot spot rose above its escalation's level: a new episode, paged from level 1
     of the higher level's policy; the hot spot is open again."""
     episode = int(hotspot.get("episode", 1)) + 1
@@ -117,11 +128,17 @@ async def _retrigger(ctx: TriageContext, hotspot: Document, urgency: Urgency, po
     if updated is None:
         log.info("hot spot changed before its re-trigger; the next change re-evaluates it")
         return
-    await _raise(ctx, new_id, updated, urgency, policy, now)
+    await _raise(ctx, new_id, updated, urgency, policy, now, reason)
 
 
 async def _raise(
-    ctx: TriageContext, esc_id: str, hotspot: Document, urgency: Urgency, policy: Policy, now: Any
+    ctx: TriageContext,
+    esc_id: str,
+    hotspot: Document,
+    urgency: Urgency,
+    policy: Policy,
+    now: Any,
+    reason: str | None = None,
 ) -> None:
     silence = await ctx.repos.silences.active(hotspot["unit_code"], hotspot["topic_code"], now)
     doc: Document = {
@@ -139,11 +156,12 @@ async def _raise(
         # Held, not dropped: the scheduler pages when the silence ends (or is deleted) and the hot spot is still open.
         doc |= {"level": 0, "target": None, "level_started_at": now, "ack_deadline": None}
         doc |= {"next_action_at": silence["until"], "reminder_seq": 0, "silenced_by": silence["_id"]}
-        doc["history"] = [_history("silenced", doc, now, silence_id=silence["_id"])]
+        doc["history"] = [_history("silenced", doc, now, silence_id=silence["_id"], comment=reason)]
     else:
         doc |= _timer_fields(start(policy, now), policy)
-        doc["history"] = [_history("raised", doc, now)]
-        events.append(escalation_changed(ev.ESCALATION_RAISED, doc, hotspot, now, "raised"))
+        doc["history"] = [_history("raised", doc, now, comment=reason)]
+        said = {"comment": reason} if reason else {}
+        events.append(escalation_changed(ev.ESCALATION_RAISED, doc, hotspot, now, "raised", **said))
     # Event first, state second: a crash in between replays the report, which emits the same event id (a no-op).
     await ctx.repos.outbox.emit(events, now)
     await ctx.repos.escalations.add(doc)

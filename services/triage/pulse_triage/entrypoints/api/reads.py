@@ -91,8 +91,8 @@ async def list_hotspots(
 async def get_hotspot(
     hotspot_id: str, principal: HotspotViewer, ctx: Ctx, request: Request
 ) -> HotspotRead | HotspotBrief:
-    """Return one hot spot, its escalation embedded when there is one (an agency user: a brief, and only of a
-    hot spot its directives concern)."""
+    """Return one hot spot, its escalation embedded when there is one — for a ward's hot spot under a parent, the
+    parent's current one (an agency user: a brief, and only of a hot spot its directives concern)."""
     if not principal.has("hotspots:read"):
         concerned = await directive_cases.agency_reaches_hotspot(request.app.state.directives, principal, hotspot_id)
         found = await ctx.repos.hotspots.get(hotspot_id) if concerned else None
@@ -102,5 +102,7 @@ async def get_hotspot(
     doc = await ctx.repos.hotspots.get(hotspot_id)
     if doc is None or not principal.sees_unit(doc["unit_code"]):
         raise not_found("hot spot")
-    escalation = await ctx.repos.escalations.get(current_escalation_id(doc))
+    # A ward's hot spot under a parent escalates through it: the escalation that covers it is the parent's.
+    parent = await ctx.repos.hotspots.get(doc["parent_id"]) if doc.get("parent_id") else None
+    escalation = await ctx.repos.escalations.get(current_escalation_id(parent or doc))
     return hotspot_read(doc, escalation)

@@ -298,3 +298,53 @@ async def test_a_parent_left_with_one_ward_is_dissolved_and_that_ward_escalates_
         assert golf["escalation"]["id"] == esc3
         pending = await _pending_for(client, dept, {h1, h2, h3, h4, parent_id, golf["id"]})
         assert sorted((e["id"], e["hotspot_id"]) for e in pending) == sorted([(esc1, h1), (esc3, golf["id"])])
+
+
+async def test_a_new_ward_joining_an_acknowledged_or_resolved_matter_pages_a_new_episode(
+    harness: Harness, app_factory: Callable[[], FastAPI]
+) -> None:
+    async with serve(app_factory()) as client:
+        await harness.collector.start()
+        await _publish_units(harness)
+        dept = harness.headers("department", ALL_UNITS)
+        _, h1, esc1, _, h2, parent_id = await _rumour_in_two_wards(harness, client, dept, "ctv-s")
+        ack = await client.post(f"/v1/escalations/{esc1}/ack", json={"comment": "Đã nắm"}, headers=dept)
+        assert ack.status_code == 200, ack.text
+
+        async def episode_after(earlier: set[str]) -> Any:
+            spot = await _get(client, f"/v1/hotspots/{parent_id}", dept)
+            esc = spot["escalation"] if spot else None
+            return spot if esc and esc["id"] not in earlier else None
+
+        async def spread_to(unit: str, text: tuple[str, str], reporter: str, earlier: set[str]) -> tuple[str, Any]:
+            """A ward reports the matter: linked, and the parent re-opened on a new episode paged from level 1."""
+            _, spot = await _report(harness, client, dept, unit, text, reporter)
+            parent = await wait_until(lambda: episode_after(earlier), what=f"a new episode for {unit}")
+            esc = parent["escalation"]
+            assert (esc["level"], esc["state"], parent["status"]) == (1, "pending", "open")
+            assert esc["history"][0]["comment"].startswith("Vụ việc lan sang địa bàn mới"), esc["history"]
+            raised = await wait_until(
+                lambda: harness.collector.of(ev.ESCALATION_RAISED, escalation_id=esc["id"]), what="the page"
+            )
+            assert [e.data["comment"] for e in raised] == [esc["history"][0]["comment"]]
+            # The ward's hot spot shows the escalation that covers it: the parent's current episode.
+            child = await _get(client, f"/v1/hotspots/{spot}", dept)
+            assert (child["parent_id"], child["escalation"]["id"], child["status"]) == (parent_id, esc["id"], "open")
+            return spot, esc
+
+        # The matter acknowledged, then a third ward: a new episode (the acknowledged one stays as it was).
+        h3, second = await spread_to(WARDS[2], RUMOUR[2], "ctv-s2", {esc1})
+        assert (await _get(client, f"/v1/escalations/{esc1}", dept))["state"] == "acknowledged"
+        assert (await _get(client, f"/v1/hotspots/{h1}", dept))["escalation"]["id"] == second["id"]
+
+        # Resolved, then a fourth ward reports it again: another new episode.
+        resolved = await client.post(
+            f"/v1/escalations/{second['id']}/resolve", json={"comment": "Công an đã xác minh: tin sai."}, headers=dept
+        )
+        assert resolved.status_code == 200, resolved.text
+        statuses = [(await _get(client, f"/v1/hotspots/{h}", dept))["status"] for h in (h1, h2, h3, parent_id)]
+        assert statuses == ["resolved"] * 4
+        _, third = await spread_to(FOURTH, RUMOUR[0], "ctv-s3", {esc1, second["id"]})
+        parent = await _parent_of(client, dept, parent_id, 4)
+        assert parent is not None
+        assert _raised(harness, {h1, h2, h3, parent_id}) == {esc1, second["id"], third["id"]}

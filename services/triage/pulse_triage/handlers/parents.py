@@ -3,10 +3,11 @@ linked under one parent hot spot. Each ward keeps its child hot spot with its ow
 their facts and carries the matter's one escalation.
 
 The rule (services/triage/README.md, "Parent hot spots"): a parent exists only once hot spots of two wards are
-linked; the cross-ward link asks a stricter similarity than joining a hot spot inside a ward (PARENT_SIMILARITY);
-a resolved matter takes no new ward (that ward escalates on its own); the first ward's open escalation becomes
-the parent's (one page, and the link in it acknowledges the whole matter), a later ward's is handed over; the
-parent's urgency is its highest child's, so a child rising above it re-triggers the parent's escalation."""
+linked; the cross-ward link asks a stricter similarity than joining a hot spot inside a ward (parent_model); the
+first ward's open escalation becomes the parent's (one page, and the link in it acknowledges the whole matter), a
+later ward's is handed over; a new ward joining an acknowledged or resolved matter re-opens the parent (a new
+episode from level 1); the parent's urgency is its highest child's, so a child rising above it re-triggers the
+parent's escalation."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ from pulse_triage.context import TriageContext
 from pulse_triage.domain.features import folded_terms
 from pulse_triage.domain.hotspots import Candidate, best_match, current_escalation_id, parent_id_for
 from pulse_triage.domain.similarity import SimilarityModel
-from pulse_triage.handlers.escalations import STATUS_ORDER, move_hotspot, refresh_parent
+from pulse_triage.handlers.escalations import STATUS_ORDER, move_hotspot, refresh_parent, reopen
 from pulse_triage.handlers.events import escalation_changed, hotspot_changed
 
 log = logging.getLogger(__name__)
@@ -51,18 +52,21 @@ def parent_model(model: SimilarityModel) -> SimilarityModel:
 
 async def link_parent(ctx: TriageContext, hotspot: Document, model: SimilarityModel) -> Document:
     """Link a ward's hot spot under the parent hot spot of its matter when a hot spot of another ward of the
-    same parent unit, on the same topic, inside the window and not resolved, is similar enough to it; return
-    the hot spot as stored now (with `parent_id` once linked). A hot spot linked already only brings its
-    parent's facts up to date. Only parents of the kinds in `parent_unit_kinds` link their wards."""
+    same parent unit, on the same topic and inside the window, is similar enough to it; return the hot spot as
+    stored now (with `parent_id` once linked). A hot spot linked already only brings its parent's facts up to
+    date. Only parents of the kinds in `parent_unit_kinds` link their wards.
+
+    A new ward joining a parent whose current episode is acknowledged or resolved (and any new child of a
+    resolved parent) re-opens the parent: a new episode paged from level 1, "the matter spread"."""
     if hotspot.get("parent_id"):
         await refresh_parent(ctx, hotspot["parent_id"])
         return hotspot
     if hotspot.get("merged_into") or hotspot.get("child_ids") or hotspot.get("split_from"):
         return hotspot
-    unit = await ctx.store.units.find_one({"_id": hotspot["unit_code"]})
+    unit = await ctx.store.unit(hotspot["unit_code"])
     parent_code = (unit or {}).get("parent_code")
-    parent_unit = await ctx.store.units.find_one({"_id": parent_code}) if parent_code else None
-    if parent_unit is None or parent_unit.get("kind") not in ctx.settings.parent_unit_kinds:
+    parent_unit = await ctx.store.unit(parent_code) if parent_code else None
+    if unit is None or parent_unit is None or parent_unit.get("kind") not in ctx.settings.parent_unit_kinds:
         return hotspot
     since = as_utc(hotspot["last_seen"]) - timedelta(hours=ctx.settings.hotspot_window_hours)
     for _ in range(10):
@@ -84,36 +88,41 @@ async def link_parent(ctx: TriageContext, hotspot: Document, model: SimilarityMo
             return await ctx.store.get(HOTSPOTS, hotspot["_id"]) or hotspot
         parent_id = match.get("parent_id") or parent_id_for(match["_id"])
         await _create_parent(ctx, parent_id, str(parent_code), hotspot["topic_code"])
-        linked = hotspot
-        for child in (match, hotspot):
-            after = await attach(ctx, child["_id"], parent_id)
-            if after is not None and after["_id"] == hotspot["_id"]:
-                linked = after
-        await refresh_parent(ctx, parent_id)
+        await attach(ctx, match["_id"], parent_id)  # first: its open escalation may become the parent's
+        reason = await _spread(ctx, parent_id, hotspot, str(unit.get("name") or hotspot["unit_code"]))
+        linked = await attach(ctx, hotspot["_id"], parent_id, align=reason is None) or hotspot
+        parent = await refresh_parent(ctx, parent_id)
+        if reason is not None and parent is not None:
+            await reopen(ctx=ctx, hotspot=parent, reason=reason)
         return linked
     raise RuntimeError("parent cluster kept changing while a hot spot was linked")
 
 
+async def _spread(ctx: TriageContext, parent_id: str, hotspot: Document, unit_name: str) -> str | None:
+    """Why linking this hot spot re-opens its parent (said in the new episode), or None: the parent's current
+    episode is acknowledged and this is a new ward of it, or the parent's matter is resolved."""
+    parent = await ctx.store.get(HOTSPOTS, parent_id)
+    esc = await ctx.store.get(ESCALATIONS, current_escalation_id(parent)) if parent else None
+    if parent is None or esc is None or esc["state"] == "pending":
+        return None
+    if hotspot["unit_code"] not in parent.get("unit_codes", []):
+        return f"Vụ việc lan sang địa bàn mới: {unit_name}"
+    if esc["state"] == "resolved":
+        return f"Vụ việc đã giải quyết có phản ánh mới tại {unit_name}"
+    return None
+
+
 async def _siblings(ctx: TriageContext, hotspot: Document, ids: list[str], since: datetime) -> list[Document]:
-    """Other wards' hot spots of the parent cluster inside the window whose matter is not resolved (their own
-    status, or their parent's when linked): a ward reporting a closed matter again escalates on its own."""
-    out: list[Document] = []
-    parents: dict[str, str] = {}
-    for other_id in ids:
-        other = await ctx.store.get(HOTSPOTS, other_id) if other_id != hotspot["_id"] else None
-        if other is None or other["unit_code"] == hotspot["unit_code"] or other.get("merged_into"):
-            continue
-        if as_utc(other["last_seen"]) < since:
-            continue
-        status = other["status"]
-        if other.get("parent_id"):
-            if other["parent_id"] not in parents:
-                parent = await ctx.store.get(HOTSPOTS, other["parent_id"])
-                parents[other["parent_id"]] = parent["status"] if parent else "resolved"
-            status = parents[other["parent_id"]]
-        if status != "resolved":
-            out.append(other)
-    return out
+    """Other wards' hot spots of the parent cluster seen inside the window (open, acknowledged or resolved; never
+    one merged away), read together by id."""
+    found = await ctx.store.get_many(HOTSPOTS, [i for i in ids if i != hotspot["_id"]])
+    return [
+        other
+        for other in found.values()
+        if other["unit_code"] != hotspot["unit_code"]
+        and not other.get("merged_into")
+        and as_utc(other["last_seen"]) >= since
+    ]
 
 
 def _similar_sibling(
@@ -164,15 +173,15 @@ async def _create_parent(ctx: TriageContext, parent_id: str, unit_code: str, top
     await ctx.store.insert(HOTSPOTS, doc, [])
 
 
-async def attach(ctx: TriageContext, hotspot_id: str, parent_id: str) -> Document | None:
+async def attach(ctx: TriageContext, hotspot_id: str, parent_id: str, *, align: bool = True) -> Document | None:
     """Link a ward's hot spot under a parent: record the link, let the parent take the child's open escalation
-    (or close it, handed over, when the parent has one), and bring the child to the parent's status. The
-    child as stored after, or None when it was linked already or is gone."""
+    (or close it, handed over, when the parent has one), and (`align`) bring the child to the parent's status.
+    The child as stored after, or None when it was linked already or is gone."""
     after = await _set_parent(ctx, hotspot_id, parent_id)
     if after is None:
         return None
     await _take_escalation(ctx, after, parent_id)
-    parent = await ctx.store.get(HOTSPOTS, parent_id)
+    parent = await ctx.store.get(HOTSPOTS, parent_id) if align else None
     if parent is not None and STATUS_ORDER.index(parent["status"]) > STATUS_ORDER.index(after["status"]):
         now = ctx.now()
         event_type = ev.HOTSPOT_ACKNOWLEDGED if parent["status"] == "acknowledged" else ev.HOTSPOT_RESOLVED

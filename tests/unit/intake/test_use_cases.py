@@ -16,7 +16,7 @@ from pulse_libs.auth import TokenVerifier
 from pulse_libs.events import intake as ev
 from pulse_libs.periods import parse_period
 
-from tests.unit.intake.fakes import FakeAgencies, FakeUnits, FakeUsers, fake_store
+from tests.unit.intake.fakes import FakeAgencies, FakeResponses, FakeUnits, FakeUsers, fake_store
 
 WARD = "04252"
 
@@ -186,7 +186,8 @@ async def test_an_orientation_covers_the_decree_09_window_of_its_period_for_its_
 
 
 async def test_a_collaborator_answers_a_survey_once_but_records_many_interviews() -> None:
-    store = fake_store()
+    responses = FakeResponses()
+    store = fake_store(responses=responses)
     survey = await campaigns.publish_survey(
         store=store,
         body={
@@ -210,5 +211,5 @@ async def test_a_collaborator_answers_a_survey_once_but_records_many_interviews(
         await campaigns.record_response(store=store, demographics=None, **answer)
     for _ in range(2):
         await campaigns.record_response(store=store, demographics={"age_band": "30-44", "gender": None}, **answer)
-    kinds = sorted(d["respondent_kind"] for d in store.responses.docs.values())  # type: ignore[attr-defined]
+    kinds = sorted(d["respondent_kind"] for d in responses.docs.values())
     assert kinds == ["interview", "interview", "self"]

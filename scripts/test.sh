@@ -26,7 +26,7 @@ else
   # Browser and CLI tests run in pytest processes of their own: Playwright's sync API leaves an event loop
   # marked running in the main thread (reproduced: console tests, then any async test -> "Runner.run()
   # cannot be called from a running event loop"), and the CLI tests start a stack of their own.
-  .venv/bin/python -m pytest tests --ignore=tests/e2e/console --ignore=tests/integration/cli
+  .venv/bin/python -m pytest tests --ignore=tests/e2e/console --ignore=tests/integration/cli --durations=25
   .venv/bin/python -m pytest tests/e2e/console
   .venv/bin/python -m pytest tests/integration/cli
 fi

@@ -8,7 +8,8 @@ report above the parent's level re-triggers the parent from level 1. Merge and s
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
@@ -29,6 +30,18 @@ WARDS = ["04931", "04932", "04933"]
 FOURTH, AWAY = "04934", "04941"
 TOPIC, LAND = RUMOUR_TOPIC, "dat-dai"
 ALL_UNITS = [PROVINCE, OTHER_PROVINCE, *WARDS, FOURTH, AWAY]
+
+
+@asynccontextmanager
+async def _province(
+    harness: Harness, app_factory: Callable[[], FastAPI]
+) -> AsyncIterator[tuple[httpx.AsyncClient, dict[str, str]]]:
+    """Triage serving with its output collected and the test province's units mirrored; a department officer's
+    headers over every unit."""
+    async with serve(app_factory()) as client:
+        await harness.collector.start()
+        await _publish_units(harness)
+        yield client, harness.headers("department", ALL_UNITS)
 
 
 async def _publish_units(harness: Harness) -> None:
@@ -129,11 +142,7 @@ async def _pending_for(client: httpx.AsyncClient, headers: dict[str, str], spots
 async def test_one_rumour_in_three_wards_of_a_province_forms_one_parent_with_one_escalation(
     harness: Harness, app_factory: Callable[[], FastAPI]
 ) -> None:
-    async with serve(app_factory()) as client:
-        await harness.collector.start()
-        await _publish_units(harness)
-        dept = harness.headers("department", ALL_UNITS)
-
+    async with _province(harness, app_factory) as (client, dept):
         # The first ward alone: its own hot spot and escalation, paged at once (nothing to link yet).
         first_report, first = await _report(harness, client, dept, WARDS[0], RUMOUR[0], "ctv-p0")
         first_esc = (await _spot_with_escalation(client, dept, first))["escalation"]["id"]
@@ -214,10 +223,7 @@ async def test_one_rumour_in_three_wards_of_a_province_forms_one_parent_with_one
 
 
 async def test_merge_and_split_keep_the_parent_right(harness: Harness, app_factory: Callable[[], FastAPI]) -> None:
-    async with serve(app_factory()) as client:
-        await harness.collector.start()
-        await _publish_units(harness)
-        dept = harness.headers("department", ALL_UNITS)
+    async with _province(harness, app_factory) as (client, dept):
         r1, h1, esc, r2, h2, parent_id = await _rumour_in_two_wards(harness, client, dept, "ctv-m")
         # A hot spot of the second ward on another topic: apart, escalating on its own.
         r3, h3 = await _report(harness, client, dept, WARDS[1], OTHER, "ctv-m2", topic=LAND)
@@ -268,10 +274,7 @@ async def test_merge_and_split_keep_the_parent_right(harness: Harness, app_facto
 async def test_a_parent_left_with_one_ward_is_dissolved_and_that_ward_escalates_on_its_own(
     harness: Harness, app_factory: Callable[[], FastAPI]
 ) -> None:
-    async with serve(app_factory()) as client:
-        await harness.collector.start()
-        await _publish_units(harness)
-        dept = harness.headers("department", ALL_UNITS)
+    async with _province(harness, app_factory) as (client, dept):
         _, h1, esc1, r2, h2, parent_id = await _rumour_in_two_wards(harness, client, dept, "ctv-d")
         # The golf-course rumour in the second and third wards: a second parent, on its own escalation.
         r3, h3 = await _report(harness, client, dept, WARDS[1], OTHER, "ctv-d2", topic=LAND)
@@ -303,10 +306,7 @@ async def test_a_parent_left_with_one_ward_is_dissolved_and_that_ward_escalates_
 async def test_a_new_ward_joining_an_acknowledged_or_resolved_matter_pages_a_new_episode(
     harness: Harness, app_factory: Callable[[], FastAPI]
 ) -> None:
-    async with serve(app_factory()) as client:
-        await harness.collector.start()
-        await _publish_units(harness)
-        dept = harness.headers("department", ALL_UNITS)
+    async with _province(harness, app_factory) as (client, dept):
         _, h1, esc1, _, h2, parent_id = await _rumour_in_two_wards(harness, client, dept, "ctv-s")
         ack = await client.post(f"/v1/escalations/{esc1}/ack", json={"comment": "Đã nắm"}, headers=dept)
         assert ack.status_code == 200, ack.text

@@ -114,3 +114,32 @@ async def test_reports_triaged_before_the_top_level_hotspot_id_get_it_once(
         "old-2": ("absent", "received"),
         "old-3": (None, "triaged"),
     }
+
+
+@pytest.mark.parametrize("order", ["placed_last", "placed_first"])
+async def test_a_decision_and_its_hot_spot_at_one_time_land_in_either_order(
+    reports: tuple[Reports, QueryWatcher], order: str
+) -> None:
+    """A review that opens a hot spot emits the decision twice with one `decided_at`: without the hot spot, then
+    with it. Whatever order they arrive in, the report ends naming the hot spot (seen in the e2e suite: the
+    second one first, then the first one put `None` back)."""
+    repo, watcher = reports
+    await repo.insert({"_id": "r1", "status": "received", "status_rank": 0, "triage": None})
+    bare = _triage(None, 0)
+    placed = {**bare, "hotspot_id": "hs-r1", "reasons": [*bare["reasons"], "Cán bộ hiệu chỉnh: mức thượng khẩn"]}
+    first, second = (bare, placed) if order == "placed_last" else (placed, bare)
+    watcher.clear()
+    for decision in (first, second):
+        await repo.record_triage("r1", decision, bare["decided_at"])
+    assert scans(watcher, ["hotspot_id"]) == []
+
+    doc = await repo.col.find_one({"_id": "r1"})
+    assert doc is not None
+    assert (doc["hotspot_id"], doc["triage"]["hotspot_id"]) == ("hs-r1", "hs-r1")
+    assert doc["triage"]["reasons"] == placed["reasons"]
+    # A later decision without a hot spot (the report was split out of it) still replaces it.
+    later = _triage(None, 5)
+    await repo.record_triage("r1", later, later["decided_at"])
+    doc = await repo.col.find_one({"_id": "r1"})
+    assert doc is not None
+    assert doc["hotspot_id"] is None

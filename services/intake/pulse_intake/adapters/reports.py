@@ -115,7 +115,15 @@ class InMemoryProjectedReports(InMemoryReports):
 
     async def record_triage(self, report_id: str, triage: Mapping[str, Any], decided_at: datetime) -> None:
         for doc in self._matching([report_id]):
-            if doc.get("triage") is None or doc["triage"]["decided_at"] <= decided_at:
+            known = doc.get("triage")
+            if (
+                known is None
+                or known["decided_at"] < decided_at
+                or (
+                    known["decided_at"] == decided_at
+                    and (triage.get("hotspot_id") is not None or known.get("hotspot_id") is None)
+                )
+            ):
                 doc.update(triage=dict(triage), hotspot_id=triage.get("hotspot_id"))
 
     async def advance(self, report_ids: Sequence[str], status: str, rank: int) -> None:
@@ -193,9 +201,16 @@ class Reports(Collection):
         """Set the report's triage decision unless a newer one is recorded.
 
         The decision's hot spot is also kept top-level (`hotspot_id`, indexed): FerretDB answers an equality on a
-        dotted path (`triage.hotspot_id`) by reading every report, on a top-level field from the index."""
+        dotted path (`triage.hotspot_id`) by reading every report, on a top-level field from the index.
+
+        One decision can arrive twice with the same `decided_at`, first without its hot spot and then with it (a
+        review that opens a hot spot), and the relay does not promise their order: at an equal time, a decision
+        without a hot spot never replaces one that names it."""
+        same_time: dict[str, Any] = {"triage.decided_at": decided_at}
+        if triage.get("hotspot_id") is None:
+            same_time["hotspot_id"] = None
         await self.col.update_one(
-            {"_id": report_id, "$or": [{"triage": None}, {"triage.decided_at": {"$lte": decided_at}}]},
+            {"_id": report_id, "$or": [{"triage": None}, {"triage.decided_at": {"$lt": decided_at}}, same_time]},
             {"$set": {"triage": dict(triage), "hotspot_id": triage.get("hotspot_id")}},
         )
 

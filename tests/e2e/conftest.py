@@ -39,13 +39,21 @@ def webhook_receiver() -> Iterator[RecordingHttpServer]:
 
 
 @pytest.fixture(scope="session")
+def system_env() -> dict[str, str]:
+    """Settings of the e2e stack beyond the short timers: province parents on (they are opt-in), so that
+    tests/e2e/test_parents.py sees one matter in three wards as one. tests/e2e/console keeps the default."""
+    return {"PULSE_PARENT_UNIT_KINDS": '["province", "district"]'}
+
+
+@pytest.fixture(scope="session")
 def system(
-    tmp_path_factory: pytest.TempPathFactory, sms_gateway: RecordingHttpServer, infra: None
+    tmp_path_factory: pytest.TempPathFactory, sms_gateway: RecordingHttpServer, infra: None, system_env: dict[str, str]
 ) -> Iterator[PulseSystem]:
     """Intake, triage, notify and reporting as processes with short timers."""
     pulse = PulseSystem(
         log_dir=Path(__file__).resolve().parents[2] / "var" / "e2e-logs",
         env={
+            **system_env,
             "PULSE_SCHEDULER_INTERVAL_SECONDS": "0.3",
             "PULSE_METRICS_REFRESH_SECONDS": "1",
             "PULSE_NOTIFY_SMS_URL": f"{sms_gateway.url}/sms/send",

@@ -36,6 +36,13 @@ class Person:
 
 
 @pytest.fixture(scope="session")
+def system_env() -> dict[str, str]:
+    """The console's stack runs triage's defaults (no province parents): its tests tell one flash text in two
+    wards and expect each ward's duty page."""
+    return {}
+
+
+@pytest.fixture(scope="session")
 def console(system: PulseSystem) -> str:
     """The console process (started once beside the four services); its base URL."""
     if CONSOLE not in system.processes:

@@ -16,6 +16,7 @@ import httpx
 import pulse_libs.events.intake as intake_events
 import pulse_libs.events.topics as topics
 import pulse_libs.events.triage as ev
+import pytest
 from fastapi import FastAPI
 from pulse_libs.events.envelope import new_event
 from pulse_triage.adapters.store import UNITS
@@ -30,6 +31,12 @@ WARDS = ["04931", "04932", "04933"]
 FOURTH, AWAY = "04934", "04941"
 TOPIC, LAND = RUMOUR_TOPIC, "dat-dai"
 ALL_UNITS = [PROVINCE, OTHER_PROVINCE, *WARDS, FOURTH, AWAY]
+
+
+@pytest.fixture(autouse=True)
+def province_parents(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Province parents are opt-in (`parent_unit_kinds`, default district only): these tests opt in."""
+    monkeypatch.setenv("PULSE_PARENT_UNIT_KINDS", '["province", "district"]')
 
 
 @asynccontextmanager

@@ -6,6 +6,7 @@ Each ReportTriaged advances one report and each hot-spot change advances and res
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -143,3 +144,14 @@ async def test_a_decision_and_its_hot_spot_at_one_time_land_in_either_order(
     doc = await repo.col.find_one({"_id": "r1"})
     assert doc is not None
     assert doc["hotspot_id"] is None
+
+
+async def test_two_replicas_starting_together_both_finish_the_backfill(reports: tuple[Reports, QueryWatcher]) -> None:
+    """Both find no marker, both backfill, both record it: the second must not fail its start (seen in the fault
+    suite: intake@2 exited on the marker's duplicate key)."""
+    repo, _ = reports
+    await repo.col.insert_one({"_id": "old-1", "status": "triaged", "status_rank": 1, "triage": _triage("hs-9", 0)})
+    done = await asyncio.gather(repo.backfill_hotspot_ids(), repo.backfill_hotspot_ids())
+    assert sorted(done) in ([0, 1], [1, 1])
+    assert (await repo.col.find_one({"_id": "old-1"}) or {}).get("hotspot_id") == "hs-9"
+    assert await repo.backfill_hotspot_ids() == 0

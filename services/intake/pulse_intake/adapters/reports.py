@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from pulse_libs.store import Document, each_concurrently
+from pymongo.errors import DuplicateKeyError
 
 from pulse_intake.adapters.collection import NO_OUTBOX, Collection
 from pulse_intake.adapters.store import MIGRATIONS, REPORTS
@@ -232,7 +233,10 @@ class Reports(Collection):
             )
 
         await each_concurrently(one, todo)
-        await migrations.update_one({"_id": HOTSPOT_BACKFILL}, {"$set": {"reports": len(todo)}}, upsert=True)
+        try:
+            await migrations.insert_one({"_id": HOTSPOT_BACKFILL, "reports": len(todo)})
+        except DuplicateKeyError:
+            pass  # another replica starting at the same time recorded it first (seen: two intakes in the fault suite)
         return len(todo)
 
     async def advance(self, report_ids: Sequence[str], status: str, rank: int) -> None:

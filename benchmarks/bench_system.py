@@ -210,8 +210,8 @@ def measure() -> dict[str, Any]:
             "PULSE_NOTIFY_WORKER_POLL_SECONDS": "0.2",
             "PULSE_LOG_LEVEL": "WARNING",
             # The load tells one routine text and one flash text in every ward of one province: with province
-            # parents (the default) that is one matter, one parent hot spot and one page. The benchmark measures
-            # separate matters per ward, so parents link only under districts (the seeded registry has none).
+            # parents (opt-in) that is one matter, one parent hot spot and one page. The benchmark measures
+            # separate matters per ward, so it pins triage's default: parents only under districts (none seeded).
             "PULSE_PARENT_UNIT_KINDS": '["district"]',
         },
     )

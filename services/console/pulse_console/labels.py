@@ -7,7 +7,7 @@ from datetime import datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from vietnam_provinces import Ward, WardCode
+from vietnam_provinces import Province, ProvinceCode, Ward, WardCode
 
 URGENCY = {"routine": "Thường", "urgent": "Khẩn", "very_urgent": "Thượng khẩn", "flash": "Hỏa tốc"}
 URGENCY_ORDER = ("flash", "very_urgent", "urgent", "routine")
@@ -165,9 +165,15 @@ def field_errors(errors: list[dict[str, str]]) -> dict[str, str]:
 
 @lru_cache(maxsize=4096)
 def unit_name(code: str | None) -> str:
-    """An administrative unit's name from the GSO registry (the code when it is not a current ward)."""
+    """An administrative unit's name from the GSO registry: a province (two digits, e.g. a parent hot spot's
+    unit) or a ward; the code when it is neither."""
     if not code:
         return "—"
+    if code.isdigit() and len(code) <= 2:
+        try:
+            return str(Province.from_code(ProvinceCode(int(code))).name)
+        except (ValueError, KeyError, LookupError):
+            return code
     if code.isdigit():
         try:
             return str(Ward.from_code(WardCode(int(code))).name)
